@@ -1,0 +1,23 @@
+// Running programs inside a network namespace. Every other module goes through here,
+// so how a command enters a namespace is decided once.
+import { execa, type Options, type ResultPromise } from 'execa';
+
+export type NsOptions = Options;
+
+/** Runs a command to completion inside a namespace; rejects with execa's error on failure. */
+export function nsRun(ns: string, file: string, args: readonly string[], options: NsOptions = {}) {
+  return execa('ip', ['netns', 'exec', ns, file, ...args], { timeout: 30_000, ...options });
+}
+
+/**
+ * Starts a long-running program inside a namespace. `ip netns exec` execs, so the
+ * child's pid is the program's own pid: stopping it by pid stops the program.
+ */
+export function nsSpawn(ns: string, file: string, args: readonly string[], options: NsOptions = {}): ResultPromise {
+  return execa('ip', ['netns', 'exec', ns, file, ...args], { reject: false, ...options });
+}
+
+/** Runs `ip` inside a namespace (`ip -n`), the common case for configuration. */
+export function ipIn(ns: string, args: readonly string[]) {
+  return execa('ip', ['-n', ns, ...args], { timeout: 10_000 });
+}
