@@ -1,0 +1,130 @@
+// The scenario file schema: human units in, model values (bits/s, ms, bytes, 0..1) out.
+// Strict objects everywhere: an unknown key is a typo, and a typo must not silently
+// fall back to a default.
+import { z } from 'zod';
+import { parseDurationMs, parsePercent, parseRateBitsPerSec, parseSizeBytes, type Parsed } from './units.ts';
+import type { DirectionModel, LinkModel, ScheduleEvent } from '../links/model.ts';
+
+function unit(parse: (text: string) => Parsed, min: number, max: number, describe: (v: number) => string) {
+  return z.string().transform((text, ctx) => {
+    const parsed = parse(text);
+    if (!parsed.ok) {
+      ctx.addIssue({ code: 'custom', message: parsed.message });
+      return z.NEVER;
+    }
+    if (parsed.value < min || parsed.value > max) {
+      ctx.addIssue({ code: 'custom', message: `${text} is out of range: allowed ${describe(min)} to ${describe(max)}` });
+      return z.NEVER;
+    }
+    return parsed.value;
+  });
+}
+
+const rate = unit(parseRateBitsPerSec, 8_000, 10e9, (v) => `${v / 1e6}mbit`);
+const delay = unit(parseDurationMs, 0, 5_000, (v) => `${v}ms`);
+const probability = (maxPercent: number) => unit(parsePercent, 0, maxPercent / 100, (v) => `${v * 100}%`);
+const queue = unit(parseSizeBytes, 1_500, 64 * 1024 ** 2, (v) => `${v}B`);
+const duration = (maxMs: number) => unit(parseDurationMs, 1, maxMs, (v) => `${v}ms`);
+
+const burstLoss = z.strictObject({
+  enter: probability(50),
+  exit: probability(100),
+  loss: probability(100),
+});
+
+const direction = z
+  .strictObject({
+    rate,
+    delay,
+    jitter: delay.prefault('0ms'),
+    loss: probability(50).prefault('0%'),
+    burst: burstLoss.optional(),
+    queue,
+  })
+  .refine((d) => d.jitter <= d.delay, { message: 'jitter must not exceed delay (packets are never reordered)', path: ['jitter'] })
+  .transform(
+    (d): DirectionModel => ({
+      rateBitsPerSec: d.rate,
+      delayMs: d.delay,
+      jitterMs: d.jitter,
+      lossProbability: d.loss,
+      ...(d.burst && { burstLoss: { enterProbability: d.burst.enter, exitProbability: d.burst.exit, lossInBurst: d.burst.loss } }),
+      queueBytes: d.queue,
+    }),
+  );
+
+const scheduleEvent = z.union([
+  z.strictObject({ at: duration(3_600_000).or(z.literal('0s')), outage: duration(600_000) }),
+  z.strictObject({
+    at: duration(3_600_000).or(z.literal('0s')),
+    rate: z.strictObject({ down: rate.optional(), up: rate.optional() }),
+  }),
+]);
+
+function toSchedule(events: z.infer<typeof scheduleEvent>[]): ScheduleEvent[] {
+  return events
+    .flatMap((event): ScheduleEvent[] => {
+      const atMs = typeof event.at === 'number' ? event.at : 0;
+      if ('outage' in event) return [{ atMs, action: { kind: 'outage', durationMs: event.outage } }];
+      return (['down', 'up'] as const).flatMap((dir) => {
+        const bps = event.rate[dir];
+        return bps === undefined ? [] : [{ atMs, action: { kind: 'rate', direction: dir, rateBitsPerSec: bps } } as ScheduleEvent];
+      });
+    })
+    .sort((x, y) => x.atMs - y.atMs);
+}
+
+const link = z.strictObject({
+  down: direction,
+  up: direction,
+  schedule: z.array(scheduleEvent).default([]),
+});
+
+export const SYSTEM_NAMES = ['direct-tcp', 'ssh-tunnel', 'redsocks-dante', 'redsocks-sshsocks', 'mptcp-direct', 'mprelay'] as const;
+export const WORKLOAD_NAMES = ['connect', 'hol', 'throughput', 'failover'] as const;
+
+const workloads = z.strictObject({
+  connect: z.strictObject({ connections: z.number().int().min(1).max(10_000) }).optional(),
+  hol: z
+    .strictObject({
+      duration: duration(600_000),
+      bulkFlows: z.number().int().min(1).max(64).default(2),
+      probeInterval: duration(10_000).prefault('100ms'),
+      newConnectionInterval: duration(60_000).prefault('1s'),
+    })
+    .optional(),
+  throughput: z
+    .strictObject({
+      duration: duration(600_000),
+      flows: z.array(z.number().int().min(1).max(64)).min(1).default([1, 4]),
+      directions: z.array(z.enum(['down', 'up'])).min(1).default(['down', 'up']),
+    })
+    .optional(),
+  failover: z.strictObject({ duration: duration(600_000), link: z.enum(['a', 'b']).default('a') }).optional(),
+});
+
+export const scenarioSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
+    description: z.string().optional(),
+    // Namespace defaults this kernel allows (cubic is only allowed per socket here).
+    congestionControl: z.enum(['bbr', 'reno']).default('bbr'),
+    linkBackend: z.enum(['auto', 'userspace', 'netem']).default('auto'),
+    links: z.strictObject({ a: link, b: link }),
+    systems: z.array(z.enum(SYSTEM_NAMES)).min(1).default([...SYSTEM_NAMES].filter((s) => s !== 'redsocks-sshsocks')),
+    workloads: workloads.default({}),
+    repeat: z.number().int().min(1).max(100).default(3),
+    warmup: z.number().int().min(0).max(10).default(1),
+    gate: z.strictObject({ rules: z.array(z.string().min(1)).default([]) }).default({ rules: [] }),
+  })
+  .transform((s) => ({
+    ...s,
+    links: {
+      a: { name: 'a', down: s.links.a.down, up: s.links.a.up, schedule: toSchedule(s.links.a.schedule) } satisfies LinkModel,
+      b: { name: 'b', down: s.links.b.down, up: s.links.b.up, schedule: toSchedule(s.links.b.schedule) } satisfies LinkModel,
+    },
+  }));
+
+export type Scenario = z.output<typeof scenarioSchema>;
+export type SystemNameInScenario = (typeof SYSTEM_NAMES)[number];
+export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
