@@ -1,0 +1,70 @@
+// What the lab runs that a fresh Debian/Ubuntu machine may lack, and installing it.
+// The lab installs missing packages itself when it can (root, apt-get), after saying
+// what it will install; otherwise it stops with the exact command to run.
+import { access, constants } from 'node:fs/promises';
+import { execa } from 'execa';
+
+export interface Requirement {
+  command: string;
+  debianPackage: string;
+}
+
+/** Programs the lab itself needs, whatever the systems under test. */
+export const LAB_REQUIREMENTS: Requirement[] = [
+  { command: 'ip', debianPackage: 'iproute2' },
+  { command: 'tc', debianPackage: 'iproute2' },
+  { command: 'nft', debianPackage: 'nftables' },
+  { command: 'mptcpize', debianPackage: 'mptcpize' },
+  { command: 'iperf3', debianPackage: 'iperf3' },
+  { command: 'ping', debianPackage: 'iputils-ping' },
+  { command: 'ss', debianPackage: 'iproute2' },
+  { command: 'nstat', debianPackage: 'iproute2' },
+  { command: 'curl', debianPackage: 'curl' },
+];
+
+const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+async function onPath(command: string): Promise<boolean> {
+  for (const dir of SEARCH_PATH) {
+    try {
+      await access(`${dir}/${command}`, constants.X_OK);
+      return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
+}
+
+export async function missingPackages(requirements: readonly Requirement[]): Promise<string[]> {
+  const missing = new Set<string>();
+  for (const requirement of requirements) {
+    if (!(await onPath(requirement.command))) missing.add(requirement.debianPackage);
+  }
+  return [...missing].sort();
+}
+
+export function installCommand(packages: readonly string[]): string {
+  return `apt-get update && apt-get install -y ${packages.join(' ')}`;
+}
+
+export class MissingPackagesError extends Error {
+  constructor(readonly packages: string[]) {
+    super(`missing Debian packages: ${packages.join(' ')}\nrun as root: ${installCommand(packages)}`);
+    this.name = 'MissingPackagesError';
+  }
+}
+
+/** Makes sure every requirement is installed, installing with apt-get when running as root. */
+export async function ensurePackages(requirements: readonly Requirement[], log: (line: string) => void): Promise<void> {
+  const packages = await missingPackages(requirements);
+  if (packages.length === 0) return;
+  const canInstall = process.getuid?.() === 0 && (await onPath('apt-get'));
+  if (!canInstall) throw new MissingPackagesError(packages);
+  log(`mplab: installing missing Debian packages: ${packages.join(' ')}`);
+  const env = { DEBIAN_FRONTEND: 'noninteractive' };
+  await execa('apt-get', ['update', '-q'], { env, stdout: 'inherit', stderr: 'inherit' });
+  await execa('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...packages], { env, stdout: 'inherit', stderr: 'inherit' });
+  const still = await missingPackages(requirements);
+  if (still.length > 0) throw new MissingPackagesError(still);
+}
