@@ -1,0 +1,496 @@
+/*
+ * mpl-link: one emulated link between two network namespaces, in the style of
+ * Mahimahi's packet shells. It owns a TUN device of the same name in each
+ * namespace and moves IP packets between them:
+ *
+ *   loss (random + Gilbert-Elliott) -> byte-bounded FIFO (drop when full)
+ *   -> serialisation at the rate -> propagation delay + jitter (never reordered)
+ *   -> write to the other TUN.
+ *
+ * up = local -> remote, down = remote -> local. Single thread: epoll over both
+ * TUNs, stdin (commands) and one timerfd armed with absolute CLOCK_MONOTONIC
+ * times. The devices are not persistent: they vanish when this process exits.
+ * The devices are set up (IFF_UP) with MTU 1500 here; addresses are the caller's.
+ *
+ * Usage:
+ *   mpl-link --local NS --remote NS --dev NAME [--seed N]
+ *            --up SPEC --down SPEC
+ *   SPEC = rate=<bit/s>,delay_us=<us>,jitter_us=<us>,loss=<0..1>,
+ *          ge_enter=<0..1>,ge_exit=<0..1>,ge_loss=<0..1>,queue=<bytes>
+ *   (rate and queue are required; the others default to 0, ge_exit to 1)
+ *
+ * stdout: JSON lines. {"event":"ready",...} once both devices are up, then exactly
+ * one reply line per command. stdin: commands, one a line:
+ *   outage on | outage off | rate up|down <bit/s> | stats | quit
+ * EOF on stdin quits, so the link dies with the program that started it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MTU 1500
+#define MAX_PACKET 65536
+/* Lateness histogram: 1 us buckets up to 100 ms, the rest in the last bucket. */
+#define LATENESS_BUCKETS 100000
+/* Packets read from one device per wakeup, so one busy direction cannot starve the other. */
+#define READ_BATCH 64
+
+typedef int64_t ns_t;
+
+struct packet {
+    struct packet *next;
+    ns_t arrival_ns;   /* when it was read from the device */
+    ns_t due_ns;       /* when it must be written to the other device */
+    size_t len;
+    unsigned char data[];
+};
+
+struct fifo {
+    struct packet *head, *tail;
+};
+
+struct direction_model {
+    double rate_bps;
+    ns_t delay_ns;
+    ns_t jitter_ns;
+    double loss;
+    double ge_enter, ge_exit, ge_loss;
+    size_t queue_bytes;
+};
+
+struct direction {
+    const char *name;
+    struct direction_model m;
+    int in_fd, out_fd;
+    bool ge_bad;            /* Gilbert-Elliott state */
+    struct fifo queue;      /* waiting for (or in) serialisation */
+    size_t queued_bytes;
+    ns_t head_departure_ns; /* departure of the packet at the head of queue, if any */
+    ns_t last_departure_ns; /* departure of the previous packet: the link is busy until then */
+    struct fifo flight;     /* serialised, propagating; ordered by due time */
+    ns_t last_due_ns;       /* due times never decrease: no reordering */
+    uint64_t sent_packets, sent_bytes, loss_drops, queue_drops, outage_drops, write_errors;
+    uint32_t *lateness_hist;
+    uint64_t lateness_count;
+    ns_t lateness_max_ns;
+};
+
+static uint64_t rng_state;
+static bool outage;
+
+static void die(const char *what) {
+    fprintf(stderr, "mpl-link: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static void fail(const char *msg, const char *arg) {
+    fprintf(stderr, "mpl-link: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+    exit(2);
+}
+
+static ns_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (ns_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* splitmix64: small, good enough for loss and jitter, reproducible from the seed. */
+static uint64_t rng_next(void) {
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, 1). */
+static double rng_uniform(void) {
+    return (double)(rng_next() >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static void fifo_push(struct fifo *f, struct packet *p) {
+    p->next = NULL;
+    if (f->tail) f->tail->next = p; else f->head = p;
+    f->tail = p;
+}
+
+static struct packet *fifo_pop(struct fifo *f) {
+    struct packet *p = f->head;
+    if (p) {
+        f->head = p->next;
+        if (!f->head) f->tail = NULL;
+    }
+    return p;
+}
+
+static double parse_number(const char *value, const char *key) {
+    char *end;
+    errno = 0;
+    double v = strtod(value, &end);
+    if (errno || end == value || *end != '\0' || v < 0) fail("bad number for", key);
+    return v;
+}
+
+static void parse_probability(const char *value, const char *key, double *out) {
+    *out = parse_number(value, key);
+    if (*out > 1) fail("probability above 1 for", key);
+}
+
+static struct direction_model parse_spec(const char *spec_in) {
+    struct direction_model m = { .ge_exit = 1 };
+    bool have_rate = false, have_queue = false;
+    char *spec = strdup(spec_in), *save = NULL;
+    if (!spec) die("strdup");
+    for (char *item = strtok_r(spec, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq) fail("expected key=value in link spec, got", item);
+        *eq = '\0';
+        const char *key = item, *value = eq + 1;
+        if (!strcmp(key, "rate")) { m.rate_bps = parse_number(value, key); have_rate = true; }
+        else if (!strcmp(key, "delay_us")) m.delay_ns = (ns_t)(parse_number(value, key) * 1000);
+        else if (!strcmp(key, "jitter_us")) m.jitter_ns = (ns_t)(parse_number(value, key) * 1000);
+        else if (!strcmp(key, "loss")) parse_probability(value, key, &m.loss);
+        else if (!strcmp(key, "ge_enter")) parse_probability(value, key, &m.ge_enter);
+        else if (!strcmp(key, "ge_exit")) parse_probability(value, key, &m.ge_exit);
+        else if (!strcmp(key, "ge_loss")) parse_probability(value, key, &m.ge_loss);
+        else if (!strcmp(key, "queue")) { m.queue_bytes = (size_t)parse_number(value, key); have_queue = true; }
+        else fail("unknown key in link spec", key);
+    }
+    free(spec);
+    if (!have_rate || m.rate_bps < 1) fail("link spec needs rate=<bit/s> >= 1", spec_in);
+    if (!have_queue || m.queue_bytes < MTU) fail("link spec needs queue=<bytes> >= 1500", spec_in);
+    if (m.jitter_ns > m.delay_ns) fail("jitter above delay in", spec_in);
+    return m;
+}
+
+static int open_netns(const char *name) {
+    char path[512];
+    if (snprintf(path, sizeof path, "/run/netns/%s", name) >= (int)sizeof path) fail("namespace name too long", name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { fprintf(stderr, "mpl-link: namespace %s: %s\n", name, strerror(errno)); exit(1); }
+    return fd;
+}
+
+/* Creates the TUN device in the namespace that is current, sets MTU and IFF_UP. */
+static int create_tun(const char *dev) {
+    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) die("open /dev/net/tun");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    strncpy(ifr.ifr_name, dev, IFNAMSIZ - 1);
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) die("TUNSETIFF");
+
+    /* The socket belongs to the current namespace, so its ioctls reach this device. */
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) die("socket");
+    ifr.ifr_mtu = MTU;
+    if (ioctl(sock, SIOCSIFMTU, &ifr) < 0) die("SIOCSIFMTU");
+    if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) die("SIOCGIFFLAGS");
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) die("SIOCSIFFLAGS");
+    close(sock);
+    return fd;
+}
+
+static bool lose(struct direction *d) {
+    bool lost = false;
+    if (d->m.ge_enter > 0) {
+        if (d->ge_bad && rng_uniform() < d->m.ge_loss) lost = true;
+        /* Transition after the decision: the stationary loss rate is the same either way. */
+        if (d->ge_bad) { if (rng_uniform() < d->m.ge_exit) d->ge_bad = false; }
+        else if (rng_uniform() < d->m.ge_enter) d->ge_bad = true;
+    }
+    if (d->m.loss > 0 && rng_uniform() < d->m.loss) lost = true;
+    return lost;
+}
+
+static ns_t serialisation_ns(const struct direction *d, size_t len) {
+    return (ns_t)((double)len * 8.0 * 1e9 / d->m.rate_bps);
+}
+
+/* The head of the queue starts serialising when it arrived or when the link frees up. */
+static void schedule_head(struct direction *d) {
+    struct packet *p = d->queue.head;
+    if (!p) return;
+    ns_t start = p->arrival_ns > d->last_departure_ns ? p->arrival_ns : d->last_departure_ns;
+    d->head_departure_ns = start + serialisation_ns(d, p->len);
+}
+
+static void accept_packet(struct direction *d, const unsigned char *buf, size_t len, ns_t now) {
+    if (outage) { d->outage_drops++; return; }
+    if (lose(d)) { d->loss_drops++; return; }
+    if (d->queued_bytes + len > d->m.queue_bytes) { d->queue_drops++; return; }
+    struct packet *p = malloc(sizeof *p + len);
+    if (!p) die("malloc");
+    memcpy(p->data, buf, len);
+    p->len = len;
+    p->arrival_ns = now;
+    bool was_empty = d->queue.head == NULL;
+    fifo_push(&d->queue, p);
+    d->queued_bytes += len;
+    if (was_empty) schedule_head(d);
+}
+
+static void record_lateness(struct direction *d, ns_t late_ns) {
+    if (late_ns < 0) late_ns = 0;
+    int64_t bucket = late_ns / 1000;
+    if (bucket >= LATENESS_BUCKETS) bucket = LATENESS_BUCKETS - 1;
+    d->lateness_hist[bucket]++;
+    d->lateness_count++;
+    if (late_ns > d->lateness_max_ns) d->lateness_max_ns = late_ns;
+}
+
+/* Moves everything whose time has come: queue -> flight -> other device. */
+static void advance(struct direction *d, ns_t now) {
+    while (d->queue.head && d->head_departure_ns <= now) {
+        struct packet *p = fifo_pop(&d->queue);
+        d->queued_bytes -= p->len;
+        d->last_departure_ns = d->head_departure_ns;
+        ns_t jitter = 0;
+        if (d->m.jitter_ns > 0) jitter = (ns_t)((rng_uniform() * 2.0 - 1.0) * (double)d->m.jitter_ns);
+        ns_t due = d->last_departure_ns + d->m.delay_ns + jitter;
+        if (due < d->last_due_ns) due = d->last_due_ns;
+        d->last_due_ns = due;
+        p->due_ns = due;
+        fifo_push(&d->flight, p);
+        schedule_head(d);
+    }
+    while (d->flight.head && d->flight.head->due_ns <= now) {
+        struct packet *p = fifo_pop(&d->flight);
+        ns_t write_ns = now_ns();
+        if (write(d->out_fd, p->data, p->len) == (ssize_t)p->len) {
+            d->sent_packets++;
+            d->sent_bytes += p->len;
+            record_lateness(d, write_ns - p->due_ns);
+        } else {
+            d->write_errors++;
+        }
+        free(p);
+    }
+}
+
+static uint64_t drop_all(struct fifo *f) {
+    uint64_t n = 0;
+    for (struct packet *p; (p = fifo_pop(f)); n++) free(p);
+    return n;
+}
+
+static void start_outage(struct direction *d) {
+    d->outage_drops += drop_all(&d->queue) + drop_all(&d->flight);
+    d->queued_bytes = 0;
+}
+
+/* Earliest time something must happen in this direction, or INT64_MAX. */
+static ns_t next_event(const struct direction *d) {
+    ns_t t = INT64_MAX;
+    if (d->queue.head) t = d->head_departure_ns;
+    if (d->flight.head && d->flight.head->due_ns < t) t = d->flight.head->due_ns;
+    return t;
+}
+
+static void read_device(struct direction *d, unsigned char *buf) {
+    for (int i = 0; i < READ_BATCH; i++) {
+        ssize_t n = read(d->in_fd, buf, MAX_PACKET);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) return;
+            die("read tun");
+        }
+        if (n == 0) return;
+        accept_packet(d, buf, (size_t)n, now_ns());
+    }
+}
+
+static uint64_t lateness_quantile_us(const struct direction *d, double q) {
+    if (d->lateness_count == 0) return 0;
+    uint64_t rank = (uint64_t)(q * (double)d->lateness_count);
+    if (rank >= d->lateness_count) rank = d->lateness_count - 1;
+    uint64_t seen = 0;
+    for (int i = 0; i < LATENESS_BUCKETS; i++) {
+        seen += d->lateness_hist[i];
+        if (seen > rank) return (uint64_t)i + 1; /* upper edge of the 1 us bucket */
+    }
+    return LATENESS_BUCKETS;
+}
+
+static void print_direction(const struct direction *d) {
+    printf("\"%s\":{\"sentPackets\":%" PRIu64 ",\"sentBytes\":%" PRIu64 ",\"lossDrops\":%" PRIu64
+           ",\"queueDrops\":%" PRIu64 ",\"outageDrops\":%" PRIu64 ",\"writeErrors\":%" PRIu64
+           ",\"queuedBytes\":%zu,\"rateBitsPerSec\":%.0f,\"latenessP99Us\":%" PRIu64 ",\"latenessMaxUs\":%" PRId64 "}",
+           d->name, d->sent_packets, d->sent_bytes, d->loss_drops, d->queue_drops, d->outage_drops,
+           d->write_errors, d->queued_bytes, d->m.rate_bps, lateness_quantile_us(d, 0.99),
+           (d->lateness_max_ns + 999) / 1000);
+}
+
+static void reply_ack(const char *cmd, ns_t at) {
+    printf("{\"event\":\"ack\",\"command\":\"%s\",\"monotonicNs\":%" PRId64 "}\n", cmd, at);
+}
+
+/* Returns false on quit. Every command gets exactly one reply line. */
+static bool handle_command(char *line, struct direction *up, struct direction *down) {
+    ns_t at = now_ns();
+    char word[16] = "", arg[16] = "";
+    double value = 0;
+    int n = sscanf(line, "%15s %15s %lf", word, arg, &value);
+    if (n >= 1 && !strcmp(word, "quit")) return false;
+    if (n == 1 && !strcmp(word, "stats")) {
+        printf("{\"event\":\"stats\",\"monotonicNs\":%" PRId64 ",\"outage\":%s,", at, outage ? "true" : "false");
+        print_direction(up);
+        putchar(',');
+        print_direction(down);
+        puts("}");
+    } else if (n == 2 && !strcmp(word, "outage") && (!strcmp(arg, "on") || !strcmp(arg, "off"))) {
+        outage = !strcmp(arg, "on");
+        if (outage) { start_outage(up); start_outage(down); }
+        reply_ack(outage ? "outage on" : "outage off", at);
+    } else if (n == 3 && !strcmp(word, "rate") && (!strcmp(arg, "up") || !strcmp(arg, "down")) && value >= 1) {
+        /* Applies from the next packet to start serialising; the one on the wire finishes. */
+        (!strcmp(arg, "up") ? up : down)->m.rate_bps = value;
+        reply_ack(!strcmp(arg, "up") ? "rate up" : "rate down", at);
+    } else {
+        printf("{\"event\":\"error\",\"message\":\"unknown command\"}\n");
+    }
+    return true;
+}
+
+/* Reads whatever stdin has; returns false on quit or EOF. */
+static bool read_commands(char *buf, size_t *used, size_t cap, struct direction *up, struct direction *down) {
+    ssize_t n = read(STDIN_FILENO, buf + *used, cap - *used - 1);
+    if (n < 0) return errno == EAGAIN || errno == EINTR;
+    if (n == 0) return false;
+    *used += (size_t)n;
+    buf[*used] = '\0';
+    char *start = buf, *nl;
+    bool go_on = true;
+    while (go_on && (nl = strchr(start, '\n'))) {
+        *nl = '\0';
+        go_on = handle_command(start, up, down);
+        start = nl + 1;
+    }
+    *used -= (size_t)(start - buf);
+    memmove(buf, start, *used);
+    if (*used == cap - 1) *used = 0; /* a line longer than the buffer is garbage: drop it */
+    if (fflush(stdout) != 0) return false; /* our reader is gone */
+    return go_on;
+}
+
+static void init_direction(struct direction *d, const char *name, struct direction_model m, int in_fd, int out_fd) {
+    memset(d, 0, sizeof *d);
+    d->name = name;
+    d->m = m;
+    d->in_fd = in_fd;
+    d->out_fd = out_fd;
+    d->lateness_hist = calloc(LATENESS_BUCKETS, sizeof *d->lateness_hist);
+    if (!d->lateness_hist) die("calloc");
+}
+
+static void epoll_add(int ep, int fd) {
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl");
+}
+
+int main(int argc, char **argv) {
+    const char *local = NULL, *remote = NULL, *dev = NULL, *up_spec = NULL, *down_spec = NULL;
+    rng_state = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i];
+        if (i + 1 >= argc) fail("missing value for", flag);
+        const char *value = argv[++i];
+        if (!strcmp(flag, "--local")) local = value;
+        else if (!strcmp(flag, "--remote")) remote = value;
+        else if (!strcmp(flag, "--dev")) dev = value;
+        else if (!strcmp(flag, "--up")) up_spec = value;
+        else if (!strcmp(flag, "--down")) down_spec = value;
+        else if (!strcmp(flag, "--seed")) rng_state = (uint64_t)parse_number(value, flag);
+        else fail("unknown flag", flag);
+    }
+    if (!local || !remote || !dev || !up_spec || !down_spec)
+        fail("usage: mpl-link --local NS --remote NS --dev NAME --up SPEC --down SPEC [--seed N]", NULL);
+    if (strlen(dev) >= IFNAMSIZ) fail("device name too long", dev);
+    struct direction_model up_model = parse_spec(up_spec), down_model = parse_spec(down_spec);
+
+    signal(SIGPIPE, SIG_IGN);
+    /* Default timer slack (50 us) would show up directly as lateness. */
+    prctl(PR_SET_TIMERSLACK, 1UL);
+
+    int own_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (own_ns < 0) die("open own namespace");
+    int local_ns = open_netns(local), remote_ns = open_netns(remote);
+    if (setns(local_ns, CLONE_NEWNET) < 0) die("setns local");
+    int local_tun = create_tun(dev);
+    if (setns(remote_ns, CLONE_NEWNET) < 0) die("setns remote");
+    int remote_tun = create_tun(dev);
+    if (setns(own_ns, CLONE_NEWNET) < 0) die("setns back");
+    close(own_ns);
+    close(local_ns);
+    close(remote_ns);
+
+    struct direction up, down;
+    init_direction(&up, "up", up_model, local_tun, remote_tun);
+    init_direction(&down, "down", down_model, remote_tun, local_tun);
+
+    int timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (timer < 0) die("timerfd_create");
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) die("epoll_create1");
+    if (fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK) < 0) die("fcntl stdin");
+    epoll_add(ep, local_tun);
+    epoll_add(ep, remote_tun);
+    epoll_add(ep, timer);
+    epoll_add(ep, STDIN_FILENO);
+
+    printf("{\"event\":\"ready\",\"pid\":%d,\"dev\":\"%s\"}\n", (int)getpid(), dev);
+    if (fflush(stdout) != 0) return 1;
+
+    static unsigned char packet_buf[MAX_PACKET];
+    static char command_buf[4096];
+    size_t command_used = 0;
+    ns_t armed_ns = -1;
+    for (;;) {
+        struct epoll_event events[8];
+        int n = epoll_wait(ep, events, 8, -1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            die("epoll_wait");
+        }
+        for (int i = 0; i < n; i++) {
+            int fd = events[i].data.fd;
+            if (fd == local_tun) read_device(&up, packet_buf);
+            else if (fd == remote_tun) read_device(&down, packet_buf);
+            else if (fd == timer) {
+                uint64_t expirations;
+                if (read(timer, &expirations, sizeof expirations) < 0 && errno != EAGAIN) die("read timerfd");
+                armed_ns = -1;
+            } else if (fd == STDIN_FILENO) {
+                if (!read_commands(command_buf, &command_used, sizeof command_buf, &up, &down)) return 0;
+            }
+        }
+        ns_t now = now_ns();
+        advance(&up, now);
+        advance(&down, now);
+        ns_t next = next_event(&up);
+        ns_t next_down = next_event(&down);
+        if (next_down < next) next = next_down;
+        if (next != INT64_MAX && next != armed_ns) {
+            struct itimerspec its = { .it_value = { .tv_sec = next / 1000000000, .tv_nsec = next % 1000000000 } };
+            if (timerfd_settime(timer, TFD_TIMER_ABSTIME, &its, NULL) < 0) die("timerfd_settime");
+            armed_ns = next;
+        }
+    }
+}
