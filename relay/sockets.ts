@@ -1,0 +1,195 @@
+// The socket calls Node does not expose, made through libc with koffi (no compiled addon):
+// MPTCP sockets, TCP Fast Open, keepalive tuning, the NAT original destination, MPTCP_INFO.
+// Node still owns every socket after creation: these functions only hand it file descriptors.
+import koffi from 'koffi';
+import net from 'node:net';
+import os from 'node:os';
+import { familyOf, ipv4Bytes, ipv4Text, ipv6Bytes, ipv6Text, type IpFamily } from './ip.ts';
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_STREAM = 1;
+const SOCK_CLOEXEC = 0o2000000;
+const IPPROTO_TCP = 6;
+const IPPROTO_MPTCP = 262;
+const SOL_SOCKET = 1;
+const SOL_IP = 0;
+const SOL_IPV6 = 41;
+const SOL_MPTCP = 284;
+const SO_REUSEADDR = 2;
+const SO_KEEPALIVE = 9;
+const TCP_KEEPIDLE = 4;
+const TCP_KEEPINTVL = 5;
+const TCP_KEEPCNT = 6;
+const TCP_FASTOPEN = 23;
+const TCP_FASTOPEN_CONNECT = 30;
+/** SO_ORIGINAL_DST (linux/netfilter_ipv4.h) and IP6T_SO_ORIGINAL_DST share the number 80. */
+const SO_ORIGINAL_DST = 80;
+const MPTCP_INFO = 1;
+const MPTCP_INFO_FLAG_FALLBACK = 1;
+const SOCKADDR_IN_BYTES = 16;
+const SOCKADDR_IN6_BYTES = 28;
+
+const libc = koffi.load('libc.so.6');
+const c = {
+  socket: libc.func('int socket(int, int, int)'),
+  bind: libc.func('int bind(int, void *, uint32_t)'),
+  close: libc.func('int close(int)'),
+  setsockopt: libc.func('int setsockopt(int, int, int, void *, uint32_t)'),
+  getsockopt: libc.func('int getsockopt(int, int, int, _Out_ void *, _Inout_ uint32_t *)'),
+};
+
+export type { IpFamily };
+
+export interface Endpoint {
+  address: string;
+  port: number;
+  family: IpFamily;
+}
+
+/** A failed libc call, carrying errno by name as Node's own errors do (code 'EPERM', ...). */
+export class SocketCallError extends Error {
+  readonly code: string;
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+  ) {
+    const code = errnoName(errno);
+    super(`${call} failed: ${code}`);
+    this.name = 'SocketCallError';
+    this.code = code;
+  }
+}
+
+function errnoName(errno: number): string {
+  for (const [name, value] of Object.entries(os.constants.errno)) if (value === errno) return name;
+  return `errno ${errno}`;
+}
+
+function check(call: string, result: number): number {
+  if (result < 0) throw new SocketCallError(call, koffi.errno());
+  return result;
+}
+
+function int32(value: number): Buffer {
+  const buf = Buffer.alloc(4);
+  buf.writeInt32LE(value);
+  return buf;
+}
+
+function setInt(fd: number, level: number, name: number, value: number, call: string): void {
+  check(call, c.setsockopt(fd, level, name, int32(value), 4));
+}
+
+/** A new MPTCP stream socket, not yet bound or connected. The caller owns the fd. */
+export function mptcpSocket(family: IpFamily): number {
+  return check('socket(IPPROTO_MPTCP)', c.socket(family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP));
+}
+
+export function closeFd(fd: number): void {
+  check('close', c.close(fd));
+}
+
+function encodeSockaddr(endpoint: Endpoint): Buffer {
+  if (endpoint.family === 4) {
+    const sa = Buffer.alloc(SOCKADDR_IN_BYTES);
+    sa.writeUInt16LE(AF_INET, 0);
+    sa.writeUInt16BE(endpoint.port, 2);
+    ipv4Bytes(endpoint.address).copy(sa, 4);
+    return sa;
+  }
+  const sa = Buffer.alloc(SOCKADDR_IN6_BYTES);
+  sa.writeUInt16LE(AF_INET6, 0);
+  sa.writeUInt16BE(endpoint.port, 2);
+  ipv6Bytes(endpoint.address).copy(sa, 8);
+  return sa;
+}
+
+function decodeSockaddr(sa: Buffer, length: number): Endpoint {
+  const family = sa.readUInt16LE(0);
+  const port = sa.readUInt16BE(2);
+  if (family === AF_INET && length >= SOCKADDR_IN_BYTES) return { address: ipv4Text(sa.subarray(4, 8)), port, family: 4 };
+  if (family === AF_INET6 && length >= SOCKADDR_IN6_BYTES) return { address: ipv6Text(sa.subarray(8, 24)), port, family: 6 };
+  throw new Error(`unexpected sockaddr family ${family} (${length} bytes)`);
+}
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  /** Queue of pending Fast Open requests; 0 leaves TFO off on this listener. */
+  fastOpenQueue: number;
+}
+
+/**
+ * A bound MPTCP socket ready for `server.listen({ fd })` (Node calls listen(2) itself).
+ * Plain TCP clients are still accepted: the kernel falls back per connection.
+ */
+export function mptcpListenerFd(options: ListenOptions): number {
+  const family = familyOf(options.host);
+  const fd = mptcpSocket(family);
+  try {
+    setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1, 'setsockopt(SO_REUSEADDR)');
+    if (options.fastOpenQueue > 0) setInt(fd, IPPROTO_TCP, TCP_FASTOPEN, options.fastOpenQueue, 'setsockopt(TCP_FASTOPEN)');
+    const sa = encodeSockaddr({ address: options.host, port: options.port, family });
+    check('bind', c.bind(fd, sa, sa.length));
+    return fd;
+  } catch (error) {
+    c.close(fd);
+    throw error;
+  }
+}
+
+/** Lets connect() return at once and carry the first write in the SYN (when a cookie is cached). */
+export function enableFastOpenConnect(fd: number): void {
+  setInt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1, 'setsockopt(TCP_FASTOPEN_CONNECT)');
+}
+
+export interface KeepaliveOptions {
+  idleSec: number;
+  intervalSec: number;
+  count: number;
+}
+
+/** Keepalive with all three knobs (Node sets only the idle time). MPTCP accepts these since 6.x. */
+export function setKeepalive(fd: number, options: KeepaliveOptions): void {
+  setInt(fd, SOL_SOCKET, SO_KEEPALIVE, 1, 'setsockopt(SO_KEEPALIVE)');
+  setInt(fd, IPPROTO_TCP, TCP_KEEPIDLE, options.idleSec, 'setsockopt(TCP_KEEPIDLE)');
+  setInt(fd, IPPROTO_TCP, TCP_KEEPINTVL, options.intervalSec, 'setsockopt(TCP_KEEPINTVL)');
+  setInt(fd, IPPROTO_TCP, TCP_KEEPCNT, options.count, 'setsockopt(TCP_KEEPCNT)');
+}
+
+/** Where a connection redirected by nftables (REDIRECT/DNAT) was headed. Plain TCP sockets only. */
+export function originalDestination(fd: number, family: IpFamily): Endpoint {
+  const size = family === 4 ? SOCKADDR_IN_BYTES : SOCKADDR_IN6_BYTES;
+  const sa = Buffer.alloc(size);
+  const length = [size];
+  check(
+    family === 4 ? 'getsockopt(SO_ORIGINAL_DST)' : 'getsockopt(IP6T_SO_ORIGINAL_DST)',
+    c.getsockopt(fd, family === 4 ? SOL_IP : SOL_IPV6, SO_ORIGINAL_DST, sa, length),
+  );
+  return decodeSockaddr(sa, length[0] ?? 0);
+}
+
+export interface MptcpState {
+  /** False when the connection fell back to plain TCP (the peer or a middlebox refused MPTCP). */
+  mptcp: boolean;
+  /** Subflows including the initial one (the kernel's mptcpi_subflows counts only the additional ones). */
+  subflows: number;
+}
+
+/** MPTCP_INFO of a connected socket; undefined for a socket that is not MPTCP at all. */
+export function mptcpState(fd: number): MptcpState | undefined {
+  const info = Buffer.alloc(96);
+  const length = [info.length];
+  if (c.getsockopt(fd, SOL_MPTCP, MPTCP_INFO, info, length) < 0) return undefined;
+  const flags = info.readUInt32LE(8);
+  if (flags & MPTCP_INFO_FLAG_FALLBACK) return { mptcp: false, subflows: 1 };
+  return { mptcp: true, subflows: 1 + (info[0] ?? 0) };
+}
+
+/** The file descriptor under a connected Node socket (Unix only; Node does not type it). */
+export function fdOf(socket: net.Socket): number {
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) throw new Error('socket has no file descriptor');
+  return fd;
+}
