@@ -1,7 +1,7 @@
 // Reads a scenario file and validates it. Errors name the file, the line and the field,
 // and say what is allowed; nothing is built from an invalid file.
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import { LineCounter, isMap, isNode, isScalar, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { scenarioSchema, type Scenario } from './schema.ts';
 
@@ -28,6 +28,23 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
+/**
+ * Where a problem is in the text: at the key itself for an unknown key, else at the
+ * deepest node of the path that exists (a missing field is shown at its parent).
+ */
+function offsetOf(doc: Document, path: string[], unknownKey: string | undefined): number {
+  if (unknownKey !== undefined) {
+    const parent = doc.getIn(path, true);
+    const pair = isMap(parent) ? parent.items.find((item) => isScalar(item.key) && item.key.value === unknownKey) : undefined;
+    if (pair && isScalar(pair.key) && pair.key.range) return pair.key.range[0];
+  }
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth), true);
+    if (isNode(node) && node.range) return node.range[0];
+  }
+  return 0;
+}
+
 export function parseScenario(text: string, file: string): Scenario {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
@@ -45,13 +62,10 @@ export function parseScenario(text: string, file: string): Scenario {
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue): ScenarioProblem => {
     const path = issue.path.map(String);
-    // An unknown key is best shown at the key itself; otherwise at the deepest node that exists.
-    const keyPath = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0]!] : path;
-    let node: unknown = undefined;
-    for (let depth = keyPath.length; depth >= 0 && !isNode(node); depth--) node = doc.getIn(keyPath.slice(0, depth), true);
-    const offset = isNode(node) && node.range ? node.range[0] : 0;
-    const pos = locate(offset);
-    return { line: pos.line, column: pos.col, field: keyPath.join('.'), message: describeIssue(issue) };
+    const isUnknownKey = issue.code === 'unrecognized_keys';
+    const field = (isUnknownKey ? [...path, issue.keys[0]!] : path).join('.');
+    const pos = locate(offsetOf(doc, path, isUnknownKey ? issue.keys[0] : undefined));
+    return { line: pos.line, column: pos.col, field, message: describeIssue(issue) };
   });
   throw new ScenarioError(file, problems);
 }

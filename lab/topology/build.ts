@@ -100,15 +100,15 @@ async function configure(ns: Namespaces): Promise<void> {
 }
 
 function sysctlsFor(role: keyof Namespaces, congestionControl: string): Record<string, string> {
-  const common = {
+  const common: Record<string, string> = {
     'net.ipv4.tcp_congestion_control': congestionControl,
     'net.mptcp.enabled': '1',
     // Asymmetric paths (policy routing, NAT per link) must not be dropped as spoofed.
     'net.ipv4.conf.all.rp_filter': '0',
     'net.ipv4.conf.default.rp_filter': '0',
   };
-  const forwarding = role === 'gwLocal' || role === 'gwRemote' ? { 'net.ipv4.ip_forward': '1' } : {};
-  return { ...common, ...forwarding };
+  const isGateway = role === 'gwLocal' || role === 'gwRemote';
+  return isGateway ? { ...common, 'net.ipv4.ip_forward': '1' } : common;
 }
 
 export function newRunId(): string {

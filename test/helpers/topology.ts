@@ -4,15 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { buildTopology } from '../../lab/topology/build.ts';
-import { loadScenario } from '../../lab/scenario/load.ts';
 import type { Scenario } from '../../lab/scenario/schema.ts';
 import type { Topology } from '../../lab/topology/types.ts';
+import { testScenario } from './scenarios.ts';
 
-export const SCENARIOS_DIR = path.resolve(import.meta.dirname, '../../scenarios');
-
-export async function testScenario(name = 'test-clean'): Promise<Scenario> {
-  return loadScenario(path.join(SCENARIOS_DIR, `${name}.yaml`));
-}
+export { testScenario };
 
 /** A topology for this test; destroyed in the test's teardown whatever happens. */
 export async function useTopology(t: ExecutionContext, scenario?: Scenario): Promise<Topology> {

@@ -1,0 +1,87 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import test from 'ava';
+import { loadScenario, parseScenario, ScenarioError } from '../../lab/scenario/load.ts';
+import { SCENARIOS_DIR } from '../helpers/scenarios.ts';
+
+const LINK = `
+    down: { rate: 10mbit, delay: 10ms, queue: 64KB }
+    up: { rate: 2mbit, delay: 10ms, queue: 32KB }`;
+
+const valid = (extra = '') => `name: t\nlinks:\n  a:${LINK}\n  b:${LINK}\n${extra}`;
+
+function problemsOf(t: import('ava').ExecutionContext, text: string) {
+  const error = t.throws(() => parseScenario(text, 'x.yaml'), { instanceOf: ScenarioError });
+  return error?.problems;
+}
+
+test('every committed scenario is valid', async (t) => {
+  const files = (await readdir(SCENARIOS_DIR)).filter((f) => f.endsWith('.yaml'));
+  t.true(files.includes('lossy-wisp.yaml'));
+  for (const file of files) await t.notThrowsAsync(loadScenario(path.join(SCENARIOS_DIR, file)), file);
+});
+
+test('units become model values, defaults are filled', (t) => {
+  const scenario = parseScenario(valid(), 'x.yaml');
+  t.deepEqual(scenario.links.a.down, { rateBitsPerSec: 10e6, delayMs: 10, jitterMs: 0, lossProbability: 0, queueBytes: 65_536 });
+  t.is(scenario.congestionControl, 'bbr');
+  t.is(scenario.linkBackend, 'auto');
+  t.deepEqual(scenario.links.b.schedule, []);
+});
+
+test('lossy-wisp has burst loss, an outage on link A, and different links', async (t) => {
+  const scenario = await loadScenario(path.join(SCENARIOS_DIR, 'lossy-wisp.yaml'));
+  t.truthy(scenario.links.a.down.burstLoss);
+  t.deepEqual(scenario.links.a.schedule, [{ atMs: 3000, action: { kind: 'outage', durationMs: 3000 } }]);
+  t.not(scenario.links.a.down.rateBitsPerSec, scenario.links.b.down.rateBitsPerSec);
+  t.not(scenario.links.a.down.rateBitsPerSec, scenario.links.a.up.rateBitsPerSec);
+});
+
+test('a schedule turns into sorted events', (t) => {
+  const scenario = parseScenario(
+    `name: t\nlinks:\n  a:${LINK}\n    schedule:\n      - { at: 9s, rate: { down: 1mbit } }\n      - { at: 2s, outage: 500ms }\n  b:${LINK}\n`,
+    'x.yaml',
+  );
+  t.deepEqual(scenario.links.a.schedule, [
+    { atMs: 2000, action: { kind: 'outage', durationMs: 500 } },
+    { atMs: 9000, action: { kind: 'rate', direction: 'down', rateBitsPerSec: 1e6 } },
+  ]);
+});
+
+test('a bad unit names the file, line, column and field', (t) => {
+  const text = valid().replace('rate: 2mbit', 'rate: 2mbps');
+  const error = t.throws(() => parseScenario(text, 'x.yaml'), { instanceOf: ScenarioError });
+  t.is(error?.message, 'x.yaml:5:17: links.a.up.rate: expected a rate like 10mbit (units: bit, kbit, mbit, gbit), got "2mbps"');
+  t.is(error?.file, 'x.yaml');
+});
+
+test('unknown keys, missing fields and absurd values are all reported', (t) => {
+  const text = `name: t\ncolour: red\nlinks:\n  a:\n    down: { rate: 10mbit, delay: 10ms, queue: 64KB }\n    up: { rate: 2mbit, delay: 10s, queue: 1KB }\n`;
+  t.deepEqual(problemsOf(t, text), [
+    { line: 6, column: 31, field: 'links.a.up.delay', message: '10s is out of range: allowed 0ms to 5000ms' },
+    { line: 6, column: 43, field: 'links.a.up.queue', message: '1KB is out of range: allowed 1500B to 67108864B' },
+    // A missing field is shown at its parent, the deepest node that exists.
+    { line: 4, column: 3, field: 'links.b', message: 'missing (required: object)' },
+    { line: 2, column: 1, field: 'colour', message: 'unknown key colour' },
+  ]);
+});
+
+test('negative values and jitter above delay are refused', (t) => {
+  const text = valid().replace('delay: 10ms, queue: 64KB', 'delay: 10ms, jitter: 20ms, queue: 64KB').replace('rate: 2mbit', 'rate: -2mbit');
+  t.deepEqual(problemsOf(t, text), [
+    { line: 4, column: 48, field: 'links.a.down.jitter', message: 'jitter must not exceed delay (packets are never reordered)' },
+    { line: 5, column: 17, field: 'links.a.up.rate', message: 'expected a rate like 10mbit (units: bit, kbit, mbit, gbit), got "-2mbit"' },
+  ]);
+});
+
+test('invalid YAML is reported with its line', (t) => {
+  t.deepEqual(problemsOf(t, 'name: t\nlinks: [\n'), [
+    { line: 3, column: 1, field: '', message: 'invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]' },
+  ]);
+});
+
+test('an unsupported congestion control says which are allowed', (t) => {
+  t.deepEqual(problemsOf(t, valid('congestionControl: cubic\n')), [
+    { line: 9, column: 20, field: 'congestionControl', message: 'Invalid option: expected one of "bbr"|"reno"' },
+  ]);
+});
