@@ -1,0 +1,161 @@
+// One way to run a daemon for a system under test: start it in a namespace in the
+// foreground with its output in a log file, wait until a health check passes, fail
+// with a SystemStartError carrying the log tail (and nothing left running) otherwise,
+// and stop it by pid together with every process it forked.
+import { readFile, readdir } from 'node:fs/promises';
+import { nsRun, nsSpawn } from '../topology/netns.ts';
+import { SystemStartError, type SystemName } from './system.ts';
+
+export interface DaemonSpec {
+  /** The system this daemon belongs to, named in errors. */
+  system: SystemName;
+  /** Short name of the program, e.g. 'redsocks'. */
+  label: string;
+  ns: string;
+  /** Command prefix such as ['mptcpize', 'run'] (it execs, so the pid stays the daemon's). */
+  wrap?: readonly string[];
+  command: string;
+  args: readonly string[];
+  env?: Record<string, string>;
+  /** stdout and stderr are appended here; the program must run in the foreground. */
+  logFile: string;
+  /** Other files the program logs to, shown in the tail on failure. */
+  extraLogFiles?: readonly string[];
+  /** Resolves true once the daemon serves; polled until startTimeoutMs. */
+  healthy: () => Promise<boolean>;
+  startTimeoutMs?: number;
+}
+
+export interface Daemon {
+  readonly label: string;
+  readonly pid: number;
+  readonly logFiles: string[];
+  /** True while the daemon's own process has not exited. */
+  running(): boolean;
+  /** SIGTERM to the daemon and its descendants, SIGKILL to what remains; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const POLL_INTERVAL_MS = 100;
+const STOP_GRACE_MS = 3_000;
+const LOG_TAIL_LINES = 30;
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns true or `timeoutMs` passes; returns whether it did. */
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, intervalMs = POLL_INTERVAL_MS): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(intervalMs);
+  }
+}
+
+export async function logTail(files: readonly string[], lines = LOG_TAIL_LINES): Promise<string> {
+  const parts: string[] = [];
+  for (const file of files) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    const tail = text.trimEnd().split('\n').slice(-lines).join('\n');
+    if (tail) parts.push(files.length > 1 ? `[${file}]\n${tail}` : tail);
+  }
+  return parts.join('\n');
+}
+
+/** The pid and all its descendants (children first seen via /proc's ppid links). */
+export async function processTree(rootPid: number): Promise<number[]> {
+  const parentOf = new Map<number, number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // The command name may contain spaces and parentheses: fields follow the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[1]) parentOf.set(Number(entry), Number(fields[1]));
+  }
+  const tree = [rootPid];
+  for (let i = 0; i < tree.length; i++) {
+    for (const [pid, ppid] of parentOf) if (ppid === tree[i]) tree.push(pid);
+  }
+  return tree;
+}
+
+/** Health check: something in `ns` listens on TCP `ip`:`port` (MPTCP listeners show up here too). */
+export async function tcpListening(ns: string, ip: string, port: number): Promise<boolean> {
+  const { stdout } = await nsRun(ns, 'ss', ['-Hltn', 'src', `${ip}:${port}`]);
+  return String(stdout).trim().length > 0;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function signal(pids: readonly number[], sig: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export async function startDaemon(spec: DaemonSpec): Promise<Daemon> {
+  const [file, ...args] = [...(spec.wrap ?? []), spec.command, ...spec.args] as [string, ...string[]];
+  const child = nsSpawn(spec.ns, file, args, {
+    stdin: 'ignore',
+    stdout: { file: spec.logFile, append: true },
+    stderr: { file: spec.logFile, append: true },
+    env: spec.env,
+  });
+  const logFiles = [spec.logFile, ...(spec.extraLogFiles ?? [])];
+  let exited = false;
+  let exitDescription = '';
+  const exitPromise = child.then((result) => {
+    exited = true;
+    exitDescription = result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`;
+  });
+  const pid = child.pid;
+  if (pid === undefined) {
+    await exitPromise;
+    throw new SystemStartError(spec.system, `${spec.label} could not be spawned`, await logTail(logFiles));
+  }
+
+  let stopping: Promise<void> | undefined;
+  const daemon: Daemon = {
+    label: spec.label,
+    pid,
+    logFiles,
+    running: () => !exited,
+    stop() {
+      stopping ??= (async () => {
+        // Collect the tree first: once the parent dies its children are reparented.
+        const tree = await processTree(pid);
+        signal(tree, 'SIGTERM');
+        const gone = await waitUntil(async () => tree.every((p) => !isAlive(p)), STOP_GRACE_MS, 50);
+        if (!gone) signal(tree.filter(isAlive), 'SIGKILL');
+        await exitPromise;
+      })();
+      return stopping;
+    },
+  };
+
+  const healthy = await waitUntil(async () => !exited && (await spec.healthy()), spec.startTimeoutMs ?? 15_000);
+  if (!healthy || exited) {
+    const reason = exited ? `${spec.label} exited (${exitDescription})` : `${spec.label} not healthy within ${spec.startTimeoutMs ?? 15_000} ms`;
+    await daemon.stop();
+    throw new SystemStartError(spec.system, reason, await logTail(logFiles));
+  }
+  return daemon;
+}
+
+/** Stops daemons in reverse start order; every stop is attempted even if one fails. */
+export async function stopAll(daemons: readonly Daemon[]): Promise<void> {
+  const errors: unknown[] = [];
+  for (const daemon of [...daemons].reverse()) await daemon.stop().catch((error: unknown) => errors.push(error));
+  if (errors.length > 0) throw new AggregateError(errors, 'stopping daemons failed');
+}
