@@ -6,7 +6,7 @@ import path from 'node:path';
 import { formatLinkTable, measureLink, type LinkMeasurement } from '../links/measure.ts';
 import type { LinkBackendName } from '../links/model.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { buildTopology } from './build.ts';
+import { buildTopology, newRunId } from './build.ts';
 import { ADDR } from './types.ts';
 
 const LINK_ADDRESSES = {
@@ -22,8 +22,9 @@ export interface LinksReportOptions {
 
 export async function runLinksReport(scenario: Scenario, options: LinksReportOptions): Promise<number> {
   const runDir = await mkdtemp(path.join(tmpdir(), `mplab-links-${scenario.name}-`));
-  options.log(`mplab: building ${scenario.name} (logs in ${runDir})`);
-  const topology = await buildTopology(scenario, { runDir, backend: options.backend });
+  const runId = newRunId();
+  options.log(`mplab: building ${scenario.name} as run ${runId} (logs in ${runDir})`);
+  const topology = await buildTopology(scenario, { runDir, runId, backend: options.backend });
   try {
     const measurements: LinkMeasurement[] = [];
     for (const name of ['a', 'b'] as const) {
