@@ -1,0 +1,94 @@
+// Compare a run with a baseline run, metric by metric, on the samples. A regression is
+// called only when both hold: a one-sided Mann-Whitney test says the run is worse
+// (p < alpha), and the whole bootstrap 95 % interval of the change lies beyond the
+// metric's noise floor. Either alone is not enough: with many samples a test finds
+// tiny real changes, and with few samples an interval can be wide by chance.
+import { bootstrapCi95, mannWhitneyP, statistic } from '../stats/compare.ts';
+import { noiseFloor, noisePolicy, type NoisePolicy } from './noise.ts';
+import type { MetricKey, RunSamples } from './run-samples.ts';
+
+export const REGRESSION_ALPHA = 0.01;
+
+export type ComparisonVerdict = 'regression' | 'improvement' | 'within-noise' | 'unchanged';
+
+export interface MetricComparison {
+  key: MetricKey;
+  policy: NoisePolicy;
+  baseline: { value: number; n: number };
+  now: { value: number; n: number };
+  /** now - baseline of the policy's statistic, and its 95 % interval. */
+  change: number;
+  changeCi95: [number, number];
+  /** One-sided p-value of "now is worse than baseline". */
+  pWorse: number;
+  /** One-sided p-value of "now is better than baseline". */
+  pBetter: number;
+  floor: number;
+  verdict: ComparisonVerdict;
+}
+
+/** A metric the baseline has samples for and the run, although it ran that workload, has none. */
+export interface MissingMetric {
+  key: MetricKey;
+  baselineN: number;
+}
+
+export interface BaselineComparison {
+  comparisons: MetricComparison[];
+  missing: MissingMetric[];
+  /** Metrics not compared, and why (not run now, unknown direction). */
+  skipped: { key: MetricKey; reason: string }[];
+}
+
+function verdictOf(c: Omit<MetricComparison, 'verdict'>): ComparisonVerdict {
+  // Express the interval as "how much worse": positive is worse for either direction.
+  const [lo, hi] = c.policy.better === 'lower' ? c.changeCi95 : [-c.changeCi95[1], -c.changeCi95[0]];
+  if (c.pWorse < REGRESSION_ALPHA && lo > c.floor) return 'regression';
+  if (c.pBetter < REGRESSION_ALPHA && hi < -c.floor) return 'improvement';
+  if ((c.pWorse < REGRESSION_ALPHA && lo > 0) || (c.pBetter < REGRESSION_ALPHA && hi < 0)) return 'within-noise';
+  return 'unchanged';
+}
+
+export function compareMetric(key: MetricKey, policy: NoisePolicy, now: readonly number[], baseline: readonly number[]): MetricComparison {
+  const stat = (values: readonly number[]) => statistic(policy.stat, values);
+  const baseValue = stat(baseline);
+  const nowValue = stat(now);
+  const worse = policy.better === 'lower' ? 'greater' : 'less';
+  const better = policy.better === 'lower' ? 'less' : 'greater';
+  const partial = {
+    key,
+    policy,
+    baseline: { value: baseValue, n: baseline.length },
+    now: { value: nowValue, n: now.length },
+    change: nowValue - baseValue,
+    changeCi95: bootstrapCi95([now, baseline], ([n, b]) => stat(n!) - stat(b!)),
+    pWorse: mannWhitneyP(now, baseline, worse),
+    pBetter: mannWhitneyP(now, baseline, better),
+    floor: noiseFloor(policy, baseValue),
+  };
+  return { ...partial, verdict: verdictOf(partial) };
+}
+
+export function compareWithBaseline(now: RunSamples, baseline: RunSamples): BaselineComparison {
+  const result: BaselineComparison = { comparisons: [], missing: [], skipped: [] };
+  for (const key of baseline.metrics()) {
+    const baseValues = baseline.values(key);
+    if (!baseValues || baseValues.length === 0) continue;
+    const policy = noisePolicy(key.metric);
+    if (!policy) {
+      result.skipped.push({ key, reason: 'the lab does not know whether higher or lower is better' });
+      continue;
+    }
+    if (!now.ran(key)) {
+      result.skipped.push({ key, reason: `${now.label} did not run ${key.system} × ${key.workload}` });
+      continue;
+    }
+    const nowValues = now.values(key);
+    if (!nowValues || nowValues.length === 0) {
+      result.missing.push({ key, baselineN: baseValues.length });
+      continue;
+    }
+    result.comparisons.push(compareMetric(key, policy, nowValues, baseValues));
+  }
+  return result;
+}

@@ -1,0 +1,90 @@
+// Evaluate a scenario's gate rules on a run's samples. Each rule is judged on the
+// bootstrap 95 % interval of its quantity (lhs / rhs for a metric on the right, lhs for
+// a constant): it fails only when the whole interval is on the wrong side of the
+// threshold, passes when the whole interval is on the right side, and is inconclusive
+// (reported, not failed) when the interval straddles it.
+import { bootstrapCi95, statistic } from '../stats/compare.ts';
+import { formatRef, type MetricRef, type Rule } from './rules.ts';
+import type { RunSamples } from './run-samples.ts';
+
+export type RuleVerdict = 'pass' | 'fail' | 'inconclusive';
+
+export interface SideValue {
+  ref: MetricRef;
+  value: number;
+  n: number;
+}
+
+export interface RuleResult {
+  rule: Rule;
+  lhs: SideValue;
+  rhs?: SideValue;
+  /** lhs / rhs (metric on the right) or lhs (constant), with its interval, against `threshold`. */
+  quantity: number;
+  quantityCi95: [number, number];
+  threshold: number;
+  verdict: RuleVerdict;
+  /** Why a rule failed without a number: a side has no samples in this run. */
+  reason?: string;
+}
+
+/** A rule that names something this run did not include: the rule or the run is wrong. */
+export class RuleInputError extends Error {
+  override name = 'RuleInputError';
+}
+
+function holds(op: Rule['op'], value: number, threshold: number): boolean {
+  switch (op) {
+    case '<':
+      return value < threshold;
+    case '<=':
+      return value <= threshold;
+    case '>':
+      return value > threshold;
+    case '>=':
+      return value >= threshold;
+  }
+}
+
+function samplesOf(run: RunSamples, rule: Rule, ref: MetricRef): readonly number[] {
+  if (!run.ran(ref)) throw new RuleInputError(`gate rule ${JSON.stringify(rule.text)} names ${formatRef(ref)}, but ${run.label} did not run ${ref.system} × ${ref.workload}`);
+  return run.values(ref) ?? [];
+}
+
+export function checkRule(run: RunSamples, rule: Rule): RuleResult {
+  const lhsSamples = samplesOf(run, rule, rule.lhs);
+  const rhsSamples = rule.rhs.kind === 'metric' ? samplesOf(run, rule, rule.rhs.ref) : undefined;
+  const threshold = rule.rhs.kind === 'metric' ? rule.rhs.factor : rule.rhs.value;
+  const empty = [rule.lhs, ...(rule.rhs.kind === 'metric' ? [rule.rhs.ref] : [])].filter((ref) => !run.values(ref)?.length);
+  if (empty.length > 0) {
+    const nan: [number, number] = [Number.NaN, Number.NaN];
+    return {
+      rule,
+      lhs: { ref: rule.lhs, value: Number.NaN, n: lhsSamples.length },
+      quantity: Number.NaN,
+      quantityCi95: nan,
+      threshold,
+      verdict: 'fail',
+      reason: `no samples for ${empty.map(formatRef).join(', ')} (the system failed in every repetition?)`,
+    };
+  }
+  const lhsStat = (values: readonly number[]) => statistic(rule.lhs.stat, values);
+  const lhs: SideValue = { ref: rule.lhs, value: lhsStat(lhsSamples), n: lhsSamples.length };
+  let rhs: SideValue | undefined;
+  let quantity: number;
+  let quantityCi95: [number, number];
+  if (rule.rhs.kind === 'metric' && rhsSamples) {
+    const ref = rule.rhs.ref;
+    const rhsStat = (values: readonly number[]) => statistic(ref.stat, values);
+    rhs = { ref, value: rhsStat(rhsSamples), n: rhsSamples.length };
+    quantity = lhs.value / rhs.value;
+    quantityCi95 = bootstrapCi95([lhsSamples, rhsSamples], ([l, r]) => lhsStat(l!) / rhsStat(r!));
+  } else {
+    quantity = lhs.value;
+    quantityCi95 = bootstrapCi95([lhsSamples], ([l]) => lhsStat(l!));
+  }
+  const [lo, hi] = quantityCi95;
+  const verdict: RuleVerdict =
+    holds(rule.op, lo, threshold) && holds(rule.op, hi, threshold) ? 'pass' : !holds(rule.op, lo, threshold) && !holds(rule.op, hi, threshold) ? 'fail' : 'inconclusive';
+  return { rule, lhs, ...(rhs && { rhs }), quantity, quantityCi95, threshold, verdict };
+}

@@ -1,0 +1,109 @@
+// The gate's verdict and its two renderings: plain text for the terminal, Markdown for
+// a CI job summary. Both say which rule or metric failed, baseline vs now, and the
+// interval.
+import { formatInterval, formatNumber, formatPercent, formatSigned, formatValue } from '../report/html/format.ts';
+import type { BaselineComparison, MetricComparison } from './baseline.ts';
+import type { RuleResult } from './check-rules.ts';
+import { formatRef } from './rules.ts';
+import type { MetricKey } from './run-samples.ts';
+
+export interface GateVerdict {
+  run: string;
+  rules: RuleResult[];
+  baseline?: { label: string; comparison: BaselineComparison };
+}
+
+export function regressions(verdict: GateVerdict): { rules: RuleResult[]; metrics: MetricComparison[]; missing: MetricKey[] } {
+  return {
+    rules: verdict.rules.filter((r) => r.verdict === 'fail'),
+    metrics: verdict.baseline?.comparison.comparisons.filter((c) => c.verdict === 'regression') ?? [],
+    missing: verdict.baseline?.comparison.missing.map((m) => m.key) ?? [],
+  };
+}
+
+/** 1 when any rule failed, any metric regressed, or a metric lost all its samples; else 0. */
+export function exitCode(verdict: GateVerdict): 0 | 1 {
+  const found = regressions(verdict);
+  return found.rules.length + found.metrics.length + found.missing.length > 0 ? 1 : 0;
+}
+
+const keyText = (key: MetricKey) => `${key.system} ${key.workload} ${key.metric}`;
+
+function ruleDetail(r: RuleResult): string {
+  if (r.reason) return r.reason;
+  const lhs = `${formatRef(r.lhs.ref)} = ${formatValue(r.lhs.value, r.lhs.ref.metric)} (n=${r.lhs.n})`;
+  const rhs = r.rhs ? `, ${formatRef(r.rhs.ref)} = ${formatValue(r.rhs.value, r.rhs.ref.metric)} (n=${r.rhs.n})` : '';
+  const quantity = r.rhs ? 'ratio' : 'value';
+  const unitMetric = r.rhs ? '' : r.lhs.ref.metric;
+  return `${lhs}${rhs}; ${quantity} ${formatValue(r.quantity, unitMetric)}, 95 % interval ${formatInterval(r.quantityCi95, unitMetric)}, required ${r.rule.op} ${formatNumber(r.threshold)}`;
+}
+
+function comparisonDetail(c: MetricComparison): string {
+  const m = c.key.metric;
+  const relative = c.change / c.baseline.value;
+  return (
+    `${c.policy.stat} baseline ${formatValue(c.baseline.value, m)} (n=${c.baseline.n}) -> now ${formatValue(c.now.value, m)} (n=${c.now.n}): ` +
+    `${formatSigned(c.change, m)} (${formatPercent(relative)}), 95 % interval ${formatInterval(c.changeCi95, m)}, ` +
+    `noise floor ${formatValue(c.floor, m)}, p(worse)=${formatNumber(c.pWorse)}`
+  );
+}
+
+const VERDICT_LABEL: Record<MetricComparison['verdict'], string> = {
+  regression: 'REGRESSION',
+  improvement: 'improved',
+  'within-noise': 'changed, within noise floor',
+  unchanged: 'no change',
+};
+
+export function renderText(verdict: GateVerdict): string {
+  const lines = [`mplab gate: ${verdict.run}`];
+  if (verdict.rules.length > 0) {
+    lines.push(`rules (${verdict.rules.length}):`);
+    for (const r of verdict.rules) lines.push(`  ${r.verdict.toUpperCase().padEnd(12)} ${r.rule.text}`, `               ${ruleDetail(r)}`);
+  }
+  if (verdict.baseline) {
+    const { comparison, label } = verdict.baseline;
+    const count = (v: MetricComparison['verdict']) => comparison.comparisons.filter((c) => c.verdict === v).length;
+    lines.push(
+      `baseline ${label}: ${comparison.comparisons.length} metrics compared: ${count('regression')} regressed, ${count('improvement')} improved, ` +
+        `${count('within-noise')} changed within the noise floor, ${count('unchanged')} unchanged`,
+    );
+    for (const c of comparison.comparisons.filter((c) => c.verdict === 'regression' || c.verdict === 'improvement')) {
+      lines.push(`  ${VERDICT_LABEL[c.verdict].padEnd(12)} ${keyText(c.key)}: ${comparisonDetail(c)}`);
+    }
+    for (const m of comparison.missing) lines.push(`  ${'REGRESSION'.padEnd(12)} ${keyText(m.key)}: baseline has ${m.baselineN} samples, this run none`);
+    for (const s of comparison.skipped) lines.push(`  ${'not compared'.padEnd(12)} ${keyText(s.key)}: ${s.reason}`);
+  }
+  if (verdict.rules.length === 0 && !verdict.baseline) lines.push('nothing to check: the scenario has no gate rules and no baseline was given');
+  const code = exitCode(verdict);
+  lines.push(code === 1 ? 'verdict: REGRESSION (exit 1)' : 'verdict: ok (exit 0)');
+  return `${lines.join('\n')}\n`;
+}
+
+const cell = (text: string) => text.replaceAll('|', '\\|');
+
+export function renderMarkdown(verdict: GateVerdict): string {
+  const code = exitCode(verdict);
+  const out = [`## mplab gate: ${code === 1 ? '❌ regression' : '✅ ok'}`, '', `Run: \`${verdict.run}\``, ''];
+  if (verdict.rules.length > 0) {
+    out.push('### Rules', '', '| verdict | rule | detail |', '|---|---|---|');
+    for (const r of verdict.rules) out.push(`| ${r.verdict === 'fail' ? '**fail**' : r.verdict} | \`${cell(r.rule.text)}\` | ${cell(ruleDetail(r))} |`);
+    out.push('');
+  }
+  if (verdict.baseline) {
+    const { comparison, label } = verdict.baseline;
+    out.push(`### Against baseline \`${label}\``, '', '| verdict | system | workload | metric | baseline | now | change | 95 % interval | noise floor | p(worse) |', '|---|---|---|---|---|---|---|---|---|---|');
+    for (const c of comparison.comparisons) {
+      const m = c.key.metric;
+      out.push(
+        `| ${c.verdict === 'regression' ? '**REGRESSION**' : VERDICT_LABEL[c.verdict]} | ${c.key.system} | ${c.key.workload} | ${m} (${c.policy.stat}) | ` +
+          `${formatValue(c.baseline.value, m)} | ${formatValue(c.now.value, m)} | ${formatSigned(c.change, m)} (${formatPercent(c.change / c.baseline.value)}) | ` +
+          `${formatInterval(c.changeCi95, m)} | ${formatValue(c.floor, m)} | ${formatNumber(c.pWorse)} |`,
+      );
+    }
+    for (const mk of comparison.missing) out.push(`| **REGRESSION** | ${mk.key.system} | ${mk.key.workload} | ${mk.key.metric} | n=${mk.baselineN} | no samples | | | | |`);
+    out.push('');
+    for (const s of comparison.skipped) out.push(`- not compared: ${keyText(s.key)}: ${s.reason}`);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,62 @@
+// Comparisons of two sets of samples: the statistics the gate decides with. A change
+// is called real only from the samples (rank test + bootstrap interval), never from
+// two summary numbers.
+import { cumulativeStdNormalProbability, mean, quantile, sampleWithReplacement, wilcoxonRankSum } from 'simple-statistics';
+import { seededRandom } from './random.ts';
+import { BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED } from './summary.ts';
+
+/** The summary statistics a rule or a comparison can name (the keys of a results.json summary). */
+export const STATISTICS = ['p50', 'p95', 'p99', 'mean'] as const;
+export type StatisticName = (typeof STATISTICS)[number];
+
+export function statistic(name: StatisticName, values: readonly number[]): number {
+  if (values.length === 0) throw new Error(`statistic ${name}: no samples`);
+  const data = [...values];
+  switch (name) {
+    case 'p50':
+      return quantile(data, 0.5);
+    case 'p95':
+      return quantile(data, 0.95);
+    case 'p99':
+      return quantile(data, 0.99);
+    case 'mean':
+      return mean(data);
+  }
+}
+
+/**
+ * Percentile bootstrap 95 % interval of `estimate` over independent groups of samples:
+ * each group is resampled with replacement on its own (the groups are different runs
+ * or systems, not paired). Seeded, so the same samples always give the same interval.
+ */
+export function bootstrapCi95(
+  groups: readonly (readonly number[])[],
+  estimate: (resampled: number[][]) => number,
+  resamples = BOOTSTRAP_RESAMPLES,
+  seed = BOOTSTRAP_SEED,
+): [number, number] {
+  if (groups.some((g) => g.length === 0)) throw new Error('bootstrapCi95: a group has no samples');
+  const random = seededRandom(seed);
+  const data = groups.map((g) => [...g]);
+  const estimates: number[] = [];
+  for (let i = 0; i < resamples; i++) estimates.push(estimate(data.map((g) => sampleWithReplacement(g, g.length, random))));
+  return [quantile(estimates, 0.025), quantile(estimates, 0.975)];
+}
+
+/**
+ * One-sided Mann-Whitney U test (Wilcoxon rank sum), normal approximation with
+ * continuity correction: the probability of a rank sum at least this extreme if `x`
+ * and `y` came from one distribution, against the alternative that `x` tends to be
+ * larger ('greater') or smaller ('less') than `y`. No tie correction: ties shrink the
+ * variance, so leaving it out makes the test conservative, which a gate wants.
+ */
+export function mannWhitneyP(x: readonly number[], y: readonly number[], alternative: 'greater' | 'less'): number {
+  const n1 = x.length;
+  const n2 = y.length;
+  if (n1 === 0 || n2 === 0) throw new Error('mannWhitneyP: a sample is empty');
+  const u = wilcoxonRankSum(x, y) - (n1 * (n1 + 1)) / 2;
+  const meanU = (n1 * n2) / 2;
+  const sdU = Math.sqrt((n1 * n2 * (n1 + n2 + 1)) / 12);
+  const z = alternative === 'greater' ? (u - meanU - 0.5) / sdU : (meanU - u - 0.5) / sdU;
+  return 1 - cumulativeStdNormalProbability(z);
+}
