@@ -1,0 +1,43 @@
+// Picks and starts a link backend. `auto` is netem where the kernel has sch_netem,
+// else the userspace emulator (these build machines have no sch_netem).
+import { randomBytes } from 'node:crypto';
+import { execa } from 'execa';
+import { nsRun } from '../topology/netns.ts';
+import type { LinkControl } from '../topology/types.ts';
+import type { LinkBackendName } from './model.ts';
+import { startNetemLink } from './netem.ts';
+import { startUserspaceLink, type LinkStartOptions } from './userspace.ts';
+
+export type BackendChoice = 'auto' | LinkBackendName;
+
+let netemCheck: Promise<boolean> | undefined;
+
+/**
+ * Whether this kernel can run netem, found by really adding a netem qdisc (to the
+ * loopback of a scratch namespace): a module that exists on disk may still not load.
+ */
+export function netemAvailable(): Promise<boolean> {
+  return (netemCheck ??= (async () => {
+    const ns = `mpl-netemcheck${process.pid}${randomBytes(2).toString('hex')}-scratch`;
+    await execa('ip', ['netns', 'add', ns], { timeout: 10_000 });
+    try {
+      const result = await nsRun(ns, 'tc', ['qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], { reject: false });
+      return result.exitCode === 0;
+    } finally {
+      await execa('ip', ['netns', 'del', ns], { timeout: 10_000, reject: false });
+    }
+  })());
+}
+
+export async function chooseBackend(choice: BackendChoice): Promise<LinkBackendName> {
+  if (choice === 'userspace') return 'userspace';
+  const netem = await netemAvailable();
+  if (choice === 'netem' && !netem) {
+    throw new Error('link backend netem requested, but this kernel has no sch_netem (adding a netem qdisc failed); use linkBackend: userspace or auto');
+  }
+  return netem ? 'netem' : 'userspace';
+}
+
+export function startLink(backend: LinkBackendName, opts: LinkStartOptions): Promise<LinkControl> {
+  return backend === 'netem' ? startNetemLink(opts) : startUserspaceLink(opts);
+}

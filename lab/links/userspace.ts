@@ -1,0 +1,203 @@
+// The userspace link backend: one mpl-link process (lab/links/emulator.c) per link.
+// It creates the link's TUN device in both namespaces and sets it up (MTU 1500);
+// addresses and routes are the topology's job, as with the netem backend's veth.
+import { randomInt } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { appendFile, readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { LINK_DEV, type DirectionCounters, type LinkControl, type LinkCounters } from '../topology/types.ts';
+import type { Direction, DirectionModel, LinkModel } from './model.ts';
+
+export interface LinkStartOptions {
+  model: LinkModel;
+  /** gw-local's namespace: `up` leaves it. */
+  nsLocal: string;
+  /** gw-remote's namespace: `down` leaves it. */
+  nsRemote: string;
+  /** The emulator's stderr (and the command line it ran) go here. */
+  logFile: string;
+  /** Seeds loss and jitter; random (and logged) when absent. */
+  seed?: number;
+}
+
+const EMULATOR_SOURCE = fileURLToPath(new URL('./emulator.c', import.meta.url));
+const BUILD_SCRIPT = fileURLToPath(new URL('./build.mjs', import.meta.url));
+export const EMULATOR_BINARY = fileURLToPath(new URL('../../build/mpl-link', import.meta.url));
+
+const READY_TIMEOUT_MS = 5_000;
+const REPLY_TIMEOUT_MS = 5_000;
+const STOP_TIMEOUT_MS = 2_000;
+/** Linux reports /proc/<pid>/stat times in clock ticks of 1/100 s (USER_HZ). */
+const CLOCK_TICKS_PER_SEC = 100;
+
+/** Builds the emulator if `npm install` did not (or the source changed since). */
+export async function ensureEmulatorBuilt(): Promise<string> {
+  const stale = !existsSync(EMULATOR_BINARY) || statSync(EMULATOR_BINARY).mtimeMs < statSync(EMULATOR_SOURCE).mtimeMs;
+  if (stale) await execa(process.execPath, [BUILD_SCRIPT], { timeout: 60_000 });
+  return EMULATOR_BINARY;
+}
+
+/** The emulator's argv form of one direction (see the usage comment in emulator.c). */
+export function directionSpec(model: DirectionModel): string {
+  const burst = model.burstLoss;
+  const fields: Record<string, number> = {
+    rate: Math.round(model.rateBitsPerSec),
+    delay_us: Math.round(model.delayMs * 1000),
+    jitter_us: Math.round(model.jitterMs * 1000),
+    loss: model.lossProbability,
+    ge_enter: burst?.enterProbability ?? 0,
+    ge_exit: burst?.exitProbability ?? 1,
+    ge_loss: burst?.lossInBurst ?? 0,
+    queue: Math.round(model.queueBytes),
+  };
+  return Object.entries(fields)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}
+
+export function emulatorArgs(opts: Required<Pick<LinkStartOptions, 'model' | 'nsLocal' | 'nsRemote' | 'seed'>>): string[] {
+  return [
+    '--local', opts.nsLocal,
+    '--remote', opts.nsRemote,
+    '--dev', LINK_DEV[opts.model.name],
+    '--seed', String(opts.seed),
+    '--up', directionSpec(opts.model.up),
+    '--down', directionSpec(opts.model.down),
+  ];
+}
+
+/** CPU time (user + system) of a process of ours, from /proc/<pid>/stat. */
+export async function processCpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // The command name may contain spaces and parentheses: count fields after its last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SEC;
+}
+
+async function logTail(logFile: string, lines = 15): Promise<string> {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+interface EmulatorDirectionStats extends Required<DirectionCounters> {
+  writeErrors: number;
+  queuedBytes: number;
+  rateBitsPerSec: number;
+}
+
+/** One line the emulator prints. */
+type EmulatorLine =
+  | { event: 'ready'; pid: number; dev: string }
+  | { event: 'ack'; command: string; monotonicNs: number }
+  | { event: 'stats'; monotonicNs: number; outage: boolean; up: EmulatorDirectionStats; down: EmulatorDirectionStats }
+  | { event: 'error'; message: string };
+
+function toCounters(stats: EmulatorDirectionStats): DirectionCounters {
+  const { sentPackets, sentBytes, lossDrops, queueDrops, outageDrops, latenessP99Us, latenessMaxUs } = stats;
+  return { sentPackets, sentBytes, lossDrops, queueDrops, outageDrops, latenessP99Us, latenessMaxUs };
+}
+
+export async function startUserspaceLink(opts: LinkStartOptions): Promise<LinkControl> {
+  const { model, logFile } = opts;
+  const label = `link ${model.name} (${LINK_DEV[model.name]}, ${opts.nsLocal} <-> ${opts.nsRemote})`;
+  const binary = await ensureEmulatorBuilt();
+  const seed = opts.seed ?? randomInt(1, 2 ** 31);
+  const args = emulatorArgs({ model, nsLocal: opts.nsLocal, nsRemote: opts.nsRemote, seed });
+  await appendFile(logFile, `# ${binary} ${args.join(' ')}\n`);
+
+  // Started in our own namespace: the emulator enters both namespaces itself.
+  const child = execa(binary, args, {
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: { file: logFile, append: true },
+    buffer: false,
+    reject: false,
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${label}: could not start ${binary}`);
+
+  // Every command gets exactly one reply line, in order.
+  const pending: { resolve: (line: EmulatorLine) => void; reject: (error: Error) => void }[] = [];
+  let exited: Error | undefined;
+  let onReady: ((line: EmulatorLine) => void) | undefined;
+
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', (text) => {
+    let line: EmulatorLine;
+    try {
+      line = JSON.parse(text) as EmulatorLine;
+    } catch {
+      return; // not ours to interpret; stderr carries the diagnostics
+    }
+    if (line.event === 'ready') onReady?.(line);
+    else pending.shift()?.resolve(line);
+  });
+  const exit = child.then(async (result) => {
+    const tail = await logTail(logFile);
+    exited = new Error(`${label}: emulator exited (${result.signal ?? `code ${result.exitCode}`})${tail ? `\n--- log tail ---\n${tail}` : ''}`);
+    for (const waiter of pending.splice(0)) waiter.reject(exited);
+  });
+
+  const ready = new Promise<void>((resolve) => (onReady = () => resolve()));
+  const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, READY_TIMEOUT_MS, 'timeout').unref());
+  const started = await Promise.race([ready.then(() => 'ready' as const), exit.then(() => 'exited' as const), timeout]);
+  if (started !== 'ready') {
+    if (started === 'timeout') process.kill(pid, 'SIGKILL');
+    await exit;
+    throw new Error(
+      started === 'timeout' ? `${label}: emulator not ready after ${READY_TIMEOUT_MS} ms\n--- log tail ---\n${await logTail(logFile)}` : exited!.message,
+    );
+  }
+
+  function command(text: string): Promise<EmulatorLine> {
+    if (exited) return Promise.reject(exited);
+    return new Promise<EmulatorLine>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${label}: no reply to "${text}" within ${REPLY_TIMEOUT_MS} ms`)), REPLY_TIMEOUT_MS);
+      pending.push({
+        resolve: (line) => {
+          clearTimeout(timer);
+          if (line.event === 'error') reject(new Error(`${label}: "${text}": ${line.message}`));
+          else resolve(line);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      child.stdin!.write(`${text}\n`);
+    });
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    name: model.name,
+    backend: 'userspace',
+    model,
+    async setOutage(down: boolean) {
+      await command(down ? 'outage on' : 'outage off');
+    },
+    async setRate(direction: Direction, rateBitsPerSec: number) {
+      await command(`rate ${direction} ${Math.round(rateBitsPerSec)}`);
+    },
+    async counters(): Promise<LinkCounters> {
+      const line = await command('stats');
+      if (line.event !== 'stats') throw new Error(`${label}: expected stats, got ${JSON.stringify(line)}`);
+      const cpuSeconds = await processCpuSeconds(pid);
+      return { up: toCounters(line.up), down: toCounters(line.down), cpuSeconds };
+    },
+    stop() {
+      return (stopping ??= (async () => {
+        if (!exited) {
+          process.kill(pid, 'SIGTERM');
+          const killer = setTimeout(() => process.kill(pid, 'SIGKILL'), STOP_TIMEOUT_MS);
+          await exit;
+          clearTimeout(killer);
+        }
+        lines.close();
+      })());
+    },
+  };
+}
