@@ -1,0 +1,142 @@
+// mprelay's config files: YAML, validated with zod. Every error names the file, the
+// line and the field. Durations are milliseconds or seconds, as their names say.
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+
+const port = z.int().min(0).max(65535);
+const ip = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
+const endpoint = z.strictObject({ address: ip, port });
+const durationMs = z.int().min(1).max(24 * 3600 * 1000);
+
+const secret = z
+  .string()
+  .transform((text, ctx) => {
+    const bytes = Buffer.from(text, 'base64');
+    if (bytes.length < 16 || bytes.toString('base64').replace(/=+$/, '') !== text.replace(/=+$/, '')) {
+      ctx.addIssue({ code: 'custom', message: 'must be base64 of at least 16 random bytes (e.g. `openssl rand -base64 32`)' });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+const key = z.strictObject({ id: z.int().min(0).max(255), secret });
+
+const keepalive = z
+  .strictObject({ idleSec: z.int().min(1).max(7200), intervalSec: z.int().min(1).max(600), count: z.int().min(1).max(50) })
+  .default({ idleSec: 60, intervalSec: 10, count: 6 });
+
+const metrics = z.strictObject({ address: ip, port }).optional();
+const log = z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']) }).default({ level: 'info' });
+
+export const remoteConfigSchema = z.strictObject({
+  /** Where the MPTCP listener binds: the public address (or 0.0.0.0 / ::). */
+  listen: endpoint,
+  /** Accepted keys; more than one during a rotation. */
+  keys: z
+    .array(key)
+    .min(1)
+    .refine((keys) => new Set(keys.map((k) => k.id)).size === keys.length, 'key ids must be unique'),
+  /** Pending TCP Fast Open requests on the listener; 0 turns TFO off. Needs net.ipv4.tcp_fastopen bit 2. */
+  fastOpenQueue: z.int().min(0).max(65535).default(256),
+  /** A header's timestamp must be within this of the remote's clock; nonces are remembered this long. */
+  replayWindowMs: durationMs.default(30_000),
+  /** Time a new connection has to send its first header. */
+  headerTimeoutMs: durationMs.default(10_000),
+  /** Time a pooled connection (hello done) may wait for its connect header; above the local's pool.idleTimeoutMs. */
+  pooledIdleTimeoutMs: durationMs.default(300_000),
+  connectTimeoutMs: durationMs.default(10_000),
+  /** A relayed connection with no bytes either way for this long is closed. */
+  idleTimeoutMs: durationMs.default(900_000),
+  maxConnections: z.int().min(1).max(1_000_000).default(10_000),
+  /** CIDRs allowed even though the policy refuses them by default (private, loopback, own addresses...). */
+  allowDestinations: z.array(z.union([z.cidrv4(), z.cidrv6()], { error: 'must be a CIDR like 10.0.0.0/8' })).default([]),
+  keepalive,
+  /** On SIGTERM, how long open connections may finish before they are closed. */
+  drainTimeoutMs: durationMs.default(30_000),
+  metrics,
+  log,
+});
+
+export const localConfigSchema = z.strictObject({
+  /** Where redirected client TCP arrives (the port in the nftables REDIRECT rule). */
+  listen: endpoint,
+  remote: endpoint,
+  key,
+  /** Open fresh connections with TCP Fast Open (needs net.ipv4.tcp_fastopen bit 1). */
+  fastOpen: z.boolean().default(true),
+  /**
+   * On a pool miss, how long to wait for the client's first bytes so that they ride in
+   * the SYN with the header. Server-speaks-first protocols pay this once per pool miss.
+   */
+  earlyDataWaitMs: z.int().min(0).max(1000).default(5),
+  pool: z
+    .strictObject({
+      min: z.int().min(0).max(10_000),
+      max: z.int().min(0).max(10_000),
+      /** A pooled connection unused for this long is closed (and replaced if still needed). */
+      idleTimeoutMs: durationMs,
+      /** Connection rate is measured over this window... */
+      rateWindowMs: durationMs,
+      /** ...and the pool holds enough connections for this long at that rate. */
+      horizonMs: durationMs,
+    })
+    .refine((pool) => pool.min <= pool.max, 'pool.min must not exceed pool.max')
+    .default({ min: 2, max: 64, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 }),
+  connectTimeoutMs: durationMs.default(10_000),
+  idleTimeoutMs: durationMs.default(900_000),
+  maxConnections: z.int().min(1).max(1_000_000).default(10_000),
+  keepalive,
+  drainTimeoutMs: durationMs.default(30_000),
+  metrics,
+  log,
+});
+
+export type RemoteConfig = z.output<typeof remoteConfigSchema>;
+export type LocalConfig = z.output<typeof localConfigSchema>;
+export type RemoteConfigInput = z.input<typeof remoteConfigSchema>;
+export type LocalConfigInput = z.input<typeof localConfigSchema>;
+
+export interface ConfigProblem {
+  line: number;
+  field: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super(problems.map((p) => `${file}:${p.line}: ${p.field || '(top level)'}: ${p.message}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses and validates YAML text; `file` is only for messages. */
+export function parseConfig<S extends z.ZodType>(schema: S, text: string, file: string): z.output<S> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const lineAt = (offset: number) => lineCounter.linePos(offset).line;
+  if (doc.errors.length > 0) {
+    throw new ConfigError(file, doc.errors.map((e) => ({ line: lineAt(e.pos[0]), field: '', message: `invalid YAML: ${e.message.split('\n')[0]}` })));
+  }
+  const result = schema.safeParse(doc.toJS());
+  if (result.success) return result.data;
+  throw new ConfigError(
+    file,
+    result.error.issues.map((issue) => {
+      // The deepest node that exists in the file carries the line (a missing field: its parent).
+      let path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+      let node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+      while (!node?.range && path.length > 0) {
+        path = path.slice(0, -1);
+        node = path.length === 0 ? (doc.contents as typeof node) : (doc.getIn(path, true) as typeof node);
+      }
+      return { line: node?.range ? lineAt(node.range[0]) : 1, field: issue.path.join('.'), message: issue.message };
+    }),
+  );
+}
+
+export async function loadConfig<S extends z.ZodType>(schema: S, file: string): Promise<z.output<S>> {
+  return parseConfig(schema, await readFile(file, 'utf8'), file);
+}

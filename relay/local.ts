@@ -1,0 +1,170 @@
+// The local side, on the home gateway: accepts the client TCP connections that an
+// nftables REDIRECT sends it, reads where each was headed, and carries it to the
+// remote over MPTCP: header and the client's bytes at once, no waiting for an answer.
+// A status other than ok resets the client, as a refused direct connection would.
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import type { LocalConfig } from './config.ts';
+import type { Logger } from './log.ts';
+import type { RelayMetrics } from './metrics.ts';
+import { pipeBoth } from './pipe.ts';
+import { UpstreamPool } from './pool.ts';
+import { encodeHeader, HEADER_BYTES, NONCE_BYTES, STATUS, statusName, type Destination } from './protocol.ts';
+import { fdOf, mptcpState, originalDestination, setKeepalive } from './sockets.ts';
+import { openUpstream, readStatus, type UpstreamTarget } from './upstream.ts';
+
+export interface LocalOptions {
+  config: LocalConfig;
+  log: Logger;
+  metrics: RelayMetrics;
+}
+
+export class LocalRelay {
+  readonly #config: LocalConfig;
+  readonly #log: Logger;
+  readonly #metrics: RelayMetrics;
+  readonly #server: net.Server;
+  readonly #pool: UpstreamPool;
+  readonly #target: UpstreamTarget;
+  readonly #clients = new Set<net.Socket>();
+  #listenPort = 0;
+
+  constructor(options: LocalOptions) {
+    const { config } = options;
+    this.#config = config;
+    this.#log = options.log;
+    this.#metrics = options.metrics;
+    this.#target = { address: config.remote.address, port: config.remote.port, fastOpen: config.fastOpen, keepalive: config.keepalive };
+    this.#pool = new UpstreamPool({
+      target: this.#target,
+      key: config.key,
+      pool: config.pool,
+      connectTimeoutMs: config.connectTimeoutMs,
+      metrics: options.metrics,
+      log: options.log,
+    });
+    this.#server = net.createServer({ allowHalfOpen: true }, (client) => void this.#accept(client));
+    this.#server.maxConnections = config.maxConnections;
+  }
+
+  async start(): Promise<net.AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen({ host: this.#config.listen.address, port: this.#config.listen.port }, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = this.#server.address() as net.AddressInfo;
+    this.#listenPort = bound.port;
+    this.#pool.start();
+    this.#log.info('local listening', { address: bound.address, port: bound.port, remote: this.#config.remote });
+    return bound;
+  }
+
+  get pool(): UpstreamPool {
+    return this.#pool;
+  }
+
+  get openConnections(): number {
+    return this.#clients.size;
+  }
+
+  /** Stops accepting and pooling, lets relayed connections finish for drainTimeoutMs, then resets them. */
+  async stop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#pool.stop();
+    const deadline = Date.now() + this.#config.drainTimeoutMs;
+    while (this.#clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    for (const client of this.#clients) client.resetAndDestroy();
+    await closed;
+    this.#log.info('local stopped');
+  }
+
+  async #accept(client: net.Socket): Promise<void> {
+    this.#clients.add(client);
+    this.#metrics.activeConnections.inc();
+    client.once('close', () => {
+      this.#clients.delete(client);
+      this.#metrics.activeConnections.dec();
+    });
+    client.on('error', () => {}); // the pipe reports errors once it runs; before that, close is enough
+    let destination: Destination;
+    try {
+      destination = this.#destinationOf(client);
+    } catch (error) {
+      this.#metrics.errors.inc({ kind: 'original-destination' });
+      this.#metrics.connections.inc({ result: 'no-destination' });
+      this.#log.warn('no original destination (not redirected?)', { source: client.remoteAddress, error });
+      return void client.resetAndDestroy();
+    }
+    client.setNoDelay(true);
+    try {
+      setKeepalive(fdOf(client), this.#config.keepalive);
+    } catch (error) {
+      this.#log.debug('keepalive not set', { error });
+    }
+    const { key } = this.#config;
+    const header = encodeHeader({ type: 'connect', keyId: key.id, timestampMs: Date.now(), nonce: randomBytes(NONCE_BYTES), destination }, key.secret);
+    let upstream = this.#pool.take();
+    if (upstream) {
+      upstream.write(header);
+    } else {
+      // A fresh connection: give the client a moment to speak, so its bytes ride in the (TFO) SYN with the header.
+      const early = await firstBytes(client, this.#config.earlyDataWaitMs);
+      if (client.destroyed) return;
+      try {
+        upstream = openUpstream(this.#target);
+      } catch (error) {
+        this.#metrics.errors.inc({ kind: 'upstream-socket' });
+        this.#log.error('cannot create MPTCP socket', { error });
+        return void client.resetAndDestroy();
+      }
+      upstream.write(early.length > 0 ? Buffer.concat([header, early]) : header);
+    }
+    const status = readStatus(upstream, this.#config.connectTimeoutMs);
+    const result = await pipeBoth(client, upstream, {
+      idleTimeoutMs: this.#config.idleTimeoutMs,
+      bToAGate: status.then((code) => code === STATUS.ok),
+      onAEnd: () => this.#sampleSubflows(upstream),
+    });
+    const code = await status;
+    const outcome = code === undefined ? 'no-status' : code === STATUS.ok ? (result.error ?? 'ok') : (statusName(code) ?? `status-${code}`);
+    if (code !== STATUS.ok) this.#metrics.errors.inc({ kind: `remote-${outcome}` });
+    this.#metrics.connections.inc({ result: outcome });
+    this.#metrics.bytes.inc({ direction: 'upstream' }, Math.max(0, result.aToB - HEADER_BYTES));
+    this.#metrics.bytes.inc({ direction: 'downstream' }, result.bToA);
+    this.#log.debug('connection closed', { destination, outcome, ...result });
+  }
+
+  #destinationOf(client: net.Socket): Destination {
+    // An IPv4 client on a dual-stack listener shows as ::ffff:a.b.c.d, but its conntrack entry is IPv4.
+    const family = client.remoteFamily === 'IPv6' && !/^::ffff:\d+\./.test(client.remoteAddress ?? '') ? 6 : 4;
+    const destination = originalDestination(fdOf(client), family);
+    // Not redirected (someone connected to the relay port itself): relaying it would loop.
+    if (destination.port === this.#listenPort && client.localAddress?.endsWith(destination.address)) throw new Error('connection was not redirected');
+    return destination;
+  }
+
+  #sampleSubflows(upstream: net.Socket): void {
+    if (upstream.destroyed) return;
+    const state = mptcpState(fdOf(upstream));
+    if (state) this.#metrics.subflows.observe(state.subflows);
+    if (state && !state.mptcp) this.#metrics.errors.inc({ kind: 'mptcp-fallback' });
+  }
+}
+
+/** Whatever the client sends within waitMs (possibly nothing), read off the socket. */
+function firstBytes(client: net.Socket, waitMs: number): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('readable', done).off('end', done).off('close', done);
+      const chunks: Buffer[] = [];
+      for (let chunk: Buffer | null; (chunk = client.read() as Buffer | null) !== null; ) chunks.push(chunk);
+      resolve(Buffer.concat(chunks));
+    };
+    const timer = setTimeout(done, waitMs);
+    client.on('readable', done).on('end', done).on('close', done);
+  });
+}

@@ -1,0 +1,59 @@
+// Prometheus metrics for both sides, on prom-client, with their own registry so that
+// two relays in one process (tests) do not collide. Served as text on an HTTP port.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type Side = 'local' | 'remote';
+
+export class RelayMetrics {
+  readonly registry = new Registry();
+  /** Finished client connections by outcome ('ok' or the status/error that ended them). */
+  readonly connections: Counter<'result'>;
+  readonly activeConnections: Gauge;
+  readonly poolHits: Counter;
+  readonly poolMisses: Counter;
+  readonly poolIdle: Gauge;
+  /** Relayed payload bytes: upstream is client -> server, downstream server -> client. */
+  readonly bytes: Counter<'direction'>;
+  readonly errors: Counter<'kind'>;
+  readonly subflows: Histogram;
+
+  constructor(side: Side, withProcessMetrics = true) {
+    const registers = [this.registry];
+    this.registry.setDefaultLabels({ side });
+    if (withProcessMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'mprelay_' });
+    this.connections = new Counter({ name: 'mprelay_connections_total', help: 'Client connections handled, by result', labelNames: ['result'], registers });
+    this.activeConnections = new Gauge({ name: 'mprelay_active_connections', help: 'Connections open now', registers });
+    this.poolHits = new Counter({ name: 'mprelay_pool_hits_total', help: 'Client connections served by a warm pooled MPTCP connection', registers });
+    this.poolMisses = new Counter({ name: 'mprelay_pool_misses_total', help: 'Client connections that had to open a fresh MPTCP connection', registers });
+    this.poolIdle = new Gauge({ name: 'mprelay_pool_idle', help: 'Warm MPTCP connections waiting in the pool', registers });
+    this.bytes = new Counter({ name: 'mprelay_bytes_total', help: 'Relayed payload bytes', labelNames: ['direction'], registers });
+    this.errors = new Counter({ name: 'mprelay_errors_total', help: 'Errors and rejections, by kind', labelNames: ['kind'], registers });
+    this.subflows = new Histogram({
+      name: 'mprelay_subflows_per_connection',
+      help: 'MPTCP subflows of each relayed connection, sampled when its upstream direction ends',
+      buckets: [1, 2, 3, 4, 8],
+      registers,
+    });
+  }
+
+  /** Serves GET /metrics; resolves with the bound address. */
+  async serve(address: string, port: number): Promise<{ server: http.Server; address: AddressInfo }> {
+    const server = http.createServer((req, res) => {
+      if (req.method !== 'GET' || req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        (error: unknown) => res.writeHead(500).end(String(error)),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, address, () => resolve());
+    });
+    return { server, address: server.address() as AddressInfo };
+  }
+}

@@ -1,0 +1,91 @@
+// End to end inside a private namespace: client -> nftables REDIRECT -> local -> MPTCP
+// -> remote -> TCP -> echo server, with the real original-destination lookup.
+import test from 'ava';
+import { startEchoServer, echoThrough, type EchoServer } from './helpers/echo.ts';
+import { enterNewNamespace, type TestNamespace } from './helpers/netns.ts';
+import { metricValue, startLocal, startRemote, waitFor } from './helpers/relays.ts';
+
+const CLIENT_V4 = '10.201.0.1';
+const CLIENT_V6 = '2001:db8::1';
+const SERVER_V4 = '203.0.113.9';
+const SERVER_V6 = '2001:db8::9';
+
+let ns: TestNamespace;
+let echo4: EchoServer;
+let echo6: EchoServer;
+let remote: Awaited<ReturnType<typeof startRemote>>;
+let local: Awaited<ReturnType<typeof startLocal>>;
+
+test.before(async () => {
+  ns = await enterNewNamespace('relay');
+  await ns.run('sysctl', ['-qw', 'net.ipv4.tcp_fastopen=3']);
+  for (const [addr, prefix] of [[CLIENT_V4, 32], [SERVER_V4, 32], [CLIENT_V6, 128], [SERVER_V6, 128]] as const) {
+    await ns.run('ip', ['addr', 'add', `${addr}/${prefix}`, 'dev', 'lo', ...(prefix === 128 ? ['nodad'] : [])]);
+  }
+  echo4 = await startEchoServer(SERVER_V4, 80);
+  echo6 = await startEchoServer(SERVER_V6, 80);
+  remote = await startRemote({ allowDestinations: [`${SERVER_V4}/32`, `${SERVER_V6}/128`] });
+  local = await startLocal(remote.address.port, { pool: { min: 2, max: 8, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 } });
+  // What `mprelay rules` does for a LAN, here for locally generated traffic from the client addresses.
+  const port = local.address.port;
+  await ns.run('/usr/sbin/nft', [
+    [
+      'table inet mpl_test {',
+      '  chain out {',
+      '    type nat hook output priority -100; policy accept;',
+      `    ip saddr ${CLIENT_V4} meta l4proto tcp redirect to :${port}`,
+      `    ip6 saddr ${CLIENT_V6} meta l4proto tcp redirect to :${port}`,
+      '  }',
+      '}',
+    ].join('\n'),
+  ]);
+});
+
+test.after.always(async () => {
+  await local?.relay.stop();
+  await remote?.relay.stop();
+  await echo4?.close();
+  await echo6?.close();
+  await ns?.destroy();
+});
+
+test.serial('IPv4: bytes arrive intact both ways with half-close, over a warm pooled connection', async (t) => {
+  await waitFor(() => local.relay.pool.idleCount >= 2, 'the pool to warm up');
+  const hitsBefore = await metricValue(local.metrics, 'mprelay_pool_hits_total');
+  const result = await echoThrough({ host: SERVER_V4, port: 80, localAddress: CLIENT_V4 }, 1 << 20);
+  t.is(result.bytes, 1 << 20);
+  t.is(result.echoedSha256, result.sentSha256);
+  t.is(echo4.received.at(-1), result.sentSha256);
+  t.is(await metricValue(local.metrics, 'mprelay_pool_hits_total'), hitsBefore + 1);
+});
+
+test.serial('IPv6: the original destination is read with IP6T_SO_ORIGINAL_DST and relayed', async (t) => {
+  const result = await echoThrough({ host: SERVER_V6, port: 80, localAddress: CLIENT_V6 }, 100_000);
+  t.is(result.echoedSha256, result.sentSha256);
+  t.is(echo6.received.at(-1), result.sentSha256);
+});
+
+test.serial('a pool miss opens a fresh connection (Fast Open) and still relays', async (t) => {
+  const fresh = await startLocal(remote.address.port, { pool: { min: 0, max: 0, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 } });
+  await ns.run('/usr/sbin/nft', ['insert', 'rule', 'inet', 'mpl_test', 'out', 'ip', 'saddr', CLIENT_V4, 'tcp', 'dport', '8080', 'redirect', 'to', `:${fresh.address.port}`]);
+  try {
+    await startEchoServer(SERVER_V4, 8080).then(async (server) => {
+      for (let i = 0; i < 3; i++) {
+        const result = await echoThrough({ host: SERVER_V4, port: 8080, localAddress: CLIENT_V4 }, 5000);
+        t.is(result.echoedSha256, result.sentSha256);
+      }
+      await server.close();
+    });
+    t.is(await metricValue(fresh.metrics, 'mprelay_pool_misses_total'), 3);
+    t.is(await metricValue(fresh.metrics, 'mprelay_pool_hits_total'), 0);
+  } finally {
+    await fresh.relay.stop();
+  }
+});
+
+test.serial('a refused destination resets the client, as a direct connection would', async (t) => {
+  const error = await t.throwsAsync(echoThrough({ host: SERVER_V4, port: 81, localAddress: CLIENT_V4 }, 10));
+  t.is((error as NodeJS.ErrnoException).code, 'ECONNRESET');
+  await waitFor(async () => (await metricValue(local.metrics, 'mprelay_connections_total', { result: 'refused' })) === 1, 'the refusal to be counted');
+  t.is(await metricValue(remote.metrics, 'mprelay_errors_total', { kind: 'connect-refused' }), 1);
+});
