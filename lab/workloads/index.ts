@@ -1,0 +1,14 @@
+// The workloads by name, in the order a block runs them.
+import type { WorkloadName } from '../scenario/schema.ts';
+import { connectWorkload } from './connect.ts';
+import { failoverWorkload } from './failover.ts';
+import { holWorkload } from './hol.ts';
+import { throughputWorkload } from './throughput.ts';
+import type { Workload } from './workload.ts';
+
+export const WORKLOADS: Record<WorkloadName, Workload> = {
+  connect: connectWorkload,
+  hol: holWorkload,
+  throughput: throughputWorkload,
+  failover: failoverWorkload,
+};

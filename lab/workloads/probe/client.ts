@@ -1,0 +1,65 @@
+// Client probe: runs one workload's client side in the client namespace and prints
+// JSON lines: `{"event":"started","refMs":…}` when its clock starts, then the result.
+// Usage: node --import tsx client.ts '<ClientPlan as JSON>'
+import { monotonicMs } from './clock.ts';
+import { cpuSecondsOf } from './cpu.ts';
+import { download, echoLoop, fetchOnce, upload, type FetchRecord } from './flows.ts';
+import type { ClientLine, ClientPlan, ClientResult, ProbeCpu } from './plan.ts';
+import { encodeLine } from './protocol.ts';
+
+// CPU is counted from the start of the measurement, not from process start (module loading).
+let measureStart = { atMs: monotonicMs(), cpuSeconds: 0 };
+
+function emit(line: ClientLine): void {
+  process.stdout.write(encodeLine(line));
+}
+
+function cpu(): ProbeCpu {
+  return { cpuSeconds: (cpuSecondsOf(process.pid) ?? 0) - measureStart.cpuSeconds, wallSeconds: (monotonicMs() - measureStart.atMs) / 1000 };
+}
+
+function start(): number {
+  const refMs = monotonicMs();
+  measureStart = { atMs: refMs, cpuSeconds: cpuSecondsOf(process.pid) ?? 0 };
+  emit({ event: 'started', refMs });
+  return refMs;
+}
+
+async function run(plan: ClientPlan): Promise<ClientResult> {
+  switch (plan.mode) {
+    case 'connect': {
+      const refMs = start();
+      const fetches: FetchRecord[] = [];
+      // One at a time: each connection is a fresh handshake through the system.
+      for (let i = 0; i < plan.count; i++) fetches.push(await fetchOnce(plan.target, i, plan.responseBytes, plan.timeoutMs));
+      return { mode: 'connect', refMs, fetches, cpu: cpu() };
+    }
+    case 'bulk': {
+      const refMs = start();
+      const untilMs = refMs + plan.durationMs;
+      const transfer = plan.direction === 'down' ? download : upload;
+      const flows = await Promise.all(Array.from({ length: plan.flows }, (_, i) => transfer(plan.target, i, refMs, untilMs, plan.binMs)));
+      return { mode: 'bulk', refMs, untilMs, flows, cpu: cpu() };
+    }
+    case 'hol': {
+      const refMs = start();
+      const loadStartMs = refMs + plan.idleMs;
+      const untilMs = loadStartMs + plan.loadedMs;
+      const echo = echoLoop(plan.target, 0, untilMs, plan.probeIntervalMs, plan.echoBytes);
+      await new Promise((resolve) => setTimeout(resolve, plan.idleMs));
+      const bulk = Promise.all(Array.from({ length: plan.bulkFlows }, (_, i) => download(plan.target, 1 + i, refMs, untilMs, plan.binMs)));
+      // New connections open now and then during the load, without waiting for each other.
+      const fetches: Promise<FetchRecord>[] = [];
+      for (let atMs = loadStartMs + plan.newConnectionIntervalMs; atMs < untilMs; atMs += plan.newConnectionIntervalMs) {
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, atMs - monotonicMs())));
+        fetches.push(fetchOnce(plan.target, 100 + fetches.length, plan.responseBytes, plan.timeoutMs));
+      }
+      const [flows, echoed, fetched] = await Promise.all([bulk, echo, Promise.all(fetches)]);
+      return { mode: 'hol', refMs, loadStartMs, untilMs, echoes: echoed.samples, echoError: echoed.error, fetches: fetched, flows, cpu: cpu() };
+    }
+  }
+}
+
+const planText = process.argv[2];
+if (!planText) throw new Error("usage: client.ts '<plan json>'");
+emit({ event: 'result', result: await run(JSON.parse(planText) as ClientPlan) });

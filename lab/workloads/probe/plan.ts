@@ -1,0 +1,43 @@
+// What the orchestrator asks a client probe to do, and what the probe answers.
+// Shared by both sides; the probe prints one `started` line and one `result` line.
+import type { EchoSample, FetchRecord, FlowReport, Target } from './flows.ts';
+
+export type ClientPlan =
+  | { mode: 'connect'; target: Target; count: number; responseBytes: number; timeoutMs: number }
+  | { mode: 'bulk'; target: Target; direction: 'down' | 'up'; flows: number; durationMs: number; binMs: number }
+  | {
+      mode: 'hol';
+      target: Target;
+      /** Interactive flow alone first (idle RTT), then bulk downloads start. */
+      idleMs: number;
+      loadedMs: number;
+      bulkFlows: number;
+      probeIntervalMs: number;
+      echoBytes: number;
+      newConnectionIntervalMs: number;
+      responseBytes: number;
+      timeoutMs: number;
+      binMs: number;
+    };
+
+export interface ProbeCpu {
+  cpuSeconds: number;
+  wallSeconds: number;
+}
+
+export type ClientResult =
+  | { mode: 'connect'; refMs: number; fetches: FetchRecord[]; cpu: ProbeCpu }
+  | { mode: 'bulk'; refMs: number; untilMs: number; flows: FlowReport[]; cpu: ProbeCpu }
+  | {
+      mode: 'hol';
+      refMs: number;
+      loadStartMs: number;
+      untilMs: number;
+      echoes: EchoSample[];
+      echoError: string | null;
+      fetches: FetchRecord[];
+      flows: FlowReport[];
+      cpu: ProbeCpu;
+    };
+
+export type ClientLine = { event: 'started'; refMs: number } | { event: 'result'; result: ClientResult };
