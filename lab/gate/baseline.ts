@@ -76,7 +76,7 @@ export function compareWithBaseline(now: RunSamples, baseline: RunSamples): Base
     if (!baseValues || baseValues.length === 0) continue;
     const policy = noisePolicy(key.metric);
     if (!policy) {
-      result.skipped.push({ key, reason: 'the lab does not know whether higher or lower is better' });
+      result.skipped.push({ key, reason: 'not a metric the lab defines (lab/workloads/metrics.ts)' });
       continue;
     }
     if (!now.ran(key)) {

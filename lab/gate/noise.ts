@@ -1,9 +1,10 @@
 // Per-metric noise floors for the baseline comparison: a change smaller than this is
 // not a regression even when a test finds it real (criterion's noise threshold). The
 // floors are sized for runs on emulated lossy links, where link jitter and random loss
-// move a median by a few percent between two runs of the same code (A/A).
-
-export type Better = 'lower' | 'higher';
+// move a median by a few percent between two runs of the same code (A/A). Which way
+// is better comes from the metric's one definition (lab/workloads/metrics.ts).
+import type { BaseMetricName, Better } from '../workloads/metrics.ts';
+import { keyInfo } from '../report/html/metric-key.ts';
 
 export interface NoisePolicy {
   better: Better;
@@ -15,23 +16,30 @@ export interface NoisePolicy {
   absolute: number;
 }
 
-interface MetricPattern {
-  pattern: RegExp;
-  policy: NoisePolicy;
-}
+type Floor = Omit<NoisePolicy, 'better'>;
 
-// First match wins. Times on the links' own scale (tens of ms) get 10 % and 3 ms; the
-// failover times depend on when a retransmission timer fires, so they get much more.
-const POLICIES: MetricPattern[] = [
-  { pattern: /^survived$/, policy: { better: 'higher', stat: 'mean', relative: 0, absolute: 0.2 } },
-  { pattern: /^(stall|recovery)_ms$/, policy: { better: 'lower', stat: 'p50', relative: 0.3, absolute: 300 } },
-  { pattern: /(^|_)goodput_mbps$|(^|_)aggregation$/, policy: { better: 'higher', stat: 'p50', relative: 0.1, absolute: 0.2 } },
-  { pattern: /_ms$/, policy: { better: 'lower', stat: 'p50', relative: 0.1, absolute: 3 } },
-];
+// Times on the links' own scale (tens of ms) get 10 % and 3 ms; failover times hang on
+// when a retransmission timer fires, so they get far more; `survived` is a 0/1 outcome,
+// compared as the share of repetitions that survived.
+const LATENCY: Floor = { stat: 'p50', relative: 0.1, absolute: 3 };
+const FLOORS: Record<BaseMetricName, Floor> = {
+  connect_ms: LATENCY,
+  ready_ms: LATENCY,
+  ttfb_ms: LATENCY,
+  rtt_idle_ms: LATENCY,
+  rtt_loaded_ms: { stat: 'p50', relative: 0.15, absolute: 5 },
+  ttfb_loaded_ms: { stat: 'p50', relative: 0.15, absolute: 5 },
+  goodput_mbps: { stat: 'p50', relative: 0.1, absolute: 0.2 },
+  aggregation: { stat: 'p50', relative: 0.1, absolute: 0.02 },
+  stall_ms: { stat: 'p50', relative: 0.3, absolute: 300 },
+  recovery_ms: { stat: 'p50', relative: 0.3, absolute: 300 },
+  survived: { stat: 'mean', relative: 0, absolute: 0.2 },
+};
 
-/** The policy for a metric name, or undefined when the lab does not know which way is better. */
-export function noisePolicy(metric: string): NoisePolicy | undefined {
-  return POLICIES.find((p) => p.pattern.test(metric))?.policy;
+/** The policy for a metric key, or undefined for a metric the lab does not define. */
+export function noisePolicy(key: string): NoisePolicy | undefined {
+  const info = keyInfo(key);
+  return info && { better: info.better, ...FLOORS[info.base] };
 }
 
 /** The smallest change of `baseline` that counts, in the metric's units. */

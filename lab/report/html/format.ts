@@ -1,10 +1,10 @@
-// How metric values are written for people, in the report and in the gate's output:
-// the unit comes from the metric's name suffix (one naming convention, DESIGN.md).
+// How metric values are written for people, in the report and in the gate's output,
+// with the unit from the metric's definition (ratios and fractions go bare).
+import { keyInfo } from './metric-key.ts';
 
 export function metricUnit(metric: string): string {
-  if (metric.endsWith('_ms')) return 'ms';
-  if (metric.endsWith('_mbps')) return 'Mbit/s';
-  return '';
+  const unit = keyInfo(metric)?.unit ?? '';
+  return unit === 'ratio' || unit === 'fraction' ? '' : unit;
 }
 
 /** Three significant digits at most, no exponent: 0.0123, 1.23, 12.3, 123, 1234. */

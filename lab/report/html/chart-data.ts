@@ -1,0 +1,148 @@
+// The data each chart of a run's report draws, derived from the run's samples and
+// summaries (nothing here is measured anew). A chart whose data the run lacks gets a
+// reason instead, shown in its place.
+import { keyInfo } from './metric-key.ts';
+import { metricsOf, summaryOf, type RunView, type TimelineView } from './run-view.ts';
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** A median with its 95 % interval, as a bar with whiskers. */
+export interface IntervalBar {
+  p50: number;
+  lo: number;
+  hi: number;
+}
+
+export interface TimeWindow {
+  from: number;
+  to: number;
+  label: string;
+}
+
+export interface ChartData {
+  ttfbCdf?: { system: string; points: Point[] }[];
+  latency?: { systems: string[]; idle: (IntervalBar | null)[]; loaded: (IntervalBar | null)[] };
+  latencyOverTime?: { series: { system: string; points: Point[] }[]; loadWindows: TimeWindow[] };
+  goodput?: { groups: string[]; series: { system: string; bars: (IntervalBar | null)[] }[]; reference: { index: number; value: number; label: string }[] };
+  failover?: { series: { system: string; points: Point[] }[]; outages: TimeWindow[] };
+}
+
+export type ChartId = keyof ChartData;
+
+export interface ChartSet {
+  data: ChartData;
+  /** Why a chart is not drawn, for each chart that is not. */
+  absent: Partial<Record<ChartId, string>>;
+}
+
+/** Failover bins are 50 ms; drawn summed to this, so the line shows goodput, not packet trains. */
+const FAILOVER_DISPLAY_BIN_MS = 200;
+
+function bar(view: RunView, system: string, workload: string, metric: string): IntervalBar | null {
+  const s = summaryOf(view, system, workload, metric);
+  return s ? { p50: s.p50, lo: s.ci95[0], hi: s.ci95[1] } : null;
+}
+
+/** The first repetition a system has samples in: one run's trace per system keeps a time plot readable. */
+function firstRepetition<T extends { repetition: number }>(items: T[]): T[] {
+  const first = Math.min(...items.map((i) => i.repetition));
+  return items.filter((i) => i.repetition === first);
+}
+
+function ttfbCdf(view: RunView): ChartData['ttfbCdf'] {
+  const series = view.systems.flatMap((system) => {
+    const values = view.samples(system, 'connect', 'ttfb_ms').map((s) => s.value).sort((a, b) => a - b);
+    return values.length ? [{ system, points: values.map((x, i) => ({ x, y: (i + 1) / values.length })) }] : [];
+  });
+  return series.length ? series : undefined;
+}
+
+function latency(view: RunView): ChartData['latency'] {
+  const systems = view.systems.filter((s) => summaryOf(view, s, 'hol', 'rtt_idle_ms') || summaryOf(view, s, 'hol', 'rtt_loaded_ms'));
+  if (!systems.length) return undefined;
+  return { systems, idle: systems.map((s) => bar(view, s, 'hol', 'rtt_idle_ms')), loaded: systems.map((s) => bar(view, s, 'hol', 'rtt_loaded_ms')) };
+}
+
+function latencyOverTime(view: RunView): ChartData['latencyOverTime'] {
+  const loadWindows: TimeWindow[] = [];
+  const series = view.systems.flatMap((system) => {
+    const idle = view.samples(system, 'hol', 'rtt_idle_ms');
+    const loaded = view.samples(system, 'hol', 'rtt_loaded_ms');
+    const timed = firstRepetition([...idle, ...loaded].filter((s) => s.atMs !== null));
+    if (!timed.length) return [];
+    const loadedAt = timed.filter((s) => loaded.includes(s)).map((s) => s.atMs! / 1000);
+    if (loadedAt.length && !loadWindows.length) loadWindows.push({ from: Math.min(...loadedAt), to: Math.max(...loadedAt), label: 'bulk downloads running' });
+    return [{ system, points: timed.map((s) => ({ x: s.atMs! / 1000, y: s.value })).sort((a, b) => a.x - b.x) }];
+  });
+  return series.length ? { series, loadWindows } : undefined;
+}
+
+function goodput(view: RunView): ChartData['goodput'] {
+  const keys = metricsOf(view, 'throughput')
+    .map((key) => ({ key, info: keyInfo(key) }))
+    .filter(({ info }) => info?.base === 'goodput_mbps')
+    .sort((a, b) => (a.info!.direction! === b.info!.direction! ? a.info!.flows! - b.info!.flows! : a.info!.direction === 'down' ? -1 : 1));
+  if (!keys.length) return undefined;
+  const aggregateMbps = (direction: 'down' | 'up') => (view.links.a[direction].rateBitsPerSec + view.links.b[direction].rateBitsPerSec) / 1e6;
+  return {
+    groups: keys.map(({ info }) => `${info!.direction} · ${info!.flows} flow${info!.flows === 1 ? '' : 's'}`),
+    series: view.systems
+      .map((system) => ({ system, bars: keys.map(({ key }) => bar(view, system, 'throughput', key)) }))
+      .filter((s) => s.bars.some((b) => b !== null)),
+    reference: keys.map(({ info }, index) => {
+      const value = aggregateMbps(info!.direction!);
+      return { index, value, label: `rate A + B = ${value} Mbit/s` };
+    }),
+  };
+}
+
+function mbpsPoints(timeline: TimelineView): Point[] {
+  const perDisplayBin = Math.max(1, Math.round(FAILOVER_DISPLAY_BIN_MS / timeline.binMs));
+  const displayBinMs = perDisplayBin * timeline.binMs;
+  const points: Point[] = [];
+  for (let i = 0; i < timeline.values.length; i += perDisplayBin) {
+    const bytes = timeline.values.slice(i, i + perDisplayBin).reduce((sum, b) => sum + b, 0);
+    points.push({ x: (i * timeline.binMs) / 1000, y: (bytes * 8) / (displayBinMs * 1000) });
+  }
+  return points;
+}
+
+function failover(view: RunView): ChartData['failover'] {
+  const outages: TimeWindow[] = [];
+  const series = view.systems.flatMap((system) => {
+    const timeline = firstRepetition(view.timelines(system, 'failover').filter((t) => t.name === 'received_bytes'))[0];
+    if (!timeline) return [];
+    const end = (timeline.values.length * timeline.binMs) / 1000;
+    if (!outages.length) {
+      for (const e of timeline.events.filter((e) => e.kind === 'outage')) {
+        outages.push({ from: e.startMs / 1000, to: e.endMs === null ? end : e.endMs / 1000, label: `link ${e.link} down` });
+      }
+    }
+    return [{ system, points: mbpsPoints(timeline) }];
+  });
+  return series.length ? { series, outages } : undefined;
+}
+
+const NOT_RUN: Record<ChartId, string> = {
+  ttfbCdf: 'No connect samples in this run: the connect workload was not run (or no connection succeeded).',
+  latency: 'No hol samples in this run: the head-of-line (latency under load) workload was not run.',
+  latencyOverTime: 'No timed hol samples in this run: the head-of-line workload was not run.',
+  goodput: 'No throughput samples in this run: the throughput workload was not run.',
+  failover: 'No failover timeline in this run: the failover workload was not run.',
+};
+
+export function chartSet(view: RunView): ChartSet {
+  const data: ChartData = {
+    ttfbCdf: ttfbCdf(view),
+    latency: latency(view),
+    latencyOverTime: latencyOverTime(view),
+    goodput: goodput(view),
+    failover: failover(view),
+  };
+  const absent: ChartSet['absent'] = {};
+  for (const id of Object.keys(NOT_RUN) as ChartId[]) if (!data[id]) absent[id] = NOT_RUN[id];
+  return { data, absent };
+}

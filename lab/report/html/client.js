@@ -1,0 +1,173 @@
+// Runs in the report page (inlined after Chart.js): draws every chart from the data
+// block the page carries. Plain browser JavaScript; the page works from disk, offline.
+/* global Chart */
+(() => {
+  const data = JSON.parse(document.getElementById('report-data').textContent);
+  const colorOf = (system) => data.colors[system] ?? '#666';
+  Chart.defaults.animation = false; // draw at once: screenshots and print see the final chart
+  Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.font.family = 'system-ui, sans-serif';
+
+  // Whiskers for bar datasets that carry `intervals: [[lo, hi] | null]`.
+  const intervalsPlugin = {
+    id: 'intervals',
+    afterDatasetsDraw(chart) {
+      const { ctx } = chart;
+      const y = chart.scales.y;
+      chart.data.datasets.forEach((dataset, i) => {
+        if (!dataset.intervals) return;
+        const meta = chart.getDatasetMeta(i);
+        if (meta.hidden) return;
+        meta.data.forEach((bar, j) => {
+          const interval = dataset.intervals[j];
+          if (!interval) return;
+          const [top, bottom] = [y.getPixelForValue(interval[1]), y.getPixelForValue(interval[0])];
+          const half = Math.min(6, bar.width / 4);
+          ctx.save();
+          ctx.strokeStyle = '#222';
+          ctx.lineWidth = 1.5;
+          ctx.beginPath();
+          ctx.moveTo(bar.x, top);
+          ctx.lineTo(bar.x, bottom);
+          ctx.moveTo(bar.x - half, top);
+          ctx.lineTo(bar.x + half, top);
+          ctx.moveTo(bar.x - half, bottom);
+          ctx.lineTo(bar.x + half, bottom);
+          ctx.stroke();
+          ctx.restore();
+        });
+      });
+    },
+  };
+
+  // Dashed horizontal reference lines over one category each (rate A + rate B per group).
+  const referencePlugin = {
+    id: 'reference',
+    afterDatasetsDraw(chart, _args, options) {
+      if (!options.lines) return;
+      const { ctx } = chart;
+      const x = chart.scales.x;
+      const y = chart.scales.y;
+      const band = x.width / chart.data.labels.length;
+      for (const line of options.lines) {
+        const center = x.getPixelForValue(line.index);
+        const py = y.getPixelForValue(line.value);
+        ctx.save();
+        ctx.strokeStyle = '#c0392b';
+        ctx.setLineDash([6, 4]);
+        ctx.lineWidth = 2;
+        ctx.beginPath();
+        ctx.moveTo(center - band * 0.45, py);
+        ctx.lineTo(center + band * 0.45, py);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.fillStyle = '#c0392b';
+        ctx.font = '11px system-ui, sans-serif';
+        ctx.fillText(line.label, center - band * 0.45, py - 4);
+        ctx.restore();
+      }
+    },
+  };
+
+  // A shaded time window behind the data (a link outage).
+  const shadePlugin = {
+    id: 'shade',
+    beforeDatasetsDraw(chart, _args, options) {
+      if (!options.windows) return;
+      const { ctx, chartArea } = chart;
+      const x = chart.scales.x;
+      for (const w of options.windows) {
+        const left = x.getPixelForValue(w.from);
+        const right = x.getPixelForValue(w.to);
+        ctx.save();
+        ctx.fillStyle = 'rgba(192, 57, 43, 0.15)';
+        ctx.fillRect(left, chartArea.top, right - left, chartArea.bottom - chartArea.top);
+        ctx.fillStyle = '#c0392b';
+        ctx.font = '11px system-ui, sans-serif';
+        ctx.fillText(w.label, left + 4, chartArea.top + 12);
+        ctx.restore();
+      }
+    },
+  };
+
+  Chart.register(intervalsPlugin, referencePlugin, shadePlugin);
+
+  const axis = (title, extra = {}) => ({ title: { display: true, text: title }, ...extra });
+  const draw = (id, config) => {
+    const canvas = document.getElementById(id);
+    if (!canvas) return;
+    new Chart(canvas, config);
+    canvas.dataset.rendered = 'true';
+  };
+  const lineSeries = (system, points, extra = {}) => ({
+    label: system,
+    data: points,
+    borderColor: colorOf(system),
+    backgroundColor: colorOf(system),
+    borderWidth: system === 'mprelay' ? 3 : 1.5,
+    pointRadius: 0,
+    showLine: true,
+    ...extra,
+  });
+  const barSeries = (system, bars) => ({
+    label: system,
+    data: bars.map((b) => (b ? b.p50 : null)),
+    intervals: bars.map((b) => (b ? [b.lo, b.hi] : null)),
+    backgroundColor: colorOf(system),
+  });
+
+  const charts = data.charts;
+  if (charts.ttfbCdf) {
+    draw('chart-ttfb-cdf', {
+      type: 'scatter',
+      data: { datasets: charts.ttfbCdf.map((s) => lineSeries(s.system, s.points, { stepped: 'before' })) },
+      options: {
+        scales: { x: axis('time to first byte (ms)', { type: 'logarithmic' }), y: axis('fraction of connections', { min: 0, max: 1 }) },
+      },
+    });
+  }
+  if (charts.latency) {
+    draw('chart-latency', {
+      type: 'bar',
+      data: {
+        labels: charts.latency.systems,
+        datasets: [
+          { ...barSeries('idle', charts.latency.idle), label: 'idle', backgroundColor: '#7fb3d5' },
+          { ...barSeries('loaded', charts.latency.loaded), label: 'during bulk downloads', backgroundColor: '#e59866' },
+        ],
+      },
+      options: { scales: { y: axis('interactive echo round trip, median and 95 % interval (ms)', { type: 'logarithmic' }) } },
+    });
+  }
+  if (charts.latencyOverTime) {
+    draw('chart-latency-time', {
+      type: 'scatter',
+      data: { datasets: charts.latencyOverTime.series.map((s) => lineSeries(s.system, s.points, { pointRadius: 1.5, showLine: false })) },
+      options: {
+        scales: { x: axis('time since the workload started (s)'), y: axis('echo round trip (ms)', { type: 'logarithmic' }) },
+        plugins: { shade: { windows: charts.latencyOverTime.loadWindows } },
+      },
+    });
+  }
+  if (charts.goodput) {
+    draw('chart-goodput', {
+      type: 'bar',
+      data: { labels: charts.goodput.groups, datasets: charts.goodput.series.map((s) => barSeries(s.system, s.bars)) },
+      options: {
+        scales: { y: axis('goodput, median and 95 % interval (Mbit/s)', { beginAtZero: true, suggestedMax: Math.max(...charts.goodput.reference.map((r) => r.value)) * 1.1 }) },
+        plugins: { reference: { lines: charts.goodput.reference } },
+      },
+    });
+  }
+  if (charts.failover) {
+    draw('chart-failover', {
+      type: 'scatter',
+      data: { datasets: charts.failover.series.map((s) => lineSeries(s.system, s.points, { stepped: 'before' })) },
+      options: {
+        scales: { x: axis('time since the download started (s)'), y: axis('received (Mbit/s per bin)', { beginAtZero: true }) },
+        plugins: { shade: { windows: charts.failover.outages } },
+      },
+    });
+  }
+  document.body.dataset.chartsDrawn = String(document.querySelectorAll('canvas[data-rendered]').length);
+})();

@@ -1,0 +1,93 @@
+// The headline table: systems x key metrics, each cell the median with its 95 %
+// interval, the best of each column marked, and each system's ratio to mprelay.
+import { esc } from './escape.ts';
+import { formatInterval, formatNumber, formatValue } from './format.ts';
+import { keyInfo } from './metric-key.ts';
+import { metricsOf, summaryOf, type RunView } from './run-view.ts';
+
+/** The relay whose ratios the table shows: this project's own system. */
+export const REFERENCE_SYSTEM = 'mprelay';
+
+interface Column {
+  workload: string;
+  metric: string;
+  label: string;
+}
+
+const FIXED_COLUMNS: Column[] = [
+  { workload: 'connect', metric: 'ttfb_ms', label: 'time to first byte' },
+  { workload: 'connect', metric: 'connect_ms', label: 'connect' },
+  { workload: 'hol', metric: 'rtt_idle_ms', label: 'interactive RTT, idle' },
+  { workload: 'hol', metric: 'rtt_loaded_ms', label: 'interactive RTT, loaded' },
+  { workload: 'hol', metric: 'ttfb_loaded_ms', label: 'first byte, loaded' },
+];
+const FAILOVER_COLUMNS: Column[] = [
+  { workload: 'failover', metric: 'stall_ms', label: 'failover stall' },
+  { workload: 'failover', metric: 'recovery_ms', label: 'failover recovery' },
+];
+
+function goodputColumns(view: RunView): Column[] {
+  return metricsOf(view, 'throughput').flatMap((metric) => {
+    const info = keyInfo(metric);
+    if (info?.base !== 'goodput_mbps') return [];
+    return [{ workload: 'throughput', metric, label: `goodput ${info.direction} ${info.flows} flow${info.flows === 1 ? '' : 's'}` }];
+  });
+}
+
+export interface HeadlineCell {
+  p50: number;
+  ci95: [number, number];
+  n: number;
+  best: boolean;
+  /** This system's median / mprelay's median. */
+  ratio?: number;
+}
+
+export interface Headline {
+  columns: Column[];
+  rows: { system: string; cells: (HeadlineCell | null)[] }[];
+}
+
+export function headline(view: RunView): Headline {
+  const columns = [...FIXED_COLUMNS, ...goodputColumns(view), ...FAILOVER_COLUMNS].filter((c) =>
+    view.systems.some((s) => summaryOf(view, s, c.workload, c.metric)),
+  );
+  const rows = view.systems.map((system) => ({
+    system,
+    cells: columns.map((c): HeadlineCell | null => {
+      const s = summaryOf(view, system, c.workload, c.metric);
+      return s ? { p50: s.p50, ci95: s.ci95, n: s.n, best: false } : null;
+    }),
+  }));
+  columns.forEach((c, i) => {
+    const cells = rows.map((r) => r.cells[i]).filter((cell): cell is HeadlineCell => cell !== null);
+    const lowerIsBetter = keyInfo(c.metric)?.better !== 'higher';
+    const bestValue = lowerIsBetter ? Math.min(...cells.map((cell) => cell.p50)) : Math.max(...cells.map((cell) => cell.p50));
+    for (const cell of cells) cell.best = cell.p50 === bestValue;
+    const reference = rows.find((r) => r.system === REFERENCE_SYSTEM)?.cells[i];
+    if (reference && reference.p50 !== 0) for (const cell of cells) cell.ratio = cell.p50 / reference.p50;
+  });
+  return { columns, rows };
+}
+
+function cellHtml(cell: HeadlineCell | null, metric: string, isReference: boolean): string {
+  if (!cell) return '<td class="none">not measured</td>';
+  const ratio = cell.ratio !== undefined && !isReference ? `<div class="ratio">${formatNumber(cell.ratio)}× ${REFERENCE_SYSTEM}</div>` : '';
+  return (
+    `<td class="${cell.best ? 'best' : ''}" title="n = ${cell.n}">` +
+    `<div class="median">${cell.best ? '★ ' : ''}${esc(formatValue(cell.p50, metric))}</div>` +
+    `<div class="interval">${esc(formatInterval(cell.ci95, metric))}</div>${ratio}</td>`
+  );
+}
+
+export function headlineHtml(table: Headline): string {
+  if (!table.columns.length) return '<p class="absent">This run has no summaries: every system failed, or no workload ran.</p>';
+  const head = table.columns.map((c) => `<th>${esc(c.label)}<div class="metric">${esc(c.workload)}.${esc(c.metric)}</div></th>`).join('');
+  const body = table.rows
+    .map((r) => `<tr><th class="system">${esc(r.system)}</th>${r.cells.map((cell, i) => cellHtml(cell, table.columns[i]!.metric, r.system === REFERENCE_SYSTEM)).join('')}</tr>`)
+    .join('\n');
+  return (
+    `<table class="headline"><thead><tr><th>system</th>${head}</tr></thead><tbody>\n${body}\n</tbody></table>` +
+    `<p class="note">Median with its bootstrap 95 % interval. ★ best median of the column. Ratios: the system's median divided by ${REFERENCE_SYSTEM}'s.</p>`
+  );
+}

@@ -1,0 +1,74 @@
+// One run's index.html: headline table, charts, then the reference sections. A single
+// self-contained file: the data and all chart code are inline.
+import { scripts, STYLE } from './assets.ts';
+import { chartSet, type ChartId } from './chart-data.ts';
+import { esc, scriptJson } from './escape.ts';
+import { headline, headlineHtml } from './headline.ts';
+import type { RunView } from './run-view.ts';
+import { filesHtml, linkModelsHtml, valueHtml } from './sections.ts';
+import { systemColors } from './colors.ts';
+
+export interface RunPageInput {
+  view: RunView;
+  /** e.g. the run's timestamp. */
+  runLabel: string;
+  scenario: unknown;
+  environment: unknown;
+  /** Link measurements, when the run made them. */
+  linkMeasurements?: unknown;
+  /** Relative paths of the CSV files and logs, from the run directory. */
+  files: string[];
+  /** Failures recorded during the run (a system that failed in one repetition). */
+  failures: string[];
+}
+
+const CHARTS: { id: ChartId; canvas: string; title: string; caption: string }[] = [
+  { id: 'ttfbCdf', canvas: 'chart-ttfb-cdf', title: 'Time to first byte of a fresh connection (CDF)', caption: 'Every connection of the connect workload; left and steep is better.' },
+  { id: 'latency', canvas: 'chart-latency', title: 'Interactive latency: idle vs during bulk downloads', caption: 'Echo round trip of a small request every probe interval, on its own connection. Head-of-line blocking shows as a tall orange bar.' },
+  { id: 'latencyOverTime', canvas: 'chart-latency-time', title: 'Interactive latency over time', caption: 'First repetition of each system; the shaded span is when the bulk downloads ran.' },
+  { id: 'goodput', canvas: 'chart-goodput', title: 'Goodput', caption: 'Verified bytes at the receiver per second; dashed line: configured rate of link A + link B in that direction.' },
+  { id: 'failover', canvas: 'chart-failover', title: 'Failover timeline', caption: 'Bytes received per 200 ms during one download (first repetition) while link A goes down (shaded) and comes back.' },
+];
+
+export function runPageHtml(input: RunPageInput): string {
+  const { view } = input;
+  const charts = chartSet(view);
+  const { chartJs, clientJs } = scripts();
+  const chartSections = CHARTS.map(({ id, canvas, title, caption }) => {
+    const absent = charts.absent[id];
+    const body = absent ? `<p class="absent">${esc(absent)}</p>` : `<div class="chart"><canvas id="${canvas}"></canvas></div><p class="note">${esc(caption)}</p>`;
+    return `<section class="chart-section" data-chart="${id}"><h3>${esc(title)}</h3>${body}</section>`;
+  }).join('\n');
+  const failures = input.failures.length
+    ? `<h2>Failures during the run</h2><ul>${input.failures.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>`
+    : '';
+  const measured = input.linkMeasurements === undefined ? '<p class="note">This run did not measure its links (see <code>mplab links</code>).</p>' : `<h3>Measured</h3>${valueHtml(input.linkMeasurements)}`;
+  const data = { colors: systemColors(view.systems), charts: charts.data };
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(view.scenarioName)} · ${esc(input.runLabel)} · mplab</title>
+<style>${STYLE}</style></head>
+<body>
+<h1>${esc(view.scenarioName)}</h1>
+<p class="sub">run ${esc(input.runLabel)} · systems: ${esc(view.systems.join(', '))} · workloads: ${esc(view.workloads.join(', ') || 'none')}</p>
+<h2>Headline</h2>
+${headlineHtml(headline(view))}
+${failures}
+<h2>Charts</h2>
+${chartSections}
+<h2>Links</h2>
+<h3>Configured</h3>
+${linkModelsHtml(view.links)}
+${measured}
+<h2>Scenario</h2>
+${valueHtml(input.scenario)}
+<h2>Environment</h2>
+${valueHtml(input.environment)}
+<h2>Files</h2>
+${filesHtml(input.files)}
+<script type="application/json" id="report-data">${scriptJson(data)}</script>
+<script>${chartJs}</script>
+<script>${clientJs}</script>
+</body></html>
+`;
+}
