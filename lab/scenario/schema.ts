@@ -87,7 +87,9 @@ const workloads = z.strictObject({
   connect: z.strictObject({ connections: z.number().int().min(1).max(10_000) }).optional(),
   hol: z
     .strictObject({
+      // The loaded phase; before it, `idle` with the interactive flow alone (rtt_idle_ms).
       duration: duration(600_000),
+      idle: duration(60_000).prefault('2s'),
       bulkFlows: z.number().int().min(1).max(64).default(2),
       probeInterval: duration(10_000).prefault('100ms'),
       newConnectionInterval: duration(60_000).prefault('1s'),
