@@ -1,0 +1,33 @@
+import test from 'ava';
+import { bootstrapCi95, mannWhitneyP, statistic } from '../../lab/stats/compare.ts';
+import { summarize } from '../../lab/stats/summary.ts';
+
+test('Mann-Whitney: fully separated samples, against the normal approximation by hand', (t) => {
+  // U = 0, mean 12.5, sd sqrt(25 * 11 / 12) = 4.787; z = (12.5 - 0 - 0.5) / 4.787 = 2.507.
+  const p = mannWhitneyP([1, 2, 3, 4, 5], [6, 7, 8, 9, 10], 'less');
+  t.true(Math.abs(p - 0.0061) < 0.0005, `p = ${p}`);
+  t.true(mannWhitneyP([1, 2, 3, 4, 5], [6, 7, 8, 9, 10], 'greater') > 0.99);
+});
+
+test('Mann-Whitney: one distribution gives no small p either way', (t) => {
+  const x = [10, 12, 11, 13, 9, 10, 12, 14];
+  const y = [11, 10, 13, 12, 9, 12, 10, 13];
+  t.true(mannWhitneyP(x, y, 'greater') > 0.2);
+  t.true(mannWhitneyP(x, y, 'less') > 0.2);
+});
+
+test('bootstrap interval of a difference of medians covers the true shift and is deterministic', (t) => {
+  const base = Array.from({ length: 40 }, (_, i) => 50 + (i % 10));
+  const shifted = base.map((v) => v + 20);
+  const diff = ([a, b]: number[][]) => statistic('p50', a!) - statistic('p50', b!);
+  const ci = bootstrapCi95([shifted, base], diff);
+  t.true(ci[0] <= 20 && 20 <= ci[1], `ci = ${ci}`);
+  t.true(ci[0] > 15 && ci[1] < 25);
+  t.deepEqual(bootstrapCi95([shifted, base], diff), ci);
+});
+
+test('statistics are the ones results.json summaries hold', (t) => {
+  const values = [5, 1, 4, 2, 3, 40, 7, 7.5, 12];
+  const summary = summarize(values);
+  for (const name of ['p50', 'p95', 'p99', 'mean'] as const) t.is(statistic(name, values), summary[name], name);
+});
