@@ -1,8 +1,7 @@
 // Picks and starts a link backend. `auto` is netem where the kernel has sch_netem,
 // else the userspace emulator (these build machines have no sch_netem).
 import { randomBytes } from 'node:crypto';
-import { execa } from 'execa';
-import { nsRun } from '../topology/netns.ts';
+import { execaSync } from 'execa';
 import type { LinkControl } from '../topology/types.ts';
 import type { LinkBackendName } from './model.ts';
 import { startNetemLink } from './netem.ts';
@@ -10,23 +9,29 @@ import { startUserspaceLink, type LinkStartOptions } from './userspace.ts';
 
 export type BackendChoice = 'auto' | LinkBackendName;
 
-let netemCheck: Promise<boolean> | undefined;
+let netemCheck: boolean | undefined;
 
 /**
  * Whether this kernel can run netem, found by really adding a netem qdisc (to the
  * loopback of a scratch namespace): a module that exists on disk may still not load.
+ * Synchronous (three short commands, once per process) so that a test file can
+ * choose at load time whether its netem tests run or show as skipped.
  */
-export function netemAvailable(): Promise<boolean> {
-  return (netemCheck ??= (async () => {
-    const ns = `mpl-netemcheck${process.pid}${randomBytes(2).toString('hex')}-scratch`;
-    await execa('ip', ['netns', 'add', ns], { timeout: 10_000 });
-    try {
-      const result = await nsRun(ns, 'tc', ['qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], { reject: false });
-      return result.exitCode === 0;
-    } finally {
-      await execa('ip', ['netns', 'del', ns], { timeout: 10_000, reject: false });
-    }
-  })());
+export function netemAvailableSync(): boolean {
+  if (netemCheck !== undefined) return netemCheck;
+  const ns = `mpl-netemcheck${process.pid}${randomBytes(2).toString('hex')}-scratch`;
+  execaSync('ip', ['netns', 'add', ns], { timeout: 10_000 });
+  try {
+    const result = execaSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], { timeout: 10_000, reject: false });
+    netemCheck = result.exitCode === 0;
+  } finally {
+    execaSync('ip', ['netns', 'del', ns], { timeout: 10_000, reject: false });
+  }
+  return netemCheck;
+}
+
+export async function netemAvailable(): Promise<boolean> {
+  return netemAvailableSync();
 }
 
 export async function chooseBackend(choice: BackendChoice): Promise<LinkBackendName> {
