@@ -5,7 +5,7 @@
 // tiny real changes, and with few samples an interval can be wide by chance.
 import { bootstrapCi95, mannWhitneyP, statistic } from '../stats/compare.ts';
 import { noiseFloor, noisePolicy, type NoisePolicy } from './noise.ts';
-import type { MetricKey, RunSamples } from './run-samples.ts';
+import type { MetricKey, RunView } from '../report/html/run-view.ts';
 
 export const REGRESSION_ALPHA = 0.01;
 
@@ -13,6 +13,7 @@ export type ComparisonVerdict = 'regression' | 'improvement' | 'within-noise' | 
 
 export interface MetricComparison {
   key: MetricKey;
+  unit: string;
   policy: NoisePolicy;
   baseline: { value: number; n: number };
   now: { value: number; n: number };
@@ -49,7 +50,7 @@ function verdictOf(c: Omit<MetricComparison, 'verdict'>): ComparisonVerdict {
   return 'unchanged';
 }
 
-export function compareMetric(key: MetricKey, policy: NoisePolicy, now: readonly number[], baseline: readonly number[]): MetricComparison {
+export function compareMetric(key: MetricKey, unit: string, policy: NoisePolicy, now: readonly number[], baseline: readonly number[]): MetricComparison {
   const stat = (values: readonly number[]) => statistic(policy.stat, values);
   const baseValue = stat(baseline);
   const nowValue = stat(now);
@@ -57,6 +58,7 @@ export function compareMetric(key: MetricKey, policy: NoisePolicy, now: readonly
   const better = policy.better === 'lower' ? 'less' : 'greater';
   const partial = {
     key,
+    unit,
     policy,
     baseline: { value: baseValue, n: baseline.length },
     now: { value: nowValue, n: now.length },
@@ -69,14 +71,14 @@ export function compareMetric(key: MetricKey, policy: NoisePolicy, now: readonly
   return { ...partial, verdict: verdictOf(partial) };
 }
 
-export function compareWithBaseline(now: RunSamples, baseline: RunSamples): BaselineComparison {
+export function compareWithBaseline(now: RunView, baseline: RunView): BaselineComparison {
   const result: BaselineComparison = { comparisons: [], missing: [], skipped: [] };
-  for (const key of baseline.metrics()) {
+  for (const key of baseline.keys()) {
     const baseValues = baseline.values(key);
-    if (!baseValues || baseValues.length === 0) continue;
-    const policy = noisePolicy(key.metric);
-    if (!policy) {
-      result.skipped.push({ key, reason: 'not a metric the lab defines (lab/workloads/metrics.ts)' });
+    const info = baseline.metric(key.metric);
+    const policy = info && noisePolicy(info);
+    if (!info || !policy) {
+      result.skipped.push({ key, reason: 'no noise floor for this metric (lab/gate/noise.ts)' });
       continue;
     }
     if (!now.ran(key)) {
@@ -84,11 +86,11 @@ export function compareWithBaseline(now: RunSamples, baseline: RunSamples): Base
       continue;
     }
     const nowValues = now.values(key);
-    if (!nowValues || nowValues.length === 0) {
+    if (nowValues.length === 0) {
       result.missing.push({ key, baselineN: baseValues.length });
       continue;
     }
-    result.comparisons.push(compareMetric(key, policy, nowValues, baseValues));
+    result.comparisons.push(compareMetric(key, info.unit, policy, nowValues, baseValues));
   }
   return result;
 }

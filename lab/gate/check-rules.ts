@@ -5,12 +5,13 @@
 // (reported, not failed) when the interval straddles it.
 import { bootstrapCi95, statistic } from '../stats/compare.ts';
 import { formatRef, type MetricRef, type Rule } from './rules.ts';
-import type { RunSamples } from './run-samples.ts';
+import type { RunView } from '../report/html/run-view.ts';
 
 export type RuleVerdict = 'pass' | 'fail' | 'inconclusive';
 
 export interface SideValue {
   ref: MetricRef;
+  unit: string;
   value: number;
   n: number;
 }
@@ -46,21 +47,23 @@ function holds(op: Rule['op'], value: number, threshold: number): boolean {
   }
 }
 
-function samplesOf(run: RunSamples, rule: Rule, ref: MetricRef): readonly number[] {
+function samplesOf(run: RunView, rule: Rule, ref: MetricRef): readonly number[] {
   if (!run.ran(ref)) throw new RuleInputError(`gate rule ${JSON.stringify(rule.text)} names ${formatRef(ref)}, but ${run.label} did not run ${ref.system} × ${ref.workload}`);
-  return run.values(ref) ?? [];
+  return run.values(ref);
 }
 
-export function checkRule(run: RunSamples, rule: Rule): RuleResult {
+const unitOf = (run: RunView, ref: MetricRef) => run.metric(ref.metric)?.unit ?? '';
+
+export function checkRule(run: RunView, rule: Rule): RuleResult {
   const lhsSamples = samplesOf(run, rule, rule.lhs);
   const rhsSamples = rule.rhs.kind === 'metric' ? samplesOf(run, rule, rule.rhs.ref) : undefined;
   const threshold = rule.rhs.kind === 'metric' ? rule.rhs.factor : rule.rhs.value;
-  const empty = [rule.lhs, ...(rule.rhs.kind === 'metric' ? [rule.rhs.ref] : [])].filter((ref) => !run.values(ref)?.length);
+  const empty = [rule.lhs, ...(rule.rhs.kind === 'metric' ? [rule.rhs.ref] : [])].filter((ref) => run.values(ref).length === 0);
   if (empty.length > 0) {
     const nan: [number, number] = [Number.NaN, Number.NaN];
     return {
       rule,
-      lhs: { ref: rule.lhs, value: Number.NaN, n: lhsSamples.length },
+      lhs: { ref: rule.lhs, unit: unitOf(run, rule.lhs), value: Number.NaN, n: lhsSamples.length },
       quantity: Number.NaN,
       quantityCi95: nan,
       threshold,
@@ -69,14 +72,14 @@ export function checkRule(run: RunSamples, rule: Rule): RuleResult {
     };
   }
   const lhsStat = (values: readonly number[]) => statistic(rule.lhs.stat, values);
-  const lhs: SideValue = { ref: rule.lhs, value: lhsStat(lhsSamples), n: lhsSamples.length };
+  const lhs: SideValue = { ref: rule.lhs, unit: unitOf(run, rule.lhs), value: lhsStat(lhsSamples), n: lhsSamples.length };
   let rhs: SideValue | undefined;
   let quantity: number;
   let quantityCi95: [number, number];
   if (rule.rhs.kind === 'metric' && rhsSamples) {
     const ref = rule.rhs.ref;
     const rhsStat = (values: readonly number[]) => statistic(ref.stat, values);
-    rhs = { ref, value: rhsStat(rhsSamples), n: rhsSamples.length };
+    rhs = { ref, unit: unitOf(run, ref), value: rhsStat(rhsSamples), n: rhsSamples.length };
     quantity = lhs.value / rhs.value;
     quantityCi95 = bootstrapCi95([lhsSamples, rhsSamples], ([l, r]) => lhsStat(l!) / rhsStat(r!));
   } else {

@@ -2,9 +2,9 @@
 // not a regression even when a test finds it real (criterion's noise threshold). The
 // floors are sized for runs on emulated lossy links, where link jitter and random loss
 // move a median by a few percent between two runs of the same code (A/A). Which way
-// is better comes from the metric's one definition (lab/workloads/metrics.ts).
+// is better comes from the metric's definition, which results.json carries.
+import type { MetricInfo } from '../report/html/run-view.ts';
 import type { BaseMetricName, Better } from '../workloads/metrics.ts';
-import { keyInfo } from '../report/html/metric-key.ts';
 
 export interface NoisePolicy {
   better: Better;
@@ -36,10 +36,10 @@ const FLOORS: Record<BaseMetricName, Floor> = {
   survived: { stat: 'mean', relative: 0, absolute: 0.2 },
 };
 
-/** The policy for a metric key, or undefined for a metric the lab does not define. */
-export function noisePolicy(key: string): NoisePolicy | undefined {
-  const info = keyInfo(key);
-  return info && { better: info.better, ...FLOORS[info.base] };
+/** The policy for a metric, or undefined for a base metric this lab version does not know. */
+export function noisePolicy(info: MetricInfo): NoisePolicy | undefined {
+  const floor = (FLOORS as Record<string, Floor | undefined>)[info.base];
+  return floor && { better: info.better, ...floor };
 }
 
 /** The smallest change of `baseline` that counts, in the metric's units. */

@@ -5,7 +5,7 @@ import { formatInterval, formatNumber, formatPercent, formatSigned, formatValue 
 import type { BaselineComparison, MetricComparison } from './baseline.ts';
 import type { RuleResult } from './check-rules.ts';
 import { formatRef } from './rules.ts';
-import type { MetricKey } from './run-samples.ts';
+import type { MetricKey } from '../report/html/run-view.ts';
 
 export interface GateVerdict {
   run: string;
@@ -31,15 +31,15 @@ const keyText = (key: MetricKey) => `${key.system} ${key.workload} ${key.metric}
 
 function ruleDetail(r: RuleResult): string {
   if (r.reason) return r.reason;
-  const lhs = `${formatRef(r.lhs.ref)} = ${formatValue(r.lhs.value, r.lhs.ref.metric)} (n=${r.lhs.n})`;
-  const rhs = r.rhs ? `, ${formatRef(r.rhs.ref)} = ${formatValue(r.rhs.value, r.rhs.ref.metric)} (n=${r.rhs.n})` : '';
+  const lhs = `${formatRef(r.lhs.ref)} = ${formatValue(r.lhs.value, r.lhs.unit)} (n=${r.lhs.n})`;
+  const rhs = r.rhs ? `, ${formatRef(r.rhs.ref)} = ${formatValue(r.rhs.value, r.rhs.unit)} (n=${r.rhs.n})` : '';
   const quantity = r.rhs ? 'ratio' : 'value';
-  const unitMetric = r.rhs ? '' : r.lhs.ref.metric;
-  return `${lhs}${rhs}; ${quantity} ${formatValue(r.quantity, unitMetric)}, 95 % interval ${formatInterval(r.quantityCi95, unitMetric)}, required ${r.rule.op} ${formatNumber(r.threshold)}`;
+  const unit = r.rhs ? '' : r.lhs.unit;
+  return `${lhs}${rhs}; ${quantity} ${formatValue(r.quantity, unit)}, 95 % interval ${formatInterval(r.quantityCi95, unit)}, required ${r.rule.op} ${formatNumber(r.threshold)}`;
 }
 
 function comparisonDetail(c: MetricComparison): string {
-  const m = c.key.metric;
+  const m = c.unit;
   const relative = c.change / c.baseline.value;
   return (
     `${c.policy.stat} baseline ${formatValue(c.baseline.value, m)} (n=${c.baseline.n}) -> now ${formatValue(c.now.value, m)} (n=${c.now.n}): ` +
@@ -94,9 +94,9 @@ export function renderMarkdown(verdict: GateVerdict): string {
     const { comparison, label } = verdict.baseline;
     out.push(`### Against baseline \`${label}\``, '', '| verdict | system | workload | metric | baseline | now | change | 95 % interval | noise floor | p(worse) |', '|---|---|---|---|---|---|---|---|---|---|');
     for (const c of comparison.comparisons) {
-      const m = c.key.metric;
+      const m = c.unit;
       out.push(
-        `| ${c.verdict === 'regression' ? '**REGRESSION**' : VERDICT_LABEL[c.verdict]} | ${c.key.system} | ${c.key.workload} | ${m} (${c.policy.stat}) | ` +
+        `| ${c.verdict === 'regression' ? '**REGRESSION**' : VERDICT_LABEL[c.verdict]} | ${c.key.system} | ${c.key.workload} | ${c.key.metric} (${c.policy.stat}) | ` +
           `${formatValue(c.baseline.value, m)} | ${formatValue(c.now.value, m)} | ${formatSigned(c.change, m)} (${formatPercent(c.change / c.baseline.value)}) | ` +
           `${formatInterval(c.changeCi95, m)} | ${formatValue(c.floor, m)} | ${formatNumber(c.pWorse)} |`,
       );

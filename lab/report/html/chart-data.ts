@@ -1,8 +1,7 @@
 // The data each chart of a run's report draws, derived from the run's samples and
 // summaries (nothing here is measured anew). A chart whose data the run lacks gets a
 // reason instead, shown in its place.
-import { keyInfo } from './metric-key.ts';
-import { metricsOf, summaryOf, type RunView, type TimelineView } from './run-view.ts';
+import type { RunView, TimelineRecord } from './run-view.ts';
 
 export interface Point {
   x: number;
@@ -42,7 +41,7 @@ export interface ChartSet {
 const FAILOVER_DISPLAY_BIN_MS = 200;
 
 function bar(view: RunView, system: string, workload: string, metric: string): IntervalBar | null {
-  const s = summaryOf(view, system, workload, metric);
+  const s = view.summary({ system, workload, metric });
   return s ? { p50: s.p50, lo: s.ci95[0], hi: s.ci95[1] } : null;
 }
 
@@ -54,14 +53,14 @@ function firstRepetition<T extends { repetition: number }>(items: T[]): T[] {
 
 function ttfbCdf(view: RunView): ChartData['ttfbCdf'] {
   const series = view.systems.flatMap((system) => {
-    const values = view.samples(system, 'connect', 'ttfb_ms').map((s) => s.value).sort((a, b) => a - b);
+    const values = view.values({ system, workload: 'connect', metric: 'ttfb_ms' }).sort((a, b) => a - b);
     return values.length ? [{ system, points: values.map((x, i) => ({ x, y: (i + 1) / values.length })) }] : [];
   });
   return series.length ? series : undefined;
 }
 
 function latency(view: RunView): ChartData['latency'] {
-  const systems = view.systems.filter((s) => summaryOf(view, s, 'hol', 'rtt_idle_ms') || summaryOf(view, s, 'hol', 'rtt_loaded_ms'));
+  const systems = view.systems.filter((system) => bar(view, system, 'hol', 'rtt_idle_ms') || bar(view, system, 'hol', 'rtt_loaded_ms'));
   if (!systems.length) return undefined;
   return { systems, idle: systems.map((s) => bar(view, s, 'hol', 'rtt_idle_ms')), loaded: systems.map((s) => bar(view, s, 'hol', 'rtt_loaded_ms')) };
 }
@@ -69,8 +68,8 @@ function latency(view: RunView): ChartData['latency'] {
 function latencyOverTime(view: RunView): ChartData['latencyOverTime'] {
   const loadWindows: TimeWindow[] = [];
   const series = view.systems.flatMap((system) => {
-    const idle = view.samples(system, 'hol', 'rtt_idle_ms');
-    const loaded = view.samples(system, 'hol', 'rtt_loaded_ms');
+    const idle = view.samples({ system, workload: 'hol', metric: 'rtt_idle_ms' });
+    const loaded = view.samples({ system, workload: 'hol', metric: 'rtt_loaded_ms' });
     const timed = firstRepetition([...idle, ...loaded].filter((s) => s.atMs !== null));
     if (!timed.length) return [];
     const loadedAt = timed.filter((s) => loaded.includes(s)).map((s) => s.atMs! / 1000);
@@ -81,25 +80,28 @@ function latencyOverTime(view: RunView): ChartData['latencyOverTime'] {
 }
 
 function goodput(view: RunView): ChartData['goodput'] {
-  const keys = metricsOf(view, 'throughput')
-    .map((key) => ({ key, info: keyInfo(key) }))
-    .filter(({ info }) => info?.base === 'goodput_mbps')
-    .sort((a, b) => (a.info!.direction! === b.info!.direction! ? a.info!.flows! - b.info!.flows! : a.info!.direction === 'down' ? -1 : 1));
+  const keys = view
+    .metricsOf('throughput')
+    .flatMap((key) => {
+      const info = view.metric(key);
+      return info?.base === 'goodput_mbps' && info.direction && info.flows ? [{ key, direction: info.direction, flows: info.flows }] : [];
+    })
+    .sort((a, b) => (a.direction === b.direction ? a.flows - b.flows : a.direction === 'down' ? -1 : 1));
   if (!keys.length) return undefined;
   const aggregateMbps = (direction: 'down' | 'up') => (view.links.a[direction].rateBitsPerSec + view.links.b[direction].rateBitsPerSec) / 1e6;
   return {
-    groups: keys.map(({ info }) => `${info!.direction} · ${info!.flows} flow${info!.flows === 1 ? '' : 's'}`),
+    groups: keys.map(({ direction, flows }) => `${direction} · ${flows} flow${flows === 1 ? '' : 's'}`),
     series: view.systems
       .map((system) => ({ system, bars: keys.map(({ key }) => bar(view, system, 'throughput', key)) }))
       .filter((s) => s.bars.some((b) => b !== null)),
-    reference: keys.map(({ info }, index) => {
-      const value = aggregateMbps(info!.direction!);
+    reference: keys.map(({ direction }, index) => {
+      const value = aggregateMbps(direction);
       return { index, value, label: `rate A + B = ${value} Mbit/s` };
     }),
   };
 }
 
-function mbpsPoints(timeline: TimelineView): Point[] {
+function mbpsPoints(timeline: TimelineRecord): Point[] {
   const perDisplayBin = Math.max(1, Math.round(FAILOVER_DISPLAY_BIN_MS / timeline.binMs));
   const displayBinMs = perDisplayBin * timeline.binMs;
   const points: Point[] = [];

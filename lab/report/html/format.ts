@@ -1,9 +1,8 @@
-// How metric values are written for people, in the report and in the gate's output,
-// with the unit from the metric's definition (ratios and fractions go bare).
-import { keyInfo } from './metric-key.ts';
+// How metric values are written for people, in the report and in the gate's output.
+// `unit` is the metric definition's unit (results.json `metrics[key].unit`); ratios
+// and fractions are written bare.
 
-export function metricUnit(metric: string): string {
-  const unit = keyInfo(metric)?.unit ?? '';
+export function shownUnit(unit: string): string {
   return unit === 'ratio' || unit === 'fraction' ? '' : unit;
 }
 
@@ -15,18 +14,18 @@ export function formatNumber(value: number): string {
   return value.toFixed(decimals);
 }
 
-export function formatValue(value: number, metric: string): string {
-  const unit = metricUnit(metric);
-  return unit ? `${formatNumber(value)} ${unit}` : formatNumber(value);
+export function formatValue(value: number, unit: string): string {
+  const shown = shownUnit(unit);
+  return shown ? `${formatNumber(value)} ${shown}` : formatNumber(value);
 }
 
-export function formatInterval([lo, hi]: readonly [number, number], metric: string): string {
-  const unit = metricUnit(metric);
-  return `[${formatNumber(lo)}, ${formatNumber(hi)}]${unit ? ` ${unit}` : ''}`;
+export function formatInterval([lo, hi]: readonly [number, number], unit: string): string {
+  const shown = shownUnit(unit);
+  return `[${formatNumber(lo)}, ${formatNumber(hi)}]${shown ? ` ${shown}` : ''}`;
 }
 
-export function formatSigned(value: number, metric: string): string {
-  const text = formatValue(value, metric);
+export function formatSigned(value: number, unit: string): string {
+  const text = formatValue(value, unit);
   return value > 0 ? `+${text}` : text;
 }
 

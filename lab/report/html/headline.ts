@@ -2,8 +2,7 @@
 // interval, the best of each column marked, and each system's ratio to mprelay.
 import { esc } from './escape.ts';
 import { formatInterval, formatNumber, formatValue } from './format.ts';
-import { keyInfo } from './metric-key.ts';
-import { metricsOf, summaryOf, type RunView } from './run-view.ts';
+import type { RunView } from './run-view.ts';
 
 /** The relay whose ratios the table shows: this project's own system. */
 export const REFERENCE_SYSTEM = 'mprelay';
@@ -27,8 +26,8 @@ const FAILOVER_COLUMNS: Column[] = [
 ];
 
 function goodputColumns(view: RunView): Column[] {
-  return metricsOf(view, 'throughput').flatMap((metric) => {
-    const info = keyInfo(metric);
+  return view.metricsOf('throughput').flatMap((metric) => {
+    const info = view.metric(metric);
     if (info?.base !== 'goodput_mbps') return [];
     return [{ workload: 'throughput', metric, label: `goodput ${info.direction} ${info.flows} flow${info.flows === 1 ? '' : 's'}` }];
   });
@@ -44,24 +43,24 @@ export interface HeadlineCell {
 }
 
 export interface Headline {
-  columns: Column[];
+  columns: (Column & { unit: string; better: 'lower' | 'higher' })[];
   rows: { system: string; cells: (HeadlineCell | null)[] }[];
 }
 
 export function headline(view: RunView): Headline {
-  const columns = [...FIXED_COLUMNS, ...goodputColumns(view), ...FAILOVER_COLUMNS].filter((c) =>
-    view.systems.some((s) => summaryOf(view, s, c.workload, c.metric)),
-  );
+  const columns = [...FIXED_COLUMNS, ...goodputColumns(view), ...FAILOVER_COLUMNS]
+    .filter((c) => view.systems.some((system) => view.summary({ system, ...c })))
+    .map((c) => ({ ...c, unit: view.metric(c.metric)?.unit ?? '', better: view.metric(c.metric)?.better ?? 'lower' }));
   const rows = view.systems.map((system) => ({
     system,
     cells: columns.map((c): HeadlineCell | null => {
-      const s = summaryOf(view, system, c.workload, c.metric);
+      const s = view.summary({ system, ...c });
       return s ? { p50: s.p50, ci95: s.ci95, n: s.n, best: false } : null;
     }),
   }));
   columns.forEach((c, i) => {
     const cells = rows.map((r) => r.cells[i]).filter((cell): cell is HeadlineCell => cell !== null);
-    const lowerIsBetter = keyInfo(c.metric)?.better !== 'higher';
+    const lowerIsBetter = c.better === 'lower';
     const bestValue = lowerIsBetter ? Math.min(...cells.map((cell) => cell.p50)) : Math.max(...cells.map((cell) => cell.p50));
     for (const cell of cells) cell.best = cell.p50 === bestValue;
     const reference = rows.find((r) => r.system === REFERENCE_SYSTEM)?.cells[i];
@@ -70,13 +69,13 @@ export function headline(view: RunView): Headline {
   return { columns, rows };
 }
 
-function cellHtml(cell: HeadlineCell | null, metric: string, isReference: boolean): string {
+function cellHtml(cell: HeadlineCell | null, unit: string, isReference: boolean): string {
   if (!cell) return '<td class="none">not measured</td>';
   const ratio = cell.ratio !== undefined && !isReference ? `<div class="ratio">${formatNumber(cell.ratio)}× ${REFERENCE_SYSTEM}</div>` : '';
   return (
     `<td class="${cell.best ? 'best' : ''}" title="n = ${cell.n}">` +
-    `<div class="median">${cell.best ? '★ ' : ''}${esc(formatValue(cell.p50, metric))}</div>` +
-    `<div class="interval">${esc(formatInterval(cell.ci95, metric))}</div>${ratio}</td>`
+    `<div class="median">${cell.best ? '★ ' : ''}${esc(formatValue(cell.p50, unit))}</div>` +
+    `<div class="interval">${esc(formatInterval(cell.ci95, unit))}</div>${ratio}</td>`
   );
 }
 
@@ -84,7 +83,7 @@ export function headlineHtml(table: Headline): string {
   if (!table.columns.length) return '<p class="absent">This run has no summaries: every system failed, or no workload ran.</p>';
   const head = table.columns.map((c) => `<th>${esc(c.label)}<div class="metric">${esc(c.workload)}.${esc(c.metric)}</div></th>`).join('');
   const body = table.rows
-    .map((r) => `<tr><th class="system">${esc(r.system)}</th>${r.cells.map((cell, i) => cellHtml(cell, table.columns[i]!.metric, r.system === REFERENCE_SYSTEM)).join('')}</tr>`)
+    .map((r) => `<tr><th class="system">${esc(r.system)}</th>${r.cells.map((cell, i) => cellHtml(cell, table.columns[i]!.unit, r.system === REFERENCE_SYSTEM)).join('')}</tr>`)
     .join('\n');
   return (
     `<table class="headline"><thead><tr><th>system</th>${head}</tr></thead><tbody>\n${body}\n</tbody></table>` +

@@ -2,13 +2,12 @@
 // scenario with two or more runs a side-by-side of two of them (the latest two unless
 // the reader picks others): every metric's median in both, the change, and whether
 // the 95 % intervals separate.
-import { STYLE } from './assets.ts';
-import { esc, scriptJson } from './escape.ts';
-import { keyInfo } from './metric-key.ts';
-import type { SummaryTable } from './run-view.ts';
-import { metricUnit } from './format.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Results } from '../results.ts';
+import { STYLE } from './assets.ts';
+import { esc, scriptJson } from './escape.ts';
+import { shownUnit } from './format.ts';
 
 export interface RunEntry {
   scenarioName: string;
@@ -18,16 +17,14 @@ export interface RunEntry {
   href: string;
   systems: string[];
   workloads: string[];
-  summary: SummaryTable;
+  summary: Results['summary'];
+  metrics: Results['metrics'];
 }
 
 /** Which way is better and the unit, per metric key, for the page script to colour changes. */
 function metricMeta(runs: RunEntry[]): Record<string, { better: string; unit: string }> {
   const meta: Record<string, { better: string; unit: string }> = {};
-  for (const run of runs)
-    for (const workloads of Object.values(run.summary))
-      for (const metrics of Object.values(workloads))
-        for (const key of Object.keys(metrics)) meta[key] ??= { better: keyInfo(key)?.better ?? 'lower', unit: metricUnit(key) };
+  for (const run of runs) for (const [key, info] of Object.entries(run.metrics)) meta[key] ??= { better: info.better, unit: shownUnit(info.unit) };
   return meta;
 }
 
@@ -52,7 +49,7 @@ export function indexPageHtml(runs: RunEntry[]): string {
   }
   const sections = [...byScenario].map(([scenario, list]) => runListHtml(scenario, list)).join('\n');
   const clientJs = readFileSync(path.join(import.meta.dirname, 'index-client.js'), 'utf8').replaceAll('</script', '<\\/script');
-  const data = { runs, meta: metricMeta(runs) };
+  const data = { runs: runs.map(({ metrics: _, ...run }) => run), meta: metricMeta(runs) };
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>mplab runs</title><style>${STYLE}</style></head>
 <body>

@@ -5,21 +5,13 @@ import { chartSet, type ChartId } from './chart-data.ts';
 import { esc, scriptJson } from './escape.ts';
 import { headline, headlineHtml } from './headline.ts';
 import type { RunView } from './run-view.ts';
-import { filesHtml, linkModelsHtml, valueHtml } from './sections.ts';
+import { filesHtml, linkCountersHtml, linkModelsHtml, valueHtml } from './sections.ts';
 import { systemColors } from './colors.ts';
 
 export interface RunPageInput {
   view: RunView;
-  /** e.g. the run's timestamp. */
-  runLabel: string;
-  scenario: unknown;
-  environment: unknown;
-  /** Link measurements, when the run made them. */
-  linkMeasurements?: unknown;
   /** Relative paths of the CSV files and logs, from the run directory. */
   files: string[];
-  /** Failures recorded during the run (a system that failed in one repetition). */
-  failures: string[];
 }
 
 const CHARTS: { id: ChartId; canvas: string; title: string; caption: string }[] = [
@@ -39,18 +31,19 @@ export function runPageHtml(input: RunPageInput): string {
     const body = absent ? `<p class="absent">${esc(absent)}</p>` : `<div class="chart"><canvas id="${canvas}"></canvas></div><p class="note">${esc(caption)}</p>`;
     return `<section class="chart-section" data-chart="${id}"><h3>${esc(title)}</h3>${body}</section>`;
   }).join('\n');
-  const failures = input.failures.length
-    ? `<h2>Failures during the run</h2><ul>${input.failures.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>`
+  const { run } = view.results;
+  const failed = view.results.runs.filter((r) => r.status === 'failed');
+  const failures = failed.length
+    ? `<h2>Failures during the run</h2><ul>${failed.map((r) => `<li>${esc(`${r.system} × ${r.workload}, repetition ${r.repetition}: ${r.error ?? 'failed'}`)}</li>`).join('')}</ul>`
     : '';
-  const measured = input.linkMeasurements === undefined ? '<p class="note">This run did not measure its links (see <code>mplab links</code>).</p>' : `<h3>Measured</h3>${valueHtml(input.linkMeasurements)}`;
   const data = { colors: systemColors(view.systems), charts: charts.data };
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(view.scenarioName)} · ${esc(input.runLabel)} · mplab</title>
+<title>${esc(view.scenarioName)} · ${esc(run.id)} · mplab</title>
 <style>${STYLE}</style></head>
 <body>
 <h1>${esc(view.scenarioName)}</h1>
-<p class="sub">run ${esc(input.runLabel)} · systems: ${esc(view.systems.join(', '))} · workloads: ${esc(view.workloads.join(', ') || 'none')}</p>
+<p class="sub">run ${esc(run.id)} · ${esc(run.startedAt)} to ${esc(run.finishedAt)}${run.quick ? ' · quick' : ''} · ${run.repeat} repetitions (+${run.warmup} warm-up) · git ${esc(view.results.environment.git.revision.slice(0, 12))}${view.results.environment.git.dirty ? ' (dirty)' : ''}<br>systems: ${esc(view.systems.join(', '))} · workloads: ${esc(view.workloads.join(', ') || 'none')}</p>
 <h2>Headline</h2>
 ${headlineHtml(headline(view))}
 ${failures}
@@ -59,11 +52,12 @@ ${chartSections}
 <h2>Links</h2>
 <h3>Configured</h3>
 ${linkModelsHtml(view.links)}
-${measured}
+<h3>Measured by the emulators during the run</h3>
+${linkCountersHtml(view.links, view.results.links)}
 <h2>Scenario</h2>
-${valueHtml(input.scenario)}
+${valueHtml(view.results.scenario)}
 <h2>Environment</h2>
-${valueHtml(input.environment)}
+${valueHtml(view.results.environment)}
 <h2>Files</h2>
 ${filesHtml(input.files)}
 <script type="application/json" id="report-data">${scriptJson(data)}</script>

@@ -1,6 +1,7 @@
 // The reference sections under the charts: link models (configured, and measured when
 // the run measured them), the scenario, the environment, and links to files.
-import type { DirectionModel, LinkModel } from '../../links/model.ts';
+import { expectedLossProbability, type DirectionModel, type LinkModel } from '../../links/model.ts';
+import type { Results } from '../results.ts';
 import { esc } from './escape.ts';
 import { formatNumber } from './format.ts';
 
@@ -31,6 +32,35 @@ export function linkModelsHtml(links: { a: LinkModel; b: LinkModel }): string {
   );
   return (
     '<table class="plain"><thead><tr><th>link</th><th>direction</th><th>rate</th><th>one-way delay</th><th>random loss</th><th>burst loss (Gilbert-Elliott)</th><th>queue</th><th>schedule</th></tr></thead>' +
+    `<tbody>${rows.join('')}</tbody></table>`
+  );
+}
+
+/**
+ * What the link emulators counted over the whole run, against the model: random loss is
+ * applied to every arriving packet before the queue, so its measured share is loss
+ * drops over the packets that were not dropped by an outage.
+ */
+export function linkCountersHtml(links: { a: LinkModel; b: LinkModel }, counters: Results['links']): string {
+  const rows = [links.a, links.b].flatMap((link) => {
+    const measured = counters[link.name];
+    if (!measured) return [`<tr><th>${esc(link.name)}</th><td colspan="7" class="none">no counters</td></tr>`];
+    return (['down', 'up'] as const).map((dir) => {
+      const c = measured[dir];
+      const arrived = c.sentPackets + c.lossDrops + c.queueDrops;
+      const cells = [
+        String(c.sentPackets),
+        `${formatNumber(c.sentBytes / 1e6)} MB`,
+        `${arrived ? percent(c.lossDrops / arrived) : '–'} (model ${percent(expectedLossProbability(link[dir]))})`,
+        String(c.queueDrops),
+        String(c.outageDrops),
+        measured.cpuSeconds === undefined ? '–' : `${formatNumber(measured.cpuSeconds)} s`,
+      ];
+      return `<tr><th>${esc(link.name)}</th><td>${dir}</td>${cells.map((text) => `<td>${esc(text)}</td>`).join('')}</tr>`;
+    });
+  });
+  return (
+    '<table class="plain"><thead><tr><th>link</th><th>direction</th><th>packets delivered</th><th>bytes delivered</th><th>loss measured (model)</th><th>queue drops</th><th>outage drops</th><th>emulator CPU</th></tr></thead>' +
     `<tbody>${rows.join('')}</tbody></table>`
   );
 }
