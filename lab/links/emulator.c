@@ -49,8 +49,6 @@
 #define MAX_PACKET 65536
 /* Lateness histogram: 1 us buckets up to 100 ms, the rest in the last bucket. */
 #define LATENESS_BUCKETS 100000
-/* Packets read from one device per wakeup, so one busy direction cannot starve the other. */
-#define READ_BATCH 64
 /* SCHED_FIFO priority (1-99; 0 = normal scheduling): see main(). */
 #define DEFAULT_RT_PRIORITY 10
 
@@ -59,6 +57,8 @@ typedef int64_t ns_t;
 struct packet {
     struct packet *next;
     ns_t arrival_ns;   /* when it was read from the device */
+    ns_t departure_ns; /* when its last bit leaves the queue (serialisation done) */
+    ns_t jitter_ns;    /* drawn once, kept for a rate change's recomputation */
     ns_t due_ns;       /* when it must be written to the other device */
     size_t len;
     unsigned char data[];
@@ -82,11 +82,13 @@ struct direction {
     struct direction_model m;
     int in_fd, out_fd;
     bool ge_bad;            /* Gilbert-Elliott state */
-    struct fifo queue;      /* waiting for (or in) serialisation */
-    size_t queued_bytes;
-    ns_t head_departure_ns; /* departure of the packet at the head of queue, if any */
-    ns_t last_departure_ns; /* departure of the previous packet: the link is busy until then */
-    struct fifo flight;     /* serialised, propagating; ordered by due time */
+    /* Every accepted packet, in order. Departure and due times are fixed on arrival
+     * (both never decrease), so the queue is the tail of packets not yet departed
+     * and only writes need a timer: one wakeup per packet. */
+    struct fifo packets;
+    struct packet *waiting; /* first packet still in the queue (not departed), or NULL */
+    size_t queued_bytes;    /* bytes of the packets from `waiting` on */
+    ns_t last_departure_ns; /* the link is busy serialising until then */
     ns_t last_due_ns;       /* due times never decrease: no reordering */
     uint64_t sent_packets, sent_bytes, loss_drops, queue_drops, outage_drops, write_errors;
     uint32_t *lateness_hist;
@@ -227,27 +229,52 @@ static ns_t serialisation_ns(const struct direction *d, size_t len) {
     return (ns_t)((double)len * 8.0 * 1e9 / d->m.rate_bps);
 }
 
-/* The head of the queue starts serialising when it arrived or when the link frees up. */
-static void schedule_head(struct direction *d) {
-    struct packet *p = d->queue.head;
-    if (!p) return;
+/* Packets whose serialisation has finished leave the queue (they stay in flight). */
+static void leave_queue(struct direction *d, ns_t now) {
+    while (d->waiting && d->waiting->departure_ns <= now) {
+        d->queued_bytes -= d->waiting->len;
+        d->waiting = d->waiting->next;
+    }
+}
+
+/* Departure: serialised after the packet before it (or at arrival if the link is idle);
+ * due: then the propagation delay and jitter, but never before the packet before it. */
+static void schedule(struct direction *d, struct packet *p) {
     ns_t start = p->arrival_ns > d->last_departure_ns ? p->arrival_ns : d->last_departure_ns;
-    d->head_departure_ns = start + serialisation_ns(d, p->len);
+    p->departure_ns = start + serialisation_ns(d, p->len);
+    d->last_departure_ns = p->departure_ns;
+    ns_t due = p->departure_ns + d->m.delay_ns + p->jitter_ns;
+    if (due < d->last_due_ns) due = d->last_due_ns;
+    p->due_ns = d->last_due_ns = due;
 }
 
 static void accept_packet(struct direction *d, const unsigned char *buf, size_t len, ns_t now) {
     if (outage) { d->outage_drops++; return; }
     if (lose(d)) { d->loss_drops++; return; }
+    leave_queue(d, now);
     if (d->queued_bytes + len > d->m.queue_bytes) { d->queue_drops++; return; }
     struct packet *p = malloc(sizeof *p + len);
     if (!p) die("malloc");
     memcpy(p->data, buf, len);
     p->len = len;
     p->arrival_ns = now;
-    bool was_empty = d->queue.head == NULL;
-    fifo_push(&d->queue, p);
+    p->jitter_ns = 0;
+    if (d->m.jitter_ns > 0) p->jitter_ns = (ns_t)((rng_uniform() * 2.0 - 1.0) * (double)d->m.jitter_ns);
+    schedule(d, p);
+    fifo_push(&d->packets, p);
+    if (!d->waiting) d->waiting = p;
     d->queued_bytes += len;
-    if (was_empty) schedule_head(d);
+}
+
+/* A new rate applies from the packet after the one being serialised now. */
+static void set_rate(struct direction *d, double rate_bps, ns_t now) {
+    leave_queue(d, now);
+    d->m.rate_bps = rate_bps;
+    struct packet *on_wire = d->waiting;
+    if (!on_wire) return;
+    d->last_departure_ns = on_wire->departure_ns;
+    d->last_due_ns = on_wire->due_ns;
+    for (struct packet *p = on_wire->next; p; p = p->next) schedule(d, p);
 }
 
 static void record_lateness(struct direction *d, ns_t late_ns) {
@@ -259,23 +286,11 @@ static void record_lateness(struct direction *d, ns_t late_ns) {
     if (late_ns > d->lateness_max_ns) d->lateness_max_ns = late_ns;
 }
 
-/* Moves everything whose time has come: queue -> flight -> other device. */
+/* Writes every packet whose due time has come to the other device. */
 static void advance(struct direction *d, ns_t now) {
-    while (d->queue.head && d->head_departure_ns <= now) {
-        struct packet *p = fifo_pop(&d->queue);
-        d->queued_bytes -= p->len;
-        d->last_departure_ns = d->head_departure_ns;
-        ns_t jitter = 0;
-        if (d->m.jitter_ns > 0) jitter = (ns_t)((rng_uniform() * 2.0 - 1.0) * (double)d->m.jitter_ns);
-        ns_t due = d->last_departure_ns + d->m.delay_ns + jitter;
-        if (due < d->last_due_ns) due = d->last_due_ns;
-        d->last_due_ns = due;
-        p->due_ns = due;
-        fifo_push(&d->flight, p);
-        schedule_head(d);
-    }
-    while (d->flight.head && d->flight.head->due_ns <= now) {
-        struct packet *p = fifo_pop(&d->flight);
+    leave_queue(d, now);
+    while (d->packets.head && d->packets.head->due_ns <= now) {
+        struct packet *p = fifo_pop(&d->packets);
         ns_t write_ns = now_ns();
         if (write(d->out_fd, p->data, p->len) == (ssize_t)p->len) {
             d->sent_packets++;
@@ -295,28 +310,25 @@ static uint64_t drop_all(struct fifo *f) {
 }
 
 static void start_outage(struct direction *d) {
-    d->outage_drops += drop_all(&d->queue) + drop_all(&d->flight);
+    d->outage_drops += drop_all(&d->packets);
+    d->waiting = NULL;
     d->queued_bytes = 0;
 }
 
-/* Earliest time something must happen in this direction, or INT64_MAX. */
+/* When the next write is due in this direction, or INT64_MAX. */
 static ns_t next_event(const struct direction *d) {
-    ns_t t = INT64_MAX;
-    if (d->queue.head) t = d->head_departure_ns;
-    if (d->flight.head && d->flight.head->due_ns < t) t = d->flight.head->due_ns;
-    return t;
+    return d->packets.head ? d->packets.head->due_ns : INT64_MAX;
 }
 
+/* One packet per readiness: epoll is level-triggered and reports the rest, which
+ * saves the read that would only return EAGAIN (most wakeups carry one packet). */
 static void read_device(struct direction *d, unsigned char *buf) {
-    for (int i = 0; i < READ_BATCH; i++) {
-        ssize_t n = read(d->in_fd, buf, MAX_PACKET);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR) return;
-            die("read tun");
-        }
-        if (n == 0) return;
-        accept_packet(d, buf, (size_t)n, now_ns());
+    ssize_t n = read(d->in_fd, buf, MAX_PACKET);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) return;
+        die("read tun");
     }
+    if (n > 0) accept_packet(d, buf, (size_t)n, now_ns());
 }
 
 static uint64_t lateness_quantile_us(const struct direction *d, double q) {
@@ -352,6 +364,8 @@ static bool handle_command(char *line, struct direction *up, struct direction *d
     int n = sscanf(line, "%15s %15s %lf", word, arg, &value);
     if (n >= 1 && !strcmp(word, "quit")) return false;
     if (n == 1 && !strcmp(word, "stats")) {
+        leave_queue(up, at);
+        leave_queue(down, at);
         printf("{\"event\":\"stats\",\"monotonicNs\":%" PRId64 ",\"outage\":%s,", at, outage ? "true" : "false");
         print_direction(up);
         putchar(',');
@@ -362,8 +376,7 @@ static bool handle_command(char *line, struct direction *up, struct direction *d
         if (outage) { start_outage(up); start_outage(down); }
         reply_ack(outage ? "outage on" : "outage off", at);
     } else if (n == 3 && !strcmp(word, "rate") && (!strcmp(arg, "up") || !strcmp(arg, "down")) && value >= 1) {
-        /* Applies from the next packet to start serialising; the one on the wire finishes. */
-        (!strcmp(arg, "up") ? up : down)->m.rate_bps = value;
+        set_rate(!strcmp(arg, "up") ? up : down, value, at);
         reply_ack(!strcmp(arg, "up") ? "rate up" : "rate down", at);
     } else {
         printf("{\"event\":\"error\",\"message\":\"unknown command\"}\n");
