@@ -2,6 +2,8 @@
 // foreground with its output in a log file, wait until a health check passes, fail
 // with a SystemStartError carrying the log tail (and nothing left running) otherwise,
 // and stop it by pid together with every process it forked.
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { nsRun, nsSpawn } from '../topology/netns.ts';
 import { SystemStartError, type SystemName } from './system.ts';
@@ -106,12 +108,12 @@ function signal(pids: readonly number[], sig: NodeJS.Signals): void {
 
 export async function startDaemon(spec: DaemonSpec): Promise<Daemon> {
   const [file, ...args] = [...(spec.wrap ?? []), spec.command, ...spec.args] as [string, ...string[]];
-  const child = nsSpawn(spec.ns, file, args, {
-    stdin: 'ignore',
-    stdout: { file: spec.logFile, append: true },
-    stderr: { file: spec.logFile, append: true },
-    env: spec.env,
-  });
+  // The log file itself is the daemon's stdout and stderr (not a pipe through this
+  // process), so the daemon can reopen /dev/stderr and outlives a slow reader.
+  const log = createWriteStream(spec.logFile, { flags: 'a' });
+  await once(log, 'open');
+  const child = nsSpawn(spec.ns, file, args, { stdin: 'ignore', stdout: log, stderr: log, env: spec.env });
+  log.close();
   const logFiles = [spec.logFile, ...(spec.extraLogFiles ?? [])];
   let exited = false;
   let exitDescription = '';
@@ -151,11 +153,4 @@ export async function startDaemon(spec: DaemonSpec): Promise<Daemon> {
     throw new SystemStartError(spec.system, reason, await logTail(logFiles));
   }
   return daemon;
-}
-
-/** Stops daemons in reverse start order; every stop is attempted even if one fails. */
-export async function stopAll(daemons: readonly Daemon[]): Promise<void> {
-  const errors: unknown[] = [];
-  for (const daemon of [...daemons].reverse()) await daemon.stop().catch((error: unknown) => errors.push(error));
-  if (errors.length > 0) throw new AggregateError(errors, 'stopping daemons failed');
 }
