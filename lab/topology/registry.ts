@@ -56,8 +56,13 @@ export function onInterrupt(teardown: Teardown): () => void {
   active.add(teardown);
   if (!signalsInstalled) {
     signalsInstalled = true;
+    let interrupted = false;
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-      process.once(signal, () => {
+      // `on`, not `once`: tsx exits at once on a signal that has no other listener,
+      // which would cut the teardown short. Repeated signals are ignored until it ends.
+      process.on(signal, () => {
+        if (interrupted) return;
+        interrupted = true;
         process.stderr.write(`\nmplab: ${signal}: tearing down ${active.size} topology(ies)\n`);
         void Promise.allSettled([...active].map((fn) => fn())).then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
       });
