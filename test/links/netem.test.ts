@@ -38,7 +38,7 @@ const netemTest = haveNetem ? test.serial : test.skip;
 
 netemTest('netem link matches its model (RTT, loss-free goodput, outage)', async (t) => {
   const model = linkModel({ up: direction({ jitterMs: 1 }), down: direction({ jitterMs: 1 }) });
-  const pair = await useLinkPair(t, model, 'netem');
+  const pair = await useLinkPair(t, model, { backend: 'netem' });
   const m = await measureLink({ ...pair, outageMs: 500 });
   t.log(`RTT median ${m.rttMs.median.toFixed(2)} ms vs ${m.rttMs.configured.toFixed(2)}; goodput up ${(m.up.goodputShare * 100).toFixed(1)} %, down ${(m.down.goodputShare * 100).toFixed(1)} %`);
   t.true(Math.abs(m.rttMs.errorMs) <= m.rttMs.toleranceMs);

@@ -34,7 +34,14 @@ export function pairNames(): { nsLocal: string; nsRemote: string } {
   return { nsLocal: `mpl-${id}-local`, nsRemote: `mpl-${id}-remote` };
 }
 
-export async function useLinkPair(t: ExecutionContext, model: LinkModel, backend: LinkBackendName = 'userspace', seed = 1): Promise<LinkPair> {
+export interface PairOptions {
+  backend?: LinkBackendName;
+  seed?: number;
+  /** Set in both namespaces, e.g. the congestion control. */
+  sysctls?: Record<string, string>;
+}
+
+export async function useLinkPair(t: ExecutionContext, model: LinkModel, { backend = 'userspace', seed = 1, sysctls = {} }: PairOptions = {}): Promise<LinkPair> {
   const { nsLocal, nsRemote } = pairNames();
   const logFile = path.join(await mkdtemp(path.join(tmpdir(), 'mplab-link-test-')), `link-${model.name}.log`);
   let control: LinkControl | undefined;
@@ -42,8 +49,8 @@ export async function useLinkPair(t: ExecutionContext, model: LinkModel, backend
     await control?.stop();
     await Promise.all([deleteNamespace(nsLocal), deleteNamespace(nsRemote)]);
   });
-  await createNamespace(nsLocal, {});
-  await createNamespace(nsRemote, {});
+  await createNamespace(nsLocal, sysctls);
+  await createNamespace(nsRemote, sysctls);
   control = await startLink(backend, { model, nsLocal, nsRemote, logFile, seed });
   const dev = LINK_DEV[model.name];
   const localAddr = ADDR.gwLocalLinkA;
