@@ -5,7 +5,7 @@ import type { Scenario } from '../scenario/schema.ts';
 import { metric } from './metrics.ts';
 import type { FetchRecord } from './probe/flows.ts';
 import { PROBE_TARGET } from './probes.ts';
-import { measuredProbe, PROBE_START_MS, type MetricSample, type Workload } from './workload.ts';
+import { measuredProbe, PLAN_OVERHEAD_MS, type MetricSample, type Workload } from './workload.ts';
 
 /** A small page: the answer fits in a few packets, so ttfb is latency, not rate. */
 export const RESPONSE_BYTES = 1024;
@@ -35,7 +35,7 @@ export const connectWorkload: Workload = {
   validate: (scenario) => void params(scenario),
   plannedMs(scenario) {
     const rttMs = Math.max(baseRttMs(scenario.links.a), baseRttMs(scenario.links.b));
-    return PROBE_START_MS + params(scenario).connections * (3 * rttMs + 20);
+    return PLAN_OVERHEAD_MS + params(scenario).connections * (3 * rttMs + 20);
   },
   async run(context) {
     const { connections } = params(context.scenario);

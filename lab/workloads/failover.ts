@@ -7,7 +7,7 @@ import { metric } from './metrics.ts';
 import type { FlowReport } from './probe/flows.ts';
 import { PROBE_TARGET } from './probes.ts';
 import { playSchedule, type PlayedEvent, type SchedulePlayer } from './schedule.ts';
-import { measuredProbe, PROBE_START_MS, type MetricSample, type Timeline, type Workload } from './workload.ts';
+import { measuredProbe, PLAN_OVERHEAD_MS, type MetricSample, type Timeline, type Workload } from './workload.ts';
 
 const BIN_MS = 50;
 /** Before the outage, the first second is ramp-up and does not count toward the reference goodput. */
@@ -54,7 +54,7 @@ export function failoverFigures(flow: FlowReport, downAtMs: number, upAtMs: numb
 export const failoverWorkload: Workload = {
   name: 'failover',
   validate: (scenario) => void params(scenario),
-  plannedMs: (scenario) => PROBE_START_MS + params(scenario).duration + 500,
+  plannedMs: (scenario) => PLAN_OVERHEAD_MS + params(scenario).duration + 500,
   async run(context) {
     const failover = params(context.scenario);
     const link = context.topology.links[failover.link];

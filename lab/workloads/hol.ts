@@ -6,7 +6,7 @@ import type { Scenario } from '../scenario/schema.ts';
 import { fetchSamples, FETCH_TIMEOUT_MS, RESPONSE_BYTES } from './connect.ts';
 import { metric } from './metrics.ts';
 import { PROBE_TARGET } from './probes.ts';
-import { measuredProbe, PROBE_START_MS, type MetricSample, type Workload } from './workload.ts';
+import { measuredProbe, PLAN_OVERHEAD_MS, type MetricSample, type Workload } from './workload.ts';
 
 /** An interactive request, as a keystroke or a small API call. */
 export const ECHO_BYTES = 64;
@@ -23,7 +23,7 @@ function params(scenario: Scenario) {
 export const holWorkload: Workload = {
   name: 'hol',
   validate: (scenario) => void params(scenario),
-  plannedMs: (scenario) => PROBE_START_MS + params(scenario).idle + params(scenario).duration + 500,
+  plannedMs: (scenario) => PLAN_OVERHEAD_MS + params(scenario).idle + params(scenario).duration + 500,
   async run(context) {
     const hol = params(context.scenario);
     const plan = {

@@ -37,36 +37,81 @@ export async function startServerProbe(topology: Topology, system: RunningSystem
   return { daemon, cpuSeconds: () => cpuSecondsOf(daemon.pid) };
 }
 
+export interface ClientProbe {
+  /** Runs one plan and returns its result; throws if it failed or timed out (a timed-out probe is killed). */
+  run(plan: ClientPlan, options: ClientRunOptions): Promise<ClientResult>;
+  stop(): Promise<void>;
+}
+
 export interface ClientRunOptions {
-  logFile: string;
-  /** Kills the probe if it has not finished by then. */
+  /** Kills the probe if the plan has not finished by then. */
   timeoutMs: number;
   /** Called with the probe's reference time as soon as it starts measuring. */
   onStarted?: (refMs: number) => void;
 }
 
-/** Runs one client probe to completion and returns its result; throws if it failed. */
-export async function runClientProbe(topology: Topology, system: RunningSystem, plan: ClientPlan, options: ClientRunOptions): Promise<ClientResult> {
-  const [file, ...args] = [...system.wrap.client, process.execPath, ...nodeArgs('client.ts', [JSON.stringify(plan)])] as [string, ...string[]];
+const CLIENT_READY_TIMEOUT_MS = 15_000;
+
+/** Starts the client probe for a block of workloads; it takes one plan at a time. */
+export async function startClientProbe(topology: Topology, system: RunningSystem, logFile: string): Promise<ClientProbe> {
+  const [file, ...args] = [...system.wrap.client, process.execPath, ...nodeArgs('client.ts', [])] as [string, ...string[]];
   const child = nsSpawn(topology.ns.client, file, args, {
-    stdin: 'ignore',
+    stdin: 'pipe',
     stdout: 'pipe',
-    stderr: { file: options.logFile, append: true },
-    timeout: options.timeoutMs,
+    stderr: { file: logFile, append: true },
     forceKillAfterDelay: 2_000,
   });
-  let result: ClientResult | undefined;
-  const lines = createInterface({ input: child.stdout! });
-  lines.on('line', (text) => {
-    const line = JSON.parse(text) as ClientLine;
-    if (line.event === 'started') options.onStarted?.(line.refMs);
-    else result = line.result;
+  let listener: ((line: ClientLine) => void) | undefined;
+  let exited = false;
+  const exit = child.then((outcome) => {
+    exited = true;
+    return outcome;
   });
-  const outcome = await child;
-  if (outcome.timedOut) throw new Error(`client probe (${plan.mode}) did not finish within ${options.timeoutMs} ms`);
-  if (outcome.exitCode !== 0 || !result) {
-    const tail = await logTail([options.logFile]);
-    throw new Error(`client probe (${plan.mode}) failed (${outcome.signal ?? `exit code ${outcome.exitCode}`})${tail ? `:\n${tail}` : ''}`);
-  }
-  return result;
+  const lines = createInterface({ input: child.stdout! });
+  lines.on('line', (text) => listener?.(JSON.parse(text) as ClientLine));
+
+  const failure = async (what: string) => {
+    const outcome = await exit;
+    const tail = await logTail([logFile]);
+    return new Error(`client probe ${what} (${outcome.signal ?? `exit code ${outcome.exitCode}`})${tail ? `:\n${tail}` : ''}`);
+  };
+  // Either the next line from the probe, or its exit, or the time limit.
+  const next = <T>(timeoutMs: number, onLine: (line: ClientLine, done: (value: T) => void, fail: (error: Error) => void) => void) =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`client probe did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const settle = () => {
+        clearTimeout(timer);
+        listener = undefined;
+      };
+      listener = (line) => onLine(line, (value) => (settle(), resolve(value)), (error) => (settle(), reject(error)));
+      void exit.then(async () => {
+        if (!listener) return;
+        settle();
+        reject(await failure('exited'));
+      });
+    });
+
+  await next<void>(CLIENT_READY_TIMEOUT_MS, (line, done) => line.event === 'ready' && done());
+  return {
+    async run(plan, options) {
+      if (exited) throw await failure('is not running');
+      const result = next<ClientResult>(options.timeoutMs, (line, done, fail) => {
+        if (line.event === 'started') options.onStarted?.(line.refMs);
+        else if (line.event === 'result') done(line.result);
+        else if (line.event === 'error') fail(new Error(`client probe (${plan.mode}): ${line.message}`));
+      });
+      child.stdin!.write(`${JSON.stringify(plan)}\n`);
+      return result;
+    },
+    async stop() {
+      child.stdin!.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+      await exit;
+      clearTimeout(timer);
+      lines.close();
+    },
+  };
 }

@@ -6,7 +6,7 @@ import type { Scenario } from '../scenario/schema.ts';
 import { binsMbps, sumBins } from './goodput.ts';
 import { metric } from './metrics.ts';
 import { PROBE_TARGET } from './probes.ts';
-import { maxCpu, measuredProbe, PROBE_START_MS, type MetricSample, type ProbeCpuShare, type Workload } from './workload.ts';
+import { maxCpu, measuredProbe, PLAN_OVERHEAD_MS, type MetricSample, type ProbeCpuShare, type Workload } from './workload.ts';
 
 const BIN_MS = 100;
 const INTERVAL_MS = 1000;
@@ -41,7 +41,7 @@ export function intervals(durationMs: number): [number, number][] {
 export const throughputWorkload: Workload = {
   name: 'throughput',
   validate: (scenario) => void params(scenario),
-  plannedMs: (scenario) => combinations(scenario).length * (PROBE_START_MS + params(scenario).duration + 200),
+  plannedMs: (scenario) => combinations(scenario).length * (PLAN_OVERHEAD_MS + params(scenario).duration + 200),
   async run(context) {
     const { duration } = params(context.scenario);
     const samples: MetricSample[] = [];

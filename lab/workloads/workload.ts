@@ -4,7 +4,7 @@ import type { Scenario, WorkloadName } from '../scenario/schema.ts';
 import type { RunningSystem } from '../systems/system.ts';
 import type { Topology } from '../topology/types.ts';
 import type { MetricInfo } from './metrics.ts';
-import { runClientProbe, type ServerProbe } from './probes.ts';
+import type { ClientProbe, ServerProbe } from './probes.ts';
 import type { ClientPlan, ClientResult } from './probe/plan.ts';
 import { monotonicMs } from './probe/clock.ts';
 
@@ -13,8 +13,7 @@ export interface WorkloadContext {
   topology: Topology;
   system: RunningSystem;
   serverProbe: ServerProbe;
-  /** The client probe's stderr goes here. */
-  logFile: string;
+  clientProbe: ClientProbe;
 }
 
 export interface MetricSample {
@@ -56,8 +55,8 @@ export interface Workload {
   run(context: WorkloadContext): Promise<WorkloadRun>;
 }
 
-/** Rough cost of starting a probe process (node + tsx), for estimates and timeouts. */
-export const PROBE_START_MS = 700;
+/** Rough cost of handing a plan to the client probe and reading back its result. */
+export const PLAN_OVERHEAD_MS = 100;
 
 /**
  * Runs a client probe and measures both probes' CPU over the same span, so every
@@ -71,7 +70,7 @@ export async function measuredProbe<M extends ClientPlan['mode']>(
 ): Promise<{ result: Extract<ClientResult, { mode: M }>; probeCpu: ProbeCpuShare }> {
   const serverCpuBefore = context.serverProbe.cpuSeconds() ?? 0;
   const startMs = monotonicMs();
-  const result = await runClientProbe(context.topology, context.system, plan, { logFile: context.logFile, timeoutMs, onStarted });
+  const result = await context.clientProbe.run(plan, { timeoutMs, onStarted });
   const wallSeconds = (monotonicMs() - startMs) / 1000;
   const serverCpu = (context.serverProbe.cpuSeconds() ?? serverCpuBefore) - serverCpuBefore;
   return {

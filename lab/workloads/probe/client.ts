@@ -1,10 +1,12 @@
-// Client probe: runs one workload's client side in the client namespace and prints
-// JSON lines: `{"event":"started","refMs":…}` when its clock starts, then the result.
-// Usage: node --import tsx client.ts '<ClientPlan as JSON>'
+// Client probe: runs workloads' client side in the client namespace, one plan per line
+// on stdin (see plan.ts), for a whole block of workloads: starting node with tsx costs
+// most of a second on these machines, too much to pay for every workload.
+// Usage: node --import tsx client.ts < plans
 import { monotonicMs } from './clock.ts';
 import { cpuSecondsOf } from './cpu.ts';
 import { download, echoLoop, fetchOnce, upload, type FetchRecord } from './flows.ts';
 import type { ClientLine, ClientPlan, ClientResult, ProbeCpu } from './plan.ts';
+import { createInterface } from 'node:readline';
 import { encodeLine } from './protocol.ts';
 
 // CPU is counted from the start of the measurement, not from process start (module loading).
@@ -60,6 +62,11 @@ async function run(plan: ClientPlan): Promise<ClientResult> {
   }
 }
 
-const planText = process.argv[2];
-if (!planText) throw new Error("usage: client.ts '<plan json>'");
-emit({ event: 'result', result: await run(JSON.parse(planText) as ClientPlan) });
+emit({ event: 'ready' });
+for await (const line of createInterface({ input: process.stdin })) {
+  try {
+    emit({ event: 'result', result: await run(JSON.parse(line) as ClientPlan) });
+  } catch (error) {
+    emit({ event: 'error', message: error instanceof Error ? error.message : String(error) });
+  }
+}

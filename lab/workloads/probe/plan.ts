@@ -1,5 +1,6 @@
-// What the orchestrator asks a client probe to do, and what the probe answers.
-// Shared by both sides; the probe prints one `started` line and one `result` line.
+// What the orchestrator asks a client probe to do, and what the probe answers. One plan
+// per line on the probe's stdin; for each, the probe prints a `started` line and then a
+// `result` (or `error`) line on stdout. It prints `ready` once it takes plans.
 import type { EchoSample, FetchRecord, FlowReport, Target } from './flows.ts';
 
 export type ClientPlan =
@@ -40,4 +41,8 @@ export type ClientResult =
       cpu: ProbeCpu;
     };
 
-export type ClientLine = { event: 'started'; refMs: number } | { event: 'result'; result: ClientResult };
+export type ClientLine =
+  | { event: 'ready' }
+  | { event: 'started'; refMs: number }
+  | { event: 'result'; result: ClientResult }
+  | { event: 'error'; message: string };
