@@ -7,7 +7,7 @@ import { recordFailover } from './failover.ts';
 import { countTcpPerLink, packetsBetween, startSystem } from './harness.ts';
 import { mptcpConnections } from './sockets.ts';
 
-test('direct-tcp: bytes both ways over link A only, plain TCP, NATed to link A', async (t) => {
+test.serial('direct-tcp: bytes both ways over link A only, plain TCP, NATed to link A', async (t) => {
   const topology = await useTopology(t);
   const running = await startSystem(t, directTcp, topology);
   t.deepEqual(running.wrap, { client: [], server: [] });
@@ -29,7 +29,7 @@ test('direct-tcp: bytes both ways over link A only, plain TCP, NATed to link A',
   t.deepEqual(await mptcpConnections(topology.ns.client, {}), [], 'no MPTCP anywhere on the client');
 });
 
-test('direct-tcp: link A outage stalls everything; the open connection resumes when the link returns', async (t) => {
+test.serial('direct-tcp: link A outage stalls everything; the open connection resumes when the link returns', async (t) => {
   const topology = await useTopology(t);
   const running = await startSystem(t, directTcp, topology);
   const server = await startTrafficServer(t, topology, running);
