@@ -77,13 +77,14 @@ export async function occupyPort(t: ExecutionContext, ns: string, ip: string, po
   return child.pid!;
 }
 
+export async function pidsIn(ns: string): Promise<number[]> {
+  const { stdout } = await execa('ip', ['netns', 'pids', ns]);
+  return stdout.split('\n').filter(Boolean).map(Number);
+}
+
 /** Pids running in the topology's namespaces, other than `except`. */
 export async function pidsLeft(topology: Topology, except: readonly number[] = []): Promise<number[]> {
-  const pids: number[] = [];
-  for (const ns of Object.values(topology.ns)) {
-    const { stdout } = await execa('ip', ['netns', 'pids', ns]);
-    pids.push(...stdout.split('\n').filter(Boolean).map(Number));
-  }
+  const pids = (await Promise.all(Object.values(topology.ns).map(pidsIn))).flat();
   return pids.filter((pid) => !except.includes(pid));
 }
 
