@@ -54,7 +54,8 @@ function firstRepetition<T extends { repetition: number }>(items: T[]): T[] {
 function ttfbCdf(view: RunView): ChartData['ttfbCdf'] {
   const series = view.systems.flatMap((system) => {
     const values = view.values({ system, workload: 'connect', metric: 'ttfb_ms' }).sort((a, b) => a - b);
-    return values.length ? [{ system, points: values.map((x, i) => ({ x, y: (i + 1) / values.length })) }] : [];
+    // Empirical CDF drawn as steps: 0 before the first sample, (i + 1) / n from sample i on.
+    return values.length ? [{ system, points: [{ x: values[0]!, y: 0 }, ...values.map((x, i) => ({ x, y: (i + 1) / values.length }))] }] : [];
   });
   return series.length ? series : undefined;
 }
@@ -73,7 +74,7 @@ function latencyOverTime(view: RunView): ChartData['latencyOverTime'] {
     const timed = firstRepetition([...idle, ...loaded].filter((s) => s.atMs !== null));
     if (!timed.length) return [];
     const loadedAt = timed.filter((s) => loaded.includes(s)).map((s) => s.atMs! / 1000);
-    if (loadedAt.length && !loadWindows.length) loadWindows.push({ from: Math.min(...loadedAt), to: Math.max(...loadedAt), label: 'bulk downloads running' });
+    if (loadedAt.length && !loadWindows.length) loadWindows.push({ from: Math.min(...loadedAt), to: Math.max(...loadedAt), label: 'under load (samples after the bulk downloads settled)' });
     return [{ system, points: timed.map((s) => ({ x: s.atMs! / 1000, y: s.value })).sort((a, b) => a.x - b.x) }];
   });
   return series.length ? { series, loadWindows } : undefined;
@@ -109,6 +110,9 @@ function mbpsPoints(timeline: TimelineRecord): Point[] {
     const bytes = timeline.values.slice(i, i + perDisplayBin).reduce((sum, b) => sum + b, 0);
     points.push({ x: (i * timeline.binMs) / 1000, y: (bytes * 8) / (displayBinMs * 1000) });
   }
+  // Drawn as steps from each bin's start: the last bin needs its end too.
+  const last = points[points.length - 1];
+  if (last) points.push({ x: (timeline.values.length * timeline.binMs) / 1000, y: last.y });
   return points;
 }
 

@@ -99,6 +99,8 @@
     new Chart(canvas, config);
     canvas.dataset.rendered = 'true';
   };
+  // Points are the starts of bins or the sorted samples of a CDF: 'before' holds each
+  // value until the next point, the right step for both.
   const lineSeries = (system, points, extra = {}) => ({
     label: system,
     data: points,
@@ -136,7 +138,7 @@
           { ...barSeries('loaded', charts.latency.loaded), label: 'during bulk downloads', backgroundColor: '#e59866' },
         ],
       },
-      options: { scales: { y: axis('interactive echo round trip, median and 95 % interval (ms)', { type: 'logarithmic' }) } },
+      options: { scales: { y: axis('round trip (ms): median, 95 % interval', { type: 'logarithmic' }) } },
     });
   }
   if (charts.latencyOverTime) {
@@ -154,7 +156,7 @@
       type: 'bar',
       data: { labels: charts.goodput.groups, datasets: charts.goodput.series.map((s) => barSeries(s.system, s.bars)) },
       options: {
-        scales: { y: axis('goodput, median and 95 % interval (Mbit/s)', { beginAtZero: true, suggestedMax: Math.max(...charts.goodput.reference.map((r) => r.value)) * 1.1 }) },
+        scales: { y: axis('Mbit/s: median, 95 % interval', { beginAtZero: true, suggestedMax: Math.max(...charts.goodput.reference.map((r) => r.value)) * 1.1 }) },
         plugins: { reference: { lines: charts.goodput.reference } },
       },
     });
@@ -164,7 +166,7 @@
       type: 'scatter',
       data: { datasets: charts.failover.series.map((s) => lineSeries(s.system, s.points, { stepped: 'before' })) },
       options: {
-        scales: { x: axis('time since the download started (s)'), y: axis('received (Mbit/s per bin)', { beginAtZero: true }) },
+        scales: { x: axis('time since the download started (s)'), y: axis('received (Mbit/s over 200 ms)', { beginAtZero: true }) },
         plugins: { shade: { windows: charts.failover.outages } },
       },
     });

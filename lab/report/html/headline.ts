@@ -87,6 +87,8 @@ export function headlineHtml(table: Headline): string {
     .join('\n');
   return (
     `<table class="headline"><thead><tr><th>system</th>${head}</tr></thead><tbody>\n${body}\n</tbody></table>` +
-    `<p class="note">Median with its bootstrap 95 % interval. ★ best median of the column. Ratios: the system's median divided by ${REFERENCE_SYSTEM}'s.</p>`
+    `<p class="note">Median with its bootstrap 95 % interval. ★ best median of the column. ` +
+    (table.rows.some((r) => r.system === REFERENCE_SYSTEM) ? `Ratios: the system's median divided by ${REFERENCE_SYSTEM}'s.` : `No ratios: ${REFERENCE_SYSTEM} is not in this run.`) +
+    '</p>'
   );
 }

@@ -17,7 +17,7 @@ export interface RunPageInput {
 const CHARTS: { id: ChartId; canvas: string; title: string; caption: string }[] = [
   { id: 'ttfbCdf', canvas: 'chart-ttfb-cdf', title: 'Time to first byte of a fresh connection (CDF)', caption: 'Every connection of the connect workload; left and steep is better.' },
   { id: 'latency', canvas: 'chart-latency', title: 'Interactive latency: idle vs during bulk downloads', caption: 'Echo round trip of a small request every probe interval, on its own connection. Head-of-line blocking shows as a tall orange bar.' },
-  { id: 'latencyOverTime', canvas: 'chart-latency-time', title: 'Interactive latency over time', caption: 'First repetition of each system; the shaded span is when the bulk downloads ran.' },
+  { id: 'latencyOverTime', canvas: 'chart-latency-time', title: 'Interactive latency over time', caption: 'First repetition of each system: every echo, idle first, then while bulk downloads run (shaded: the samples counted as loaded).' },
   { id: 'goodput', canvas: 'chart-goodput', title: 'Goodput', caption: 'Verified bytes at the receiver per second; dashed line: configured rate of link A + link B in that direction.' },
   { id: 'failover', canvas: 'chart-failover', title: 'Failover timeline', caption: 'Bytes received per 200 ms during one download (first repetition) while link A goes down (shaded) and comes back.' },
 ];
@@ -55,9 +55,10 @@ ${linkModelsHtml(view.links)}
 <h3>Measured by the emulators during the run</h3>
 ${linkCountersHtml(view.links, view.results.links)}
 <h2>Scenario</h2>
-${valueHtml(view.results.scenario)}
+<details><summary>the scenario as parsed (model units: bit/s, ms, bytes, probabilities)</summary>${valueHtml(view.results.scenario)}</details>
 <h2>Environment</h2>
-${valueHtml(view.results.environment)}
+<p>${esc(`kernel ${view.results.environment.kernel} · ${view.results.environment.cpus.count} × ${view.results.environment.cpus.model} · node ${view.results.environment.node} · congestion control ${view.results.environment.congestionControl} · link backend ${view.results.environment.linkBackend}`)}</p>
+<details><summary>everything recorded: sysctls per namespace, program versions, git</summary>${valueHtml(view.results.environment)}</details>
 <h2>Files</h2>
 ${filesHtml(input.files)}
 <script type="application/json" id="report-data">${scriptJson(data)}</script>

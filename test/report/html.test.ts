@@ -1,0 +1,86 @@
+// A generated report opened in real headless Chromium from disk: every chart the run's
+// data allows is drawn (its canvas has ink), the others say why in their place, there
+// are no console errors and no network requests. Screenshots are saved under
+// reports/screenshots/ (not committed) for a person to look at.
+import test from 'ava';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { buildReport } from '../../lab/report/html/build.ts';
+import { chartSet } from '../../lab/report/html/chart-data.ts';
+import { runView } from '../../lab/report/html/run-view.ts';
+import type { Results } from '../../lab/report/results.ts';
+import { fixture, inkedShare, openFromDisk, runDirFrom, SCREENSHOTS } from './html-helpers.ts';
+
+/** A real run of scenarios/ci-smoke.yaml: every workload, several systems. */
+const FULL_RUN = 'ci-smoke-a';
+
+test('a full run: every chart drawn, headline table, no console errors, no network', async (t) => {
+  const results = await fixture(FULL_RUN);
+  const runDir = await runDirFrom(t, results);
+  const file = await buildReport(runDir);
+  const charts = chartSet(runView(results, runDir));
+  t.deepEqual(charts.absent, {}, 'the fixture has data for every chart');
+
+  const opened = await openFromDisk(file);
+  t.teardown(() => opened.close());
+  const { page } = opened;
+  await page.waitForSelector('body[data-charts-drawn]', { timeout: 15_000 });
+  const canvases = await page.$$eval('canvas', (all) => all.map((c) => c.id));
+  t.is(canvases.length, 5);
+  for (const id of canvases) {
+    t.is(await page.getAttribute(`#${id}`, 'data-rendered'), 'true', id);
+    const ink = await inkedShare(page, `#${id}`);
+    t.true(ink > 0.02, `${id}: only ${(ink * 100).toFixed(2)} % of the canvas drawn`);
+  }
+  // One headline row per system, a best mark in every column.
+  const rows = await page.$$eval('table.headline tbody tr', (trs) => trs.map((tr) => tr.querySelector('th')!.textContent));
+  t.deepEqual(rows, results.run.systems);
+  const columns = await page.$$eval('table.headline thead th', (ths) => ths.length - 1);
+  const bestCells = await page.$$eval('table.headline td.best', (tds) => tds.length);
+  t.true(columns >= 8, `${columns} headline columns`);
+  t.true(bestCells >= columns);
+  t.deepEqual(opened.consoleErrors, []);
+  t.deepEqual(opened.networkRequests, []);
+  // Links to the CSV files resolve next to the report.
+  const hrefs = await page.$$eval('ul.files a', (as) => as.map((a) => a.getAttribute('href')));
+  t.true(hrefs.includes('samples.csv') && hrefs.includes('summary.csv'));
+
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'run-report.png'), fullPage: true });
+});
+
+test('a run without some workloads says so in place of those charts', async (t) => {
+  // Derived from the recorded run: the same results with only the connect workload
+  // kept, as a run with `--workloads connect` would leave them.
+  const results = await fixture(FULL_RUN);
+  const only = (w: string) => w === 'connect';
+  const trimmed: Results = {
+    ...results,
+    run: { ...results.run, workloads: results.run.workloads.filter(only) },
+    runs: results.runs.filter((r) => only(r.workload)),
+    samples: results.samples.filter((s) => only(s.workload)),
+    timelines: results.timelines.filter((s) => only(s.workload)),
+    summary: Object.fromEntries(Object.entries(results.summary).map(([system, w]) => [system, { connect: w?.connect }])),
+  };
+  const file = await buildReport(await runDirFrom(t, trimmed));
+
+  const opened = await openFromDisk(file);
+  t.teardown(() => opened.close());
+  const { page } = opened;
+  await page.waitForSelector('body[data-charts-drawn]', { timeout: 15_000 });
+  t.deepEqual(await page.$$eval('canvas', (all) => all.map((c) => c.id)), ['chart-ttfb-cdf']);
+  t.true((await inkedShare(page, '#chart-ttfb-cdf')) > 0.005);
+  const absent = await page.$$eval('section.chart-section .absent', (ps) => ps.map((p) => p.textContent ?? ''));
+  t.is(absent.length, 4);
+  t.true(absent.every((text) => /was not run/.test(text)));
+  t.deepEqual(opened.consoleErrors, []);
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'run-report-connect-only.png'), fullPage: true });
+});
+
+test('a run directory without results.json is refused with the reason', async (t) => {
+  const runDir = await mkdtemp(path.join(os.tmpdir(), 'mplab-empty-'));
+  t.teardown(() => rm(runDir, { recursive: true, force: true }));
+  await t.throwsAsync(buildReport(runDir), { name: 'RunInputError', message: /no results\.json in this directory/ });
+});
