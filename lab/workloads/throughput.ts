@@ -1,6 +1,6 @@
 // throughput: bulk download and upload for a fixed time with 1 and N flows. Goodput is
-// measured at the receiver (the server probe for uploads) on the shared clock, per 1 s
-// interval after a ramp-up that is left out, as iperf's --omit does.
+// measured at the receiver (the server probe for uploads) on the shared clock, per
+// interval of about 1 s after a ramp-up that is left out, as iperf's --omit does.
 import type { Direction } from '../links/model.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { binsMbps, sumBins } from './goodput.ts';
@@ -22,20 +22,18 @@ function combinations(scenario: Scenario): { direction: Direction; flows: number
   return directions.flatMap((direction) => flows.map((n) => ({ direction, flows: n })));
 }
 
-/** Ramp-up left out: a quarter of the run, at most 1 s, on a bin boundary. */
+/** Ramp-up left out: 500 ms (BBR's startup on these links takes a few round trips), at most a quarter of a short run. */
 export function omitMs(durationMs: number): number {
-  return Math.floor(Math.min(1000, durationMs / 4) / BIN_MS) * BIN_MS;
+  return Math.floor(Math.min(500, durationMs / 4) / BIN_MS) * BIN_MS;
 }
 
-/** [fromBin, toBin) spans of the 1 s intervals after the ramp-up (one shorter span if the run is short). */
+/** [fromBin, toBin) spans splitting the time after the ramp-up into equal intervals of about 1 s (at least one). */
 export function intervals(durationMs: number): [number, number][] {
   const first = omitMs(durationMs) / BIN_MS;
-  const last = Math.floor(durationMs / BIN_MS);
-  const perInterval = INTERVAL_MS / BIN_MS;
-  if (last - first < perInterval) return [[first, last]];
-  const spans: [number, number][] = [];
-  for (let from = first; from + perInterval <= last; from += perInterval) spans.push([from, from + perInterval]);
-  return spans;
+  const windowBins = Math.floor(durationMs / BIN_MS) - first;
+  const count = Math.max(1, Math.floor((windowBins * BIN_MS) / INTERVAL_MS));
+  const length = Math.floor(windowBins / count);
+  return Array.from({ length: count }, (_, i): [number, number] => [first + i * length, first + (i + 1) * length]);
 }
 
 export const throughputWorkload: Workload = {

@@ -1,0 +1,75 @@
+// results.json's contract, on a small hand-made file: summaries come from samples,
+// the schema refuses what the report and the gate could not read.
+import test from 'ava';
+import { samplesCsv, summaryCsv } from '../../lab/report/csv.ts';
+import { metricTable, resultsSchema, summarizeSamples, type Results, type ResultSample } from '../../lab/report/results.ts';
+import { summarize } from '../../lab/stats/summary.ts';
+import { metric } from '../../lab/workloads/metrics.ts';
+import { testScenario } from '../helpers/scenarios.ts';
+
+const samples: ResultSample[] = [
+  ...[40, 42, 44].map((value, i) => ({ system: 'direct-tcp' as const, workload: 'connect' as const, repetition: 1, metric: 'ttfb_ms', value, atMs: i * 50 })),
+  ...[20, 21].map((value) => ({ system: 'mprelay' as const, workload: 'connect' as const, repetition: 2, metric: 'ttfb_ms', value, atMs: null })),
+  { system: 'mprelay', workload: 'throughput', repetition: 1, metric: 'goodput_down_1flow_mbps', value: 18.5, atMs: 500 },
+];
+
+async function results(): Promise<Results> {
+  const now = new Date().toISOString();
+  return {
+    schemaVersion: 1,
+    scenario: await testScenario('test-clean'),
+    run: { id: 'abc123', startedAt: now, finishedAt: now, quick: false, repeat: 2, warmup: 0, systems: ['direct-tcp', 'mprelay'], workloads: ['connect', 'throughput'] },
+    environment: {
+      hostname: 'h',
+      kernel: '6.18',
+      cpus: { count: 2, model: 'x' },
+      node: 'v20',
+      congestionControl: 'bbr',
+      sysctls: { client: { 'net.mptcp.enabled': '1' } },
+      linkBackend: 'userspace',
+      programs: { node: 'v20' },
+      git: { revision: '0'.repeat(40), dirty: false },
+    },
+    metrics: metricTable([metric('ttfb_ms'), metric('goodput_mbps', { direction: 'down', flows: 1 })]),
+    runs: [],
+    samples,
+    timelines: [],
+    links: {},
+    summary: summarizeSamples(samples),
+  };
+}
+
+test('summaries are grouped by system, workload and metric, each from its own samples', (t) => {
+  const table = summarizeSamples(samples);
+  t.deepEqual(table['direct-tcp']?.connect?.ttfb_ms, summarize([40, 42, 44]));
+  t.deepEqual(table.mprelay?.connect?.ttfb_ms, summarize([20, 21]));
+  t.is(table.mprelay?.throughput?.goodput_down_1flow_mbps?.n, 1);
+  t.is(table['direct-tcp']?.throughput, undefined);
+});
+
+test('a well-formed results file passes; broken ones are refused', async (t) => {
+  const good = await results();
+  t.true(resultsSchema.safeParse(good).success);
+  const broken: [string, unknown][] = [
+    ['unknown system', { ...good, samples: [{ ...samples[0], system: 'telnet' }] }],
+    ['NaN value', { ...good, samples: [{ ...samples[0], value: Number.NaN }] }],
+    ['empty summary', { ...good, summary: { mprelay: { connect: { ttfb_ms: { ...summarize([1]), n: 0 } } } } }],
+    ['unknown top-level key', { ...good, extra: 1 }],
+    ['missing environment', { ...good, environment: undefined }],
+  ];
+  for (const [what, value] of broken) {
+    const parsed = resultsSchema.safeParse(value);
+    t.false(parsed.success, what);
+  }
+});
+
+test('CSV: one row per sample and per summary, units from the metric table', async (t) => {
+  const r = await results();
+  const sampleRows = samplesCsv(r).trim().split('\n');
+  t.is(sampleRows.length, samples.length + 1);
+  t.is(sampleRows[1], 'direct-tcp,connect,1,ttfb_ms,ms,40,0');
+  t.is(sampleRows[4], 'mprelay,connect,2,ttfb_ms,ms,20,');
+  const summaryRows = summaryCsv(r).trim().split('\n');
+  t.is(summaryRows.length, 4);
+  t.regex(summaryRows[3]!, /^mprelay,throughput,goodput_down_1flow_mbps,Mbit\/s,higher,1,18.5,/);
+});

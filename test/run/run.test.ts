@@ -1,0 +1,138 @@
+// A short scenario run end to end through two real systems on loss-free links: the
+// results file against its schema, every summary re-derived from its samples, and the
+// physics checked against quantities measured in the same run.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { readResults, resultsSchema, type Results } from '../../lab/report/results.ts';
+import { formatHeadline } from '../../lab/run/headline.ts';
+import { runScenario } from '../../lab/run/run.ts';
+import type { Scenario } from '../../lab/scenario/schema.ts';
+import { summarize } from '../../lab/stats/summary.ts';
+import { listNamespaces } from '../../lab/topology/namespace.ts';
+import { testScenario } from '../helpers/scenarios.ts';
+
+async function shortScenario(): Promise<Scenario> {
+  const base = await testScenario('test-clean');
+  return {
+    ...base,
+    links: { ...base.links, a: { ...base.links.a, schedule: [{ atMs: 1500, action: { kind: 'outage', durationMs: 1000 } }] } },
+    systems: ['direct-tcp', 'mptcp-direct'],
+    workloads: {
+      connect: { connections: 6 },
+      hol: { duration: 2000, idle: 1000, bulkFlows: 2, probeInterval: 100, newConnectionInterval: 500 },
+      throughput: { duration: 2500, flows: [1], directions: ['down'] },
+      failover: { duration: 3500, link: 'a' },
+    },
+    repeat: 1,
+    warmup: 0,
+  };
+}
+
+let run: { runDir: string; results: Results; scenario: Scenario } | undefined;
+
+test.before(async () => {
+  const scenario = await shortScenario();
+  const outDir = await mkdtemp(path.join(tmpdir(), 'mplab-run-test-'));
+  const { runDir, results } = await runScenario(scenario, { outDir, onProgress: () => undefined });
+  run = { runDir, results, scenario };
+});
+
+test.after.always(async () => {
+  if (run) await rm(path.dirname(path.dirname(run.runDir)), { recursive: true, force: true });
+});
+
+const p50 = (results: Results, system: 'direct-tcp' | 'mptcp-direct', workload: keyof Scenario['workloads'], metric: string) => {
+  const summary = results.summary[system]?.[workload]?.[metric];
+  if (!summary) throw new Error(`no summary for ${system}.${workload}.${metric}`);
+  return summary.p50;
+};
+
+test('every workload ran for both systems, and the files are where they belong', async (t) => {
+  const { results, runDir } = run!;
+  t.deepEqual(
+    results.runs.map((r) => `${r.system} ${r.workload} ${r.status}`),
+    ['direct-tcp', 'mptcp-direct'].flatMap((s) => ['connect', 'hol', 'throughput', 'failover'].map((w) => `${s} ${w} ok`)),
+    JSON.stringify(results.runs.filter((r) => r.status !== 'ok')),
+  );
+  t.true(runDir.includes(`${path.sep}test-clean${path.sep}`));
+  const samplesCsv = (await readFile(path.join(runDir, 'samples.csv'), 'utf8')).trim().split('\n');
+  t.is(samplesCsv.length, results.samples.length + 1);
+  t.is(samplesCsv[0], 'system,workload,repetition,metric,unit,value,at_ms');
+  const summaryCsv = (await readFile(path.join(runDir, 'summary.csv'), 'utf8')).trim().split('\n');
+  const summaryCount = Object.values(results.summary).flatMap((w) => Object.values(w ?? {}).flatMap((m) => Object.keys(m))).length;
+  t.is(summaryCsv.length, summaryCount + 1);
+});
+
+test('results.json validates against its schema and every summary derives from its samples', async (t) => {
+  const { runDir } = run!;
+  const raw = JSON.parse(await readFile(path.join(runDir, 'results.json'), 'utf8'));
+  t.true(resultsSchema.safeParse(raw).success);
+  const results = await readResults(path.join(runDir, 'results.json'));
+  const keys = new Set(results.samples.map((s) => `${s.system}/${s.workload}/${s.metric}`));
+  let checked = 0;
+  for (const [system, workloads] of Object.entries(results.summary)) {
+    for (const [workload, metrics] of Object.entries(workloads ?? {})) {
+      for (const [metric, summary] of Object.entries(metrics)) {
+        const values = results.samples.filter((s) => s.system === system && s.workload === workload && s.metric === metric).map((s) => s.value);
+        t.deepEqual(summary, summarize(values), `${system}.${workload}.${metric}`);
+        t.truthy(results.metrics[metric], `metric ${metric} is described`);
+        keys.delete(`${system}/${workload}/${metric}`);
+        checked++;
+      }
+    }
+  }
+  t.is(keys.size, 0, `samples without a summary: ${[...keys].join(', ')}`);
+  t.true(checked >= 20);
+  t.is(results.environment.linkBackend, results.scenario.linkBackend === 'auto' ? results.environment.linkBackend : results.scenario.linkBackend);
+  t.regex(results.environment.git.revision, /^[0-9a-f]{40}$/);
+  t.truthy(results.environment.programs.mptcpize);
+  t.is(results.environment.congestionControl, 'bbr');
+});
+
+test('physics: direct-tcp connect ttfb is about two round trips of link A (as its idle echo measured them)', (t) => {
+  const { results } = run!;
+  const ratio = p50(results, 'direct-tcp', 'connect', 'ttfb_ms') / p50(results, 'direct-tcp', 'hol', 'rtt_idle_ms');
+  t.true(ratio > 1.7 && ratio < 2.6, `ttfb / rtt = ${ratio.toFixed(2)}`);
+  // The server accepts after the handshake's third packet: one and a half round trips.
+  const ready = p50(results, 'direct-tcp', 'connect', 'ready_ms') / p50(results, 'direct-tcp', 'hol', 'rtt_idle_ms');
+  t.true(ready > 1.3 && ready < 1.9, `ready / rtt = ${ready.toFixed(2)}`);
+});
+
+test('physics: direct-tcp goodput stays within link A; MPTCP goodput exceeds either link alone', (t) => {
+  const { results, scenario } = run!;
+  const rateA = scenario.links.a.down.rateBitsPerSec / 1e6;
+  const rateB = scenario.links.b.down.rateBitsPerSec / 1e6;
+  const direct = p50(results, 'direct-tcp', 'throughput', 'goodput_down_1flow_mbps');
+  const mptcp = p50(results, 'mptcp-direct', 'throughput', 'goodput_down_1flow_mbps');
+  t.true(direct <= rateA * 1.03, `direct ${direct} vs link A ${rateA}`);
+  t.true(mptcp > Math.max(rateA, rateB) * 1.05, `mptcp ${mptcp} vs links ${rateA}, ${rateB}`);
+  t.true(mptcp > direct * 1.2, `mptcp ${mptcp} vs direct ${direct}`);
+});
+
+test('physics: with link A down, direct-tcp stalls at least as long as the outage; MPTCP keeps its connection', (t) => {
+  const { results } = run!;
+  const timeline = results.timelines.find((tl) => tl.system === 'direct-tcp' && tl.workload === 'failover')!;
+  const outage = timeline.events.find((e) => e.kind === 'outage')!;
+  const outageMs = outage.endMs! - outage.startMs;
+  t.true(p50(results, 'direct-tcp', 'failover', 'stall_ms') >= outageMs * 0.95, `stall vs outage ${outageMs}`);
+  t.is(results.summary['mptcp-direct']?.failover?.survived?.mean, 1);
+  t.true(p50(results, 'mptcp-direct', 'failover', 'stall_ms') < p50(results, 'direct-tcp', 'failover', 'stall_ms'));
+});
+
+test('the probes were not the bottleneck, and nothing of the run is left behind', async (t) => {
+  const { results } = run!;
+  for (const record of results.runs) {
+    t.true(record.probeCpu!.client < 0.5 && record.probeCpu!.server < 0.5, `${record.system} ${record.workload}: ${JSON.stringify(record.probeCpu)}`);
+  }
+  t.false((await listNamespaces()).some((ns) => ns.includes(results.run.id)));
+});
+
+test('the headline table names every system and metric and says where the report is', (t) => {
+  const { results, runDir } = run!;
+  const text = formatHeadline(results, runDir);
+  for (const word of ['direct-tcp', 'mptcp-direct', 'connect.ttfb_ms', 'throughput.goodput_down_1flow_mbps', 'failover.stall_ms', `report: ${runDir}`]) {
+    t.true(text.includes(word), word);
+  }
+});
