@@ -1,20 +1,22 @@
 // Measures one running link against its model (`mplab links`, and the link tests):
-// RTT and one-way delays, loss per direction with its 99 % interval, single-flow TCP
+// RTT (ping), one-way delays and loss per direction with its 99 % interval (UDP
+// probes on the shared monotonic clock; their delays carry ~0.3 ms of Node), single-flow TCP
 // goodput per direction, the outage window, and the emulator's own cost.
 import { min, quantileSorted } from 'simple-statistics';
 import type { DirectionCounters, LinkControl, LinkCounters } from '../topology/types.ts';
 import { measureGoodput } from './goodput.ts';
 import { baseRttMs, expectedLossProbability, lossInterval, serialisationMs, type Direction, type DirectionModel, type LinkBackendName, type LinkModel } from './model.ts';
-import { PROBE_IP_BYTES, type ReflectedProbe } from './probe-protocol.ts';
+import { pingRttsMs } from './ping.ts';
+import { PROBE_IP_BYTES, PROBE_PAYLOAD_BYTES, type ReflectedProbe } from './probe-protocol.ts';
 import { startProbes, type ProbeEndpoints, type ProbeRun, type ProbeSession } from './probes.ts';
 
 export { formatLinkTable } from './link-table.ts';
 
 export interface MeasureLinkOptions extends ProbeEndpoints {
   control: LinkControl;
-  /** Probes sent for RTT (they count for loss too). */
+  /** Pings sent for RTT. */
   rttProbes?: number;
-  /** Probes sent for loss alone. */
+  /** UDP probes sent for loss and one-way delay. */
   lossProbes?: number;
   goodputSeconds?: number;
   /** Outage to apply; default: the model's first scheduled outage, else 1 s. */
@@ -147,7 +149,7 @@ function scheduledOutageMs(model: LinkModel): number {
 }
 
 interface ProbePhases {
-  rtt: ProbeRun;
+  rttsMs: number[];
   loss: ProbeRun;
   outage: ProbeRun;
   arrivals: ReflectedProbe[];
@@ -157,7 +159,14 @@ interface ProbePhases {
 async function runProbePhases(session: ProbeSession, opts: MeasureLinkOptions, outageMs: number): Promise<ProbePhases> {
   const model = opts.control.model;
   const drain = drainMs(model);
-  const rtt = await session.run({ count: opts.rttProbes ?? 200, spacingMs: probeSpacingMs(model, true), drainMs: drain });
+  const rttsMs = await pingRttsMs({
+    ns: opts.nsLocal,
+    localAddr: opts.localAddr,
+    remoteAddr: opts.remoteAddr,
+    count: opts.rttProbes ?? 200,
+    intervalMs: probeSpacingMs(model, true),
+    payloadBytes: PROBE_PAYLOAD_BYTES,
+  });
   const loss = await session.run({ count: opts.lossProbes ?? 2000, spacingMs: probeSpacingMs(model, false), drainMs: drain });
 
   const outageCount = Math.ceil((2 * OUTAGE_MARGIN_MS + outageMs + baseRttMs(model)) / OUTAGE_PROBE_SPACING_MS);
@@ -174,7 +183,7 @@ async function runProbePhases(session: ProbeSession, opts: MeasureLinkOptions, o
   const arrivals = await session.arrivals();
   // Certainly on between the two inner instants; applied for the time between the midpoints.
   const appliedMs = (offStart + offDone) / 2 - (onStart + onDone) / 2;
-  return { rtt, loss, outage, arrivals, outageWindow: { from: onDone, to: offStart, appliedMs } };
+  return { rttsMs, loss, outage, arrivals, outageWindow: { from: onDone, to: offStart, appliedMs } };
 }
 
 async function goodputMeasurement(control: LinkControl, endpoints: ProbeEndpoints, direction: Direction, seconds: number): Promise<GoodputMeasurement> {
@@ -207,17 +216,16 @@ function directionOf(
 ): DirectionMeasurement {
   const dirModel = model[direction];
   const configuredDelayMs = dirModel.delayMs + serialisationMs(PROBE_IP_BYTES, dirModel.rateBitsPerSec);
-  const probePhases = [phases.rtt, phases.loss];
-  const reflected = phases.arrivals.filter(([phase]) => probePhases.some((run) => run.phase === phase));
-  const sentAt = new Map(probePhases.flatMap((run) => run.sent.map(([seq, sentMs]) => [`${run.phase}/${seq}`, sentMs] as const)));
-  const echoes = probePhases.flatMap((run) => run.echoes);
+  const reflected = phases.arrivals.filter(([phase]) => phase === phases.loss.phase);
+  const sentAt = new Map(phases.loss.sent);
+  const echoes = phases.loss.echoes;
 
   let delays: number[];
   let loss: LossMeasurement;
   let outageDeliveries: number[];
   let expectedGapMs = phases.outageWindow.appliedMs + configuredDelayMs;
   if (direction === 'up') {
-    delays = reflected.map(([phase, seq, arrivedMs]) => arrivedMs - sentAt.get(`${phase}/${seq}`)!);
+    delays = reflected.map(([, seq, arrivedMs]) => arrivedMs - sentAt.get(seq)!);
     loss = measureLoss(sentAt.size, reflected.length, dirModel);
     outageDeliveries = phases.arrivals.filter(([phase]) => phase === phases.outage.phase).map(([, , arrivedMs]) => arrivedMs);
   } else {
@@ -262,7 +270,7 @@ export async function measureLink(opts: MeasureLinkOptions): Promise<LinkMeasure
   const counters = await control.counters();
 
   const configured = baseRttMs(model) + serialisationMs(PROBE_IP_BYTES, model.up.rateBitsPerSec) + serialisationMs(PROBE_IP_BYTES, model.down.rateBitsPerSec);
-  const rttQuantiles = quantiles(phases.rtt.echoes.map(([, sentMs, , echoedBackMs]) => echoedBackMs - sentMs));
+  const rttQuantiles = quantiles(phases.rttsMs);
   return {
     name: model.name,
     backend: control.backend,
