@@ -34,7 +34,7 @@
     table.innerHTML = '<thead><tr><th>system</th><th>workload</th><th>metric</th><th>before: median [95 %]</th><th>after: median [95 %]</th><th>change</th><th></th></tr></thead>';
     const body = table.createTBody();
     for (const { system, workload, metric, before, after } of rows(a, b)) {
-      const { unit, better } = meta[metric];
+      const { unit, better, relative: floorShare, absolute: floorUnits } = meta[metric];
       const tr = body.insertRow();
       tr.append(cell(system), cell(workload), cell(metric));
       tr.append(cell(before ? `${fmt(before.p50, unit)} [${fmt(before.ci95[0], '')}, ${fmt(before.ci95[1], '')}]` : 'not measured'));
@@ -46,9 +46,12 @@
       const change = after.p50 - before.p50;
       const relative = before.p50 !== 0 ? ` (${change >= 0 ? '+' : ''}${((100 * change) / Math.abs(before.p50)).toFixed(1)} %)` : '';
       const separate = after.ci95[0] > before.ci95[1] || after.ci95[1] < before.ci95[0];
+      const beyondFloor = Math.abs(change) > Math.max(floorShare * Math.abs(before.p50), floorUnits);
       const improved = better === 'higher' ? change > 0 : change < 0;
       tr.append(cell(`${change >= 0 ? '+' : ''}${fmt(change, unit)}${relative}`));
-      tr.append(separate ? cell(improved ? 'better' : 'worse', improved ? 'better' : 'worse') : cell('within intervals', 'none'));
+      if (!separate) tr.append(cell('within intervals', 'none'));
+      else if (!beyondFloor) tr.append(cell('below noise floor', 'none'));
+      else tr.append(cell(improved ? 'better' : 'worse', improved ? 'better' : 'worse'));
     }
     const target = container.querySelector('.compare-table');
     target.replaceChildren(table);

@@ -1,13 +1,15 @@
 // reports/index.html: every run, newest first, grouped by scenario, and for each
 // scenario with two or more runs a side-by-side of two of them (the latest two unless
-// the reader picks others): every metric's median in both, the change, and whether
-// the 95 % intervals separate.
+// the reader picks others): every metric's median in both, the change, and whether it
+// is one (the 95 % intervals separate, and the change is beyond the gate's noise floor).
+// The gate itself decides on samples; this page has only the summaries.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Results } from '../results.ts';
 import { STYLE } from './assets.ts';
 import { esc, scriptJson } from './escape.ts';
 import { shownUnit } from './format.ts';
+import { noisePolicy } from '../../gate/noise.ts';
 
 export interface RunEntry {
   scenarioName: string;
@@ -21,10 +23,23 @@ export interface RunEntry {
   metrics: Results['metrics'];
 }
 
-/** Which way is better and the unit, per metric key, for the page script to colour changes. */
-function metricMeta(runs: RunEntry[]): Record<string, { better: string; unit: string }> {
-  const meta: Record<string, { better: string; unit: string }> = {};
-  for (const run of runs) for (const [key, info] of Object.entries(run.metrics)) meta[key] ??= { better: info.better, unit: shownUnit(info.unit) };
+interface MetricMeta {
+  better: string;
+  unit: string;
+  /** The gate's noise floor: a change must exceed both to be called better or worse. */
+  relative: number;
+  absolute: number;
+}
+
+/** Per metric key, what the page script needs to judge a change as the gate would. */
+function metricMeta(runs: RunEntry[]): Record<string, MetricMeta> {
+  const meta: Record<string, MetricMeta> = {};
+  for (const run of runs) {
+    for (const [key, info] of Object.entries(run.metrics)) {
+      const policy = noisePolicy(info);
+      meta[key] ??= { better: info.better, unit: shownUnit(info.unit), relative: policy?.relative ?? 0, absolute: policy?.absolute ?? 0 };
+    }
+  }
   return meta;
 }
 
@@ -54,7 +69,7 @@ export function indexPageHtml(runs: RunEntry[]): string {
 <html lang="en"><head><meta charset="utf-8"><title>mplab runs</title><style>${STYLE}</style></head>
 <body>
 <h1>mplab runs</h1>
-<p class="sub">${runs.length} run${runs.length === 1 ? '' : 's'} in ${byScenario.size} scenario${byScenario.size === 1 ? '' : 's'}. A change is marked when the two runs' 95 % intervals of the median do not overlap.</p>
+<p class="sub">${runs.length} run${runs.length === 1 ? '' : 's'} in ${byScenario.size} scenario${byScenario.size === 1 ? '' : 's'}. A change is called better or worse when the two runs' 95 % intervals of the median do not overlap and the change exceeds the gate's noise floor for that metric.</p>
 ${sections || '<p class="absent">No runs yet: <code>npm run scenario lossy-wisp</code> makes one.</p>'}
 <script type="application/json" id="index-data">${scriptJson(data)}</script>
 <script>${clientJs}</script>
