@@ -265,7 +265,7 @@ export async function measureLink(opts: MeasureLinkOptions): Promise<LinkMeasure
   const goodput: Partial<Record<Direction, GoodputMeasurement>> = {};
   for (const direction of ['up', 'down'] as const) {
     log(`link ${model.name}: TCP goodput ${direction}`);
-    goodput[direction] = await goodputMeasurement(control, opts, direction, opts.goodputSeconds ?? 3);
+    goodput[direction] = await goodputMeasurement(control, opts, direction, opts.goodputSeconds ?? 2);
   }
   const counters = await control.counters();
 

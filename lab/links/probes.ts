@@ -68,7 +68,7 @@ function startProbeProcess(ns: string, args: string[], label: string): ProbeProc
     },
     async stop() {
       child.stdin!.end();
-      const killer = setTimeout(() => child.pid && process.kill(child.pid, 'SIGKILL'), 2_000);
+      const killer = setTimeout(() => child.kill('SIGKILL'), 2_000);
       await done;
       clearTimeout(killer);
     },

@@ -145,7 +145,7 @@ export async function startUserspaceLink(opts: LinkStartOptions): Promise<LinkCo
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, READY_TIMEOUT_MS, 'timeout').unref());
   const started = await Promise.race([ready.then(() => 'ready' as const), exit.then(() => 'exited' as const), timeout]);
   if (started !== 'ready') {
-    if (started === 'timeout') process.kill(pid, 'SIGKILL');
+    if (started === 'timeout') child.kill('SIGKILL');
     await exit;
     throw new Error(
       started === 'timeout' ? `${label}: emulator not ready after ${READY_TIMEOUT_MS} ms\n--- log tail ---\n${await logTail(logFile)}` : exited!.message,
@@ -191,8 +191,9 @@ export async function startUserspaceLink(opts: LinkStartOptions): Promise<LinkCo
     stop() {
       return (stopping ??= (async () => {
         if (!exited) {
-          process.kill(pid, 'SIGTERM');
-          const killer = setTimeout(() => process.kill(pid, 'SIGKILL'), STOP_TIMEOUT_MS);
+          // ChildProcess.kill signals our child's pid, and does not throw if it is already gone.
+          child.kill('SIGTERM');
+          const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
           await exit;
           clearTimeout(killer);
         }
