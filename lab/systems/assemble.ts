@@ -2,6 +2,7 @@
 // same guarantees: a failure while starting stops what had started and surfaces as a
 // SystemStartError naming the system with its log tail; stop() stops everything in
 // reverse order and is safe to call twice.
+import { mkdir } from 'node:fs/promises';
 import { logTail } from './daemon.ts';
 import { SystemStartError, type RunningSystem, type SystemName } from './system.ts';
 
@@ -24,11 +25,13 @@ async function stopInReverse(parts: readonly Part[]): Promise<void> {
   if (errors.length > 0) throw new AggregateError(errors, `stopping failed: ${errors.map(String).join('; ')}`);
 }
 
-export async function assemble(name: SystemName, build: (parts: Parts) => Promise<Wrap>): Promise<RunningSystem> {
+/** Starts a system from parts into `logDir` (created if missing). */
+export async function assemble(name: SystemName, logDir: string, build: (parts: Parts) => Promise<Wrap>): Promise<RunningSystem> {
   const started: Part[] = [];
   const logFiles = () => started.flatMap((part) => part.logFiles ?? []);
   let wrap: Wrap;
   try {
+    await mkdir(logDir, { recursive: true });
     wrap = await build({
       add(part) {
         started.push(part);

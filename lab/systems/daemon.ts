@@ -23,8 +23,8 @@ export interface DaemonSpec {
   logFile: string;
   /** Other files the program logs to, shown in the tail on failure. */
   extraLogFiles?: readonly string[];
-  /** Resolves true once the daemon serves; polled until startTimeoutMs. */
-  healthy: () => Promise<boolean>;
+  /** Resolves true once the daemon (whose pid it is given) serves; polled until startTimeoutMs. */
+  healthy: (pid: number) => Promise<boolean>;
   startTimeoutMs?: number;
 }
 
@@ -81,10 +81,24 @@ export async function processTree(rootPid: number): Promise<number[]> {
   return tree;
 }
 
-/** Health check: something in `ns` listens on TCP `ip`:`port` (MPTCP listeners show up here too). */
+/** Something in `ns` listens on TCP `ip`:`port` (MPTCP listeners show up here too). */
 export async function tcpListening(ns: string, ip: string, port: number): Promise<boolean> {
   const { stdout } = await nsRun(ns, 'ss', ['-Hltn', 'src', `${ip}:${port}`]);
   return String(stdout).trim().length > 0;
+}
+
+/**
+ * Health check: the daemon itself (or a process it forked) listens on TCP `ip`:`port`,
+ * not some other program that happens to hold the port.
+ */
+export function listeningBy(ns: string, ip: string, port: number): (pid: number) => Promise<boolean> {
+  return async (pid) => {
+    const { stdout } = await nsRun(ns, 'ss', ['-Hltnp', 'src', `${ip}:${port}`]);
+    const owners = [...String(stdout).matchAll(/pid=(\d+)/g)].map((match) => Number(match[1]));
+    if (owners.length === 0) return false;
+    const tree = await processTree(pid);
+    return owners.some((owner) => tree.includes(owner));
+  };
 }
 
 function isAlive(pid: number): boolean {
@@ -146,7 +160,8 @@ export async function startDaemon(spec: DaemonSpec): Promise<Daemon> {
     },
   };
 
-  const healthy = await waitUntil(async () => !exited && (await spec.healthy()), spec.startTimeoutMs ?? 15_000);
+  // Stop polling as soon as the daemon exits: that is the failure to report.
+  const healthy = await waitUntil(async () => exited || (await spec.healthy(pid)), spec.startTimeoutMs ?? 15_000);
   if (!healthy || exited) {
     const reason = exited ? `${spec.label} exited (${exitDescription})` : `${spec.label} not healthy within ${spec.startTimeoutMs ?? 15_000} ms`;
     await daemon.stop();

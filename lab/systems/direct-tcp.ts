@@ -7,5 +7,5 @@ export const directTcp: SystemAdapter = {
   name: 'direct-tcp',
   description: 'no relay: plain TCP over link A only (reference floor)',
   needs: { debianPackages: [], commands: [] },
-  start: () => assemble('direct-tcp', async () => NO_WRAP),
+  start: (_topology, logDir) => assemble('direct-tcp', logDir, async () => NO_WRAP),
 };

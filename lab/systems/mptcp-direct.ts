@@ -12,8 +12,8 @@ export const mptcpDirect: SystemAdapter = {
   name: 'mptcp-direct',
   description: 'client and server speak MPTCP end to end (mptcpize), no proxy',
   needs: { debianPackages: ['mptcpize'], commands: ['mptcpize'] },
-  start: (topology) =>
-    assemble('mptcp-direct', async () => {
+  start: (topology, logDir) =>
+    assemble('mptcp-direct', logDir, async () => {
       // Without this endpoint the client would never open its link-B subflow.
       const { stdout } = await nsRun(topology.ns.client, 'ip', ['mptcp', 'endpoint', 'show']);
       if (!new RegExp(`^${ADDR.clientB.replaceAll('.', '\\.')} .*subflow`, 'm').test(stdout)) {

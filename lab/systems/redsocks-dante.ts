@@ -5,12 +5,12 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ADDR } from '../topology/types.ts';
 import { assemble, NO_WRAP } from './assemble.ts';
-import { startDaemon, tcpListening } from './daemon.ts';
+import { startDaemon, listeningBy } from './daemon.ts';
 import { MPTCPIZE } from './mptcp.ts';
 import { startRedsocks } from './redsocks.ts';
 import type { SystemAdapter } from './system.ts';
 
-const SOCKS_PORT = 1080;
+export const SOCKS_PORT = 1080;
 /** gw-local's addresses on the two links: the only SOCKS clients allowed (never an open proxy). */
 const HOME_ADDRESSES = [`${ADDR.gwLocalLinkA}/32`, `${ADDR.gwLocalLinkB}/32`];
 
@@ -36,7 +36,7 @@ export const redsocksDante: SystemAdapter = {
     commands: ['redsocks', 'danted', 'mptcpize', 'nft'],
   },
   start: (topology, logDir) =>
-    assemble('redsocks-dante', async (parts) => {
+    assemble('redsocks-dante', logDir, async (parts) => {
       const config = path.resolve(logDir, 'danted.conf');
       await writeFile(config, dantedConfig());
       parts.add(
@@ -49,7 +49,7 @@ export const redsocksDante: SystemAdapter = {
           // Foreground by default; -p keeps its pid file out of /run.
           args: ['-f', config, '-p', path.resolve(logDir, 'danted.pid')],
           logFile: path.resolve(logDir, 'danted.log'),
-          healthy: () => tcpListening(topology.ns.gwRemote, ADDR.gwRemotePublic, SOCKS_PORT),
+          healthy: listeningBy(topology.ns.gwRemote, ADDR.gwRemotePublic, SOCKS_PORT),
         }),
       );
       await startRedsocks(parts, {

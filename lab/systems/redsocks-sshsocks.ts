@@ -4,14 +4,14 @@
 import path from 'node:path';
 import { ADDR } from '../topology/types.ts';
 import { assemble, NO_WRAP } from './assemble.ts';
-import { startDaemon, tcpListening } from './daemon.ts';
+import { startDaemon, listeningBy } from './daemon.ts';
 import { MPTCPIZE } from './mptcp.ts';
 import { startRedsocks } from './redsocks.ts';
 import { startSshd, sshSocksArgs, writeSshFiles } from './ssh.ts';
 import type { SystemAdapter } from './system.ts';
 
 const LOOPBACK = '127.0.0.1';
-const SOCKS_PORT = 1080;
+export const SOCKS_PORT = 1080;
 
 export const redsocksSshsocks: SystemAdapter = {
   name: 'redsocks-sshsocks',
@@ -21,7 +21,7 @@ export const redsocksSshsocks: SystemAdapter = {
     commands: ['redsocks', 'sshd', 'ssh', 'ssh-keygen', 'mptcpize', 'nft'],
   },
   start: (topology, logDir) =>
-    assemble('redsocks-sshsocks', async (parts) => {
+    assemble('redsocks-sshsocks', logDir, async (parts) => {
       const ns = topology.ns.gwRemote;
       const files = await writeSshFiles(logDir, LOOPBACK);
       parts.add(
@@ -37,7 +37,7 @@ export const redsocksSshsocks: SystemAdapter = {
           command: 'ssh',
           args: sshSocksArgs(files, `${ADDR.gwRemotePublic}:${SOCKS_PORT}`),
           logFile: path.resolve(logDir, 'ssh-socks.log'),
-          healthy: () => tcpListening(ns, ADDR.gwRemotePublic, SOCKS_PORT),
+          healthy: listeningBy(ns, ADDR.gwRemotePublic, SOCKS_PORT),
         }),
       );
       await startRedsocks(parts, {

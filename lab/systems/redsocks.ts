@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ADDR, type Topology } from '../topology/types.ts';
 import type { Parts } from './assemble.ts';
-import { startDaemon, tcpListening } from './daemon.ts';
+import { startDaemon, listeningBy } from './daemon.ts';
 import { addClientRedirect } from './redirect.ts';
 import type { SystemName } from './system.ts';
 
@@ -54,7 +54,7 @@ redsocks {
       command: 'redsocks',
       args: ['-c', config],
       logFile: path.resolve(options.logDir, 'redsocks.log'),
-      healthy: () => tcpListening(ns, ADDR.gwLocalLan, REDSOCKS_PORT),
+      healthy: listeningBy(ns, ADDR.gwLocalLan, REDSOCKS_PORT),
     }),
   );
   parts.add(await addClientRedirect(options.topology, `mplab_${options.system.replaceAll('-', '_')}`, REDSOCKS_PORT));

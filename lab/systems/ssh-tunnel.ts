@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { ADDR } from '../topology/types.ts';
 import { assemble, NO_WRAP } from './assemble.ts';
-import { startDaemon, tcpListening } from './daemon.ts';
+import { startDaemon, listeningBy } from './daemon.ts';
 import { MPTCPIZE } from './mptcp.ts';
 import { startRedsocks } from './redsocks.ts';
 import { startSshd, sshSocksArgs, writeSshFiles } from './ssh.ts';
@@ -21,7 +21,7 @@ export const sshTunnel: SystemAdapter = {
     commands: ['redsocks', 'sshd', 'ssh', 'ssh-keygen', 'autossh', 'mptcpize', 'nft'],
   },
   start: (topology, logDir) =>
-    assemble('ssh-tunnel', async (parts) => {
+    assemble('ssh-tunnel', logDir, async (parts) => {
       const files = await writeSshFiles(logDir, ADDR.gwRemotePublic);
       parts.add(
         await startSshd({
@@ -52,7 +52,7 @@ export const sshTunnel: SystemAdapter = {
           },
           logFile: path.resolve(logDir, 'autossh.log'),
           // ssh opens the SOCKS port only once the session is authenticated.
-          healthy: () => tcpListening(topology.ns.gwLocal, SOCKS_IP, SOCKS_PORT),
+          healthy: listeningBy(topology.ns.gwLocal, SOCKS_IP, SOCKS_PORT),
           startTimeoutMs: 20_000,
         }),
       );

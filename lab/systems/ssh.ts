@@ -4,7 +4,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { startDaemon, tcpListening, type Daemon } from './daemon.ts';
+import { startDaemon, listeningBy, type Daemon } from './daemon.ts';
 import type { SystemName } from './system.ts';
 
 export const SSH_PORT = 22;
@@ -119,7 +119,7 @@ export async function startSshd(options: SshdOptions): Promise<Daemon> {
     command: '/usr/sbin/sshd',
     args: ['-D', '-e', '-f', options.files.sshdConfig],
     logFile: options.logFile,
-    healthy: () => tcpListening(options.ns, options.listenIp, SSH_PORT),
+    healthy: listeningBy(options.ns, options.listenIp, SSH_PORT),
   });
 }
 
