@@ -3,13 +3,13 @@
 // (p < alpha), and the whole bootstrap 95 % interval of the change lies beyond the
 // metric's noise floor. Either alone is not enough: with many samples a test finds
 // tiny real changes, and with few samples an interval can be wide by chance.
-import { bootstrapCi95, mannWhitneyP, statistic } from '../stats/compare.ts';
+import { bootstrapCi95, mannWhitneyMinP, mannWhitneyP, statistic } from '../stats/compare.ts';
 import { noiseFloor, noisePolicy, type NoisePolicy } from './noise.ts';
 import type { MetricKey, RunView } from '../report/html/run-view.ts';
 
 export const REGRESSION_ALPHA = 0.01;
 
-export type ComparisonVerdict = 'regression' | 'improvement' | 'within-noise' | 'unchanged';
+export type ComparisonVerdict = 'regression' | 'improvement' | 'within-noise' | 'unchanged' | 'too-few-samples';
 
 export interface MetricComparison {
   key: MetricKey;
@@ -42,6 +42,7 @@ export interface BaselineComparison {
 }
 
 function verdictOf(c: Omit<MetricComparison, 'verdict'>): ComparisonVerdict {
+  if (mannWhitneyMinP(c.now.n, c.baseline.n) >= REGRESSION_ALPHA) return 'too-few-samples';
   // Express the interval as "how much worse": positive is worse for either direction.
   const [lo, hi] = c.policy.better === 'lower' ? c.changeCi95 : [-c.changeCi95[1], -c.changeCi95[0]];
   if (c.pWorse < REGRESSION_ALPHA && lo > c.floor) return 'regression';

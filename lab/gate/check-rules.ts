@@ -47,6 +47,11 @@ function holds(op: Rule['op'], value: number, threshold: number): boolean {
   }
 }
 
+function verdictOf(op: Rule['op'], [lo, hi]: [number, number], threshold: number): RuleVerdict {
+  const holding = [holds(op, lo, threshold), holds(op, hi, threshold)].filter(Boolean).length;
+  return holding === 2 ? 'pass' : holding === 0 ? 'fail' : 'inconclusive';
+}
+
 function samplesOf(run: RunView, rule: Rule, ref: MetricRef): readonly number[] {
   if (!run.ran(ref)) throw new RuleInputError(`gate rule ${JSON.stringify(rule.text)} names ${formatRef(ref)}, but ${run.label} did not run ${ref.system} × ${ref.workload}`);
   return run.values(ref);
@@ -58,14 +63,16 @@ export function checkRule(run: RunView, rule: Rule): RuleResult {
   const lhsSamples = samplesOf(run, rule, rule.lhs);
   const rhsSamples = rule.rhs.kind === 'metric' ? samplesOf(run, rule, rule.rhs.ref) : undefined;
   const threshold = rule.rhs.kind === 'metric' ? rule.rhs.factor : rule.rhs.value;
-  const empty = [rule.lhs, ...(rule.rhs.kind === 'metric' ? [rule.rhs.ref] : [])].filter((ref) => run.values(ref).length === 0);
+  const empty = [
+    ...(lhsSamples.length === 0 ? [rule.lhs] : []),
+    ...(rule.rhs.kind === 'metric' && rhsSamples?.length === 0 ? [rule.rhs.ref] : []),
+  ];
   if (empty.length > 0) {
-    const nan: [number, number] = [Number.NaN, Number.NaN];
     return {
       rule,
       lhs: { ref: rule.lhs, unit: unitOf(run, rule.lhs), value: Number.NaN, n: lhsSamples.length },
       quantity: Number.NaN,
-      quantityCi95: nan,
+      quantityCi95: [Number.NaN, Number.NaN],
       threshold,
       verdict: 'fail',
       reason: `no samples for ${empty.map(formatRef).join(', ')} (the system failed in every repetition?)`,
@@ -86,8 +93,5 @@ export function checkRule(run: RunView, rule: Rule): RuleResult {
     quantity = lhs.value;
     quantityCi95 = bootstrapCi95([lhsSamples], ([l]) => lhsStat(l!));
   }
-  const [lo, hi] = quantityCi95;
-  const verdict: RuleVerdict =
-    holds(rule.op, lo, threshold) && holds(rule.op, hi, threshold) ? 'pass' : !holds(rule.op, lo, threshold) && !holds(rule.op, hi, threshold) ? 'fail' : 'inconclusive';
-  return { rule, lhs, ...(rhs && { rhs }), quantity, quantityCi95, threshold, verdict };
+  return { rule, lhs, ...(rhs && { rhs }), quantity, quantityCi95, threshold, verdict: verdictOf(rule.op, quantityCi95, threshold) };
 }

@@ -2,7 +2,7 @@
 // a CI job summary. Both say which rule or metric failed, baseline vs now, and the
 // interval.
 import { formatInterval, formatNumber, formatPercent, formatSigned, formatValue } from '../report/html/format.ts';
-import type { BaselineComparison, MetricComparison } from './baseline.ts';
+import { REGRESSION_ALPHA, type BaselineComparison, type MetricComparison } from './baseline.ts';
 import type { RuleResult } from './check-rules.ts';
 import { formatRef } from './rules.ts';
 import type { MetricKey } from '../report/html/run-view.ts';
@@ -53,6 +53,7 @@ const VERDICT_LABEL: Record<MetricComparison['verdict'], string> = {
   improvement: 'improved',
   'within-noise': 'changed, within noise floor',
   unchanged: 'no change',
+  'too-few-samples': `too few samples to judge (p < ${REGRESSION_ALPHA} impossible)`,
 };
 
 export function renderText(verdict: GateVerdict): string {
@@ -66,10 +67,14 @@ export function renderText(verdict: GateVerdict): string {
     const count = (v: MetricComparison['verdict']) => comparison.comparisons.filter((c) => c.verdict === v).length;
     lines.push(
       `baseline ${label}: ${comparison.comparisons.length} metrics compared: ${count('regression')} regressed, ${count('improvement')} improved, ` +
-        `${count('within-noise')} changed within the noise floor, ${count('unchanged')} unchanged`,
+        `${count('within-noise')} changed within the noise floor, ${count('unchanged')} unchanged, ${count('too-few-samples')} with too few samples to judge`,
     );
     for (const c of comparison.comparisons.filter((c) => c.verdict === 'regression' || c.verdict === 'improvement')) {
       lines.push(`  ${VERDICT_LABEL[c.verdict].padEnd(12)} ${keyText(c.key)}: ${comparisonDetail(c)}`);
+    }
+    const fewer = comparison.comparisons.filter((c) => c.verdict === 'too-few-samples');
+    if (fewer.length) {
+      lines.push(`  too few samples to call a regression (a rank test cannot reach p < ${REGRESSION_ALPHA}; more repetitions would): ${fewer.map((c) => `${keyText(c.key)} (n=${c.now.n} vs ${c.baseline.n})`).join(', ')}`);
     }
     for (const m of comparison.missing) lines.push(`  ${'REGRESSION'.padEnd(12)} ${keyText(m.key)}: baseline has ${m.baselineN} samples, this run none`);
     for (const s of comparison.skipped) lines.push(`  ${'not compared'.padEnd(12)} ${keyText(s.key)}: ${s.reason}`);

@@ -55,8 +55,21 @@ export function mannWhitneyP(x: readonly number[], y: readonly number[], alterna
   const n2 = y.length;
   if (n1 === 0 || n2 === 0) throw new Error('mannWhitneyP: a sample is empty');
   const u = wilcoxonRankSum(x, y) - (n1 * (n1 + 1)) / 2;
+  return upperTailP(alternative === 'greater' ? u : n1 * n2 - u, n1, n2);
+}
+
+/** P(U >= u) under the null, normal approximation with continuity correction. */
+function upperTailP(u: number, n1: number, n2: number): number {
   const meanU = (n1 * n2) / 2;
   const sdU = Math.sqrt((n1 * n2 * (n1 + n2 + 1)) / 12);
-  const z = alternative === 'greater' ? (u - meanU - 0.5) / sdU : (meanU - u - 0.5) / sdU;
-  return 1 - cumulativeStdNormalProbability(z);
+  return 1 - cumulativeStdNormalProbability((u - meanU - 0.5) / sdU);
+}
+
+/**
+ * The smallest one-sided p-value `mannWhitneyP` can give for these sample sizes (every
+ * sample of one group beyond every sample of the other). When it is not below alpha,
+ * no change can be called real with so few samples, however large.
+ */
+export function mannWhitneyMinP(n1: number, n2: number): number {
+  return upperTailP(n1 * n2, n1, n2);
 }

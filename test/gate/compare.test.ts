@@ -1,5 +1,5 @@
 import test from 'ava';
-import { bootstrapCi95, mannWhitneyP, statistic } from '../../lab/stats/compare.ts';
+import { bootstrapCi95, mannWhitneyMinP, mannWhitneyP, statistic } from '../../lab/stats/compare.ts';
 import { summarize } from '../../lab/stats/summary.ts';
 
 test('Mann-Whitney: fully separated samples, against the normal approximation by hand', (t) => {
@@ -30,4 +30,11 @@ test('statistics are the ones results.json summaries hold', (t) => {
   const values = [5, 1, 4, 2, 3, 40, 7, 7.5, 12];
   const summary = summarize(values);
   for (const name of ['p50', 'p95', 'p99', 'mean'] as const) t.is(statistic(name, values), summary[name], name);
+});
+
+test('the smallest p a rank test can reach: two samples each can never call a change real', (t) => {
+  t.true(mannWhitneyMinP(2, 2) > 0.1);
+  t.true(mannWhitneyMinP(4, 4) > 0.01);
+  t.true(mannWhitneyMinP(8, 8) < 0.01);
+  t.is(mannWhitneyMinP(5, 5), mannWhitneyP([1, 2, 3, 4, 5], [6, 7, 8, 9, 10], 'less'));
 });
