@@ -21,6 +21,7 @@ const HELD_TIMEOUT_MS = 20_000;
 export const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 export interface TrafficServer {
+  readonly pid: number;
   readonly url: string;
   readonly dir: string;
   readonly downloadSha256: string;
@@ -59,6 +60,7 @@ export async function startTrafficServer(
   });
   if (!(await waitUntil(async () => listening, SERVER_START_TIMEOUT_MS))) throw new Error('traffic server did not start listening');
   return {
+    pid: child.pid!,
     url: `http://${ADDR.server}:${SERVER_PORT}`,
     dir,
     downloadSha256: sha256(data),

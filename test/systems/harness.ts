@@ -95,3 +95,10 @@ export async function extraTables(topology: Topology): Promise<string[]> {
     .split('\n')
     .filter((line) => line && !line.includes('mplab_nat') && !line.includes(COUNTER_TABLE));
 }
+
+/** Stops the system and checks that it left no process (beyond `keep`) and no nftables table. */
+export async function assertStopsClean(t: ExecutionContext, topology: Topology, running: RunningSystem, keep: readonly number[]): Promise<void> {
+  await running.stop();
+  t.deepEqual(await pidsLeft(topology, keep), [], `${running.name}: stop() left no process running`);
+  t.deepEqual(await extraTables(topology), [], `${running.name}: stop() removed its nftables table`);
+}

@@ -9,7 +9,7 @@ import { ADDR } from '../../lab/topology/types.ts';
 import { useTopology } from '../helpers/topology.ts';
 import { assertBytesBothWays, download, startTrafficServer } from '../helpers/traffic.ts';
 import { recordFailover } from './failover.ts';
-import { countTcpPerLink, extraTables, logDirOf, occupyPort, pidsLeft, startSystem } from './harness.ts';
+import { assertStopsClean, countTcpPerLink, extraTables, logDirOf, occupyPort, pidsLeft, startSystem } from './harness.ts';
 import { mptcpConnections, socketsByLocalIp, tcpSockets } from './sockets.ts';
 
 const CLIENT_CONNECTIONS = 4;
@@ -28,6 +28,7 @@ export function registerSocksPerConnectionTests({ adapter, socksPort, socksDaemo
 
   test.serial(`${name}: bytes both ways; one MPTCP connection per client connection, each with a subflow on each link`, async (t) => {
     const topology = await useTopology(t);
+    const pidsBefore = await pidsLeft(topology);
     const running = await startSystem(t, adapter, topology);
     const server = await startTrafficServer(t, topology, running);
     t.is(await assertBytesBothWays(t, topology, running, server), ADDR.gwRemoteWan, 'the server sees gw-remote');
@@ -45,6 +46,7 @@ export function registerSocksPerConnectionTests({ adapter, socksPort, socksDaemo
 
     server.release();
     for (const result of await Promise.all(held)) t.true(result.ok && result.sha256 === server.downloadSha256, result.error);
+    await assertStopsClean(t, topology, running, [...pidsBefore, server.pid]);
   });
 
   test.serial(`${name}: link A outage moves open connections to link B; a new connection needs link A for its first subflow`, async (t) => {

@@ -11,7 +11,7 @@ import { ADDR, type Topology } from '../../lab/topology/types.ts';
 import { useTopology } from '../helpers/topology.ts';
 import { assertBytesBothWays, download, SERVER_PORT, startTrafficServer } from '../helpers/traffic.ts';
 import { recordFailover } from './failover.ts';
-import { countTcpPerLink, extraTables, logDirOf, occupyPort, pidsIn, pidsLeft, startSystem } from './harness.ts';
+import { assertStopsClean, countTcpPerLink, extraTables, logDirOf, occupyPort, pidsIn, pidsLeft, startSystem } from './harness.ts';
 import { mptcpConnections, socketsByLocalIp, tcpSockets } from './sockets.ts';
 
 const CLIENT_CONNECTIONS = 4;
@@ -27,6 +27,7 @@ async function sshClientPids(topology: Topology): Promise<number[]> {
 
 test.serial('ssh-tunnel: bytes both ways; every client connection shares one MPTCP SSH connection with a subflow on each link', async (t) => {
   const topology = await useTopology(t);
+  const pidsBefore = await pidsLeft(topology);
   const running = await startSystem(t, sshTunnel, topology);
   const server = await startTrafficServer(t, topology, running);
   t.is(await assertBytesBothWays(t, topology, running, server), ADDR.gwRemoteWan, 'the server sees sshd on gw-remote');
@@ -44,6 +45,7 @@ test.serial('ssh-tunnel: bytes both ways; every client connection shares one MPT
 
   server.release();
   for (const result of await Promise.all(held)) t.true(result.ok && result.sha256 === server.downloadSha256, result.error);
+  await assertStopsClean(t, topology, running, [...pidsBefore, server.pid]);
 });
 
 test.serial('ssh-tunnel: link A outage: the SSH connection moves to link B, connections old and new carry on, ssh is not restarted', async (t) => {
