@@ -1,19 +1,73 @@
 // mplab: commands only. Parse, call, print.
-import { parseArgs } from 'node:util';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { ensurePackages, LAB_REQUIREMENTS } from './engines/packages.ts';
+import { runGate } from './gate/gate.ts';
+import { buildIndex, buildReport } from './report/html/build.ts';
+import { printHeadline } from './run/headline.ts';
+import { REPORTS_DIR, runScenario } from './run/run.ts';
 import { loadScenario, ScenarioError } from './scenario/load.ts';
+import { SYSTEM_NAMES, WORKLOAD_NAMES, type Scenario, type SystemNameInScenario, type WorkloadName } from './scenario/schema.ts';
+import { systemsByName } from './systems/index.ts';
 import { cleanLeftovers } from './topology/clean.ts';
 import { runLinksReport } from './topology/links-report.ts';
 
 const USAGE = `usage:
+  mplab run <scenario.yaml> [--systems a,b] [--workloads w,x] [--repeat N] [--quick] [--out DIR] [--backend B]
+                                  run every system on the scenario's links; writes results, CSV and the HTML report
+  mplab scenario <name> [options] the same for scenarios/<name>.yaml (\`npm run scenario <name>\`)
   mplab links <scenario.yaml> [--json] [--backend auto|userspace|netem]
                                   build the topology, measure each link against its model, tear down
-  mplab scenario <name>           run scenarios/<name>.yaml (what \`npm run scenario <name>\` calls)
+  mplab report <rundir>           rebuild a run's index.html (and reports/index.html) from its results.json
+  mplab gate <rundir> [--baseline <rundir|file>] [--markdown FILE]
+                                  exit 0 ok, 1 regression, 2 bad input
   mplab clean                     remove namespaces and processes left by killed runs
   mplab doctor                    check and install what the lab needs`;
 
 const SCENARIOS_DIR = path.resolve(import.meta.dirname, '../scenarios');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+class UsageError extends Error {}
+
+function listOption<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value.split(',').filter(Boolean);
+  const unknown = items.filter((item) => !allowed.includes(item as T));
+  if (unknown.length > 0) throw new UsageError(`${flag}: unknown ${unknown.join(', ')} (allowed: ${allowed.join(', ')})`);
+  return items as T[];
+}
+
+function backendOption(value: string | undefined) {
+  if (value === undefined || value === 'auto' || value === 'userspace' || value === 'netem') return value;
+  throw new UsageError(`--backend: ${value} (allowed: auto, userspace, netem)`);
+}
+
+/** The lab's own programs and those of every system the run will start. */
+async function ensureInstalled(systems: readonly SystemNameInScenario[]): Promise<void> {
+  const needs = systems.flatMap((name) => systemsByName[name]?.needs ?? []);
+  await ensurePackages([...LAB_REQUIREMENTS, ...needs], log);
+}
+
+async function run(scenario: Scenario, values: Record<string, string | boolean | undefined>): Promise<number> {
+  const systems = listOption(values.systems as string | undefined, SYSTEM_NAMES, '--systems');
+  const workloads = listOption(values.workloads as string | undefined, WORKLOAD_NAMES, '--workloads') as WorkloadName[] | undefined;
+  const repeat = values.repeat === undefined ? undefined : Number(values.repeat);
+  if (repeat !== undefined && !(Number.isInteger(repeat) && repeat >= 1)) throw new UsageError(`--repeat: ${String(values.repeat)} is not a positive integer`);
+  await ensureInstalled(systems ?? scenario.systems);
+  const outDir = (values.out as string | undefined) ?? REPORTS_DIR;
+  const { runDir, results } = await runScenario(scenario, {
+    outDir,
+    systems,
+    workloads,
+    repeat,
+    quick: values.quick === true,
+    backend: backendOption(values.backend as string | undefined),
+  });
+  await buildReport(runDir);
+  await buildIndex(outDir);
+  printHeadline(results, path.join(runDir, 'index.html'));
+  return 0;
+}
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -21,16 +75,27 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       json: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
       backend: { type: 'string' },
+      systems: { type: 'string' },
+      workloads: { type: 'string' },
+      repeat: { type: 'string' },
+      out: { type: 'string' },
+      baseline: { type: 'string' },
+      markdown: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   const [command, target] = positionals;
-  const log = (line: string) => process.stderr.write(`${line}\n`);
-  if (values.help || !command) {
+  if (values.help) {
     console.log(USAGE);
-    return command || values.help ? 0 : 2;
+    return 0;
   }
+  if (!command) throw new UsageError('no command given');
+  const needTarget = () => {
+    if (!target) throw new UsageError(`${command}: missing argument`);
+    return target;
+  };
   switch (command) {
     case 'clean': {
       const removed = await cleanLeftovers();
@@ -38,30 +103,41 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'doctor':
-      await ensurePackages(LAB_REQUIREMENTS, log);
-      console.log('mplab: everything the lab needs is installed');
+      await ensureInstalled(SYSTEM_NAMES);
+      console.log('mplab: everything the lab and its systems need is installed');
       return 0;
-    case 'links':
-    case 'scenario': {
-      if (!target) {
-        log(USAGE);
-        return 2;
-      }
-      const file = command === 'scenario' ? path.join(SCENARIOS_DIR, `${target}.yaml`) : target;
-      const scenario = await loadScenario(file);
+    case 'links': {
+      const scenario = await loadScenario(needTarget());
       await ensurePackages(LAB_REQUIREMENTS, log);
-      const backend = values.backend as 'auto' | 'userspace' | 'netem' | undefined;
-      return runLinksReport(scenario, { json: values.json, backend, log });
+      return runLinksReport(scenario, { json: values.json, backend: backendOption(values.backend), log });
+    }
+    case 'run':
+      return run(await loadScenario(needTarget()), values);
+    case 'scenario':
+      return run(await loadScenario(path.join(SCENARIOS_DIR, `${needTarget()}.yaml`)), values);
+    case 'report': {
+      const file = await buildReport(needTarget());
+      const index = await buildIndex(path.dirname(path.dirname(path.resolve(needTarget()))));
+      console.log(`report: ${file}\nindex: ${index.file}`);
+      return 0;
+    }
+    case 'gate': {
+      const outcome = await runGate({ run: needTarget(), baseline: values.baseline, markdownFile: values.markdown });
+      process.stdout.write(outcome.text);
+      return outcome.exitCode;
     }
     default:
-      log(`mplab: unknown command ${JSON.stringify(command)}\n${USAGE}`);
-      return 2;
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof UsageError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`mplab: ${error.message}\n${USAGE}\n`);
+      process.exit(2);
+    }
     if (error instanceof ScenarioError) {
       process.stderr.write(`mplab: invalid scenario\n${error.message}\n`);
       process.exit(2);

@@ -4,22 +4,20 @@
 import { access, constants } from 'node:fs/promises';
 import { execa } from 'execa';
 
+/** Commands a part of the lab runs, and the Debian packages that provide them. */
 export interface Requirement {
-  command: string;
-  debianPackage: string;
+  debianPackages: string[];
+  commands: string[];
 }
 
 /** Programs the lab itself needs, whatever the systems under test. */
 export const LAB_REQUIREMENTS: Requirement[] = [
-  { command: 'ip', debianPackage: 'iproute2' },
-  { command: 'tc', debianPackage: 'iproute2' },
-  { command: 'nft', debianPackage: 'nftables' },
-  { command: 'mptcpize', debianPackage: 'mptcpize' },
-  { command: 'iperf3', debianPackage: 'iperf3' },
-  { command: 'ping', debianPackage: 'iputils-ping' },
-  { command: 'ss', debianPackage: 'iproute2' },
-  { command: 'nstat', debianPackage: 'iproute2' },
-  { command: 'curl', debianPackage: 'curl' },
+  { debianPackages: ['iproute2'], commands: ['ip', 'tc', 'ss', 'nstat'] },
+  { debianPackages: ['nftables'], commands: ['nft'] },
+  { debianPackages: ['mptcpize'], commands: ['mptcpize'] },
+  { debianPackages: ['iperf3'], commands: ['iperf3'] },
+  { debianPackages: ['iputils-ping'], commands: ['ping'] },
+  { debianPackages: ['curl'], commands: ['curl'] },
 ];
 
 const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -36,10 +34,12 @@ async function onPath(command: string): Promise<boolean> {
   return false;
 }
 
+/** Packages of every requirement one of whose commands is missing. */
 export async function missingPackages(requirements: readonly Requirement[]): Promise<string[]> {
   const missing = new Set<string>();
   for (const requirement of requirements) {
-    if (!(await onPath(requirement.command))) missing.add(requirement.debianPackage);
+    const present = await Promise.all(requirement.commands.map(onPath));
+    if (present.includes(false)) for (const name of requirement.debianPackages) missing.add(name);
   }
   return [...missing].sort();
 }

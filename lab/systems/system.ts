@@ -2,6 +2,7 @@
 // A system is started inside a built topology and returns when it is healthy. The
 // client always connects to the server's real address (ADDR.server); a system
 // intercepts that on gw-local (nftables REDIRECT) or routes it, as it would at a home.
+import type { Requirement } from '../engines/packages.ts';
 import type { Topology } from '../topology/types.ts';
 
 export type SystemName =
@@ -12,12 +13,8 @@ export type SystemName =
   | 'mptcp-direct'
   | 'mprelay';
 
-export interface SystemNeeds {
-  /** Debian packages whose programs it runs. */
-  debianPackages: string[];
-  /** Commands that must be on PATH. */
-  commands: string[];
-}
+/** Debian packages whose programs it runs, and the commands that must be on PATH. */
+export type SystemNeeds = Requirement;
 
 export interface RunningSystem {
   readonly name: SystemName;
