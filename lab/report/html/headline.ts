@@ -70,7 +70,7 @@ export function headline(view: RunView): Headline {
 }
 
 function cellHtml(cell: HeadlineCell | null, unit: string, isReference: boolean): string {
-  if (!cell) return '<td class="none">not measured</td>';
+  if (!cell) return '<td class="none" title="no sample in this run: not run, failed, or (recovery) never reached the threshold">no samples</td>';
   const ratio = cell.ratio !== undefined && !isReference ? `<div class="ratio">${formatNumber(cell.ratio)}× ${REFERENCE_SYSTEM}</div>` : '';
   return (
     `<td class="${cell.best ? 'best' : ''}" title="n = ${cell.n}">` +
