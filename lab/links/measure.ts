@@ -44,12 +44,15 @@ export interface LossMeasurement {
 }
 
 export interface OutageMeasurement {
-  /** Longest time without any probe delivered in this direction. */
+  /**
+   * Longest gap between the send times of probes that got through, on the sender's
+   * clock: a receiver that is scheduled late cannot stretch it.
+   */
   gapMs: number;
-  /** The applied outage plus the time the first probe after it needs to arrive. */
+  /** The applied outage plus the delay of the last probe that made it before it. */
   expectedGapMs: number;
   errorMs: number;
-  /** Probes delivered while the outage was on: must be 0. */
+  /** Probes sent while the outage was on that were delivered anyway: must be 0. */
   deliveredDuringOutage: number;
 }
 
@@ -121,13 +124,14 @@ export function longestGapMs(times: number[]): number {
   return gap;
 }
 
-function outageResult(deliveries: number[], expectedGapMs: number, window: { from: number; to: number }): OutageMeasurement {
-  const gapMs = longestGapMs(deliveries);
+/** `sentMs`: when each delivered probe was sent in this direction. */
+function outageResult(sentMs: number[], expectedGapMs: number, window: { from: number; to: number }): OutageMeasurement {
+  const gapMs = longestGapMs(sentMs);
   return {
     gapMs,
     expectedGapMs,
     errorMs: gapMs - expectedGapMs,
-    deliveredDuringOutage: deliveries.filter((t) => t > window.from && t < window.to).length,
+    deliveredDuringOutage: sentMs.filter((t) => t > window.from && t < window.to).length,
   };
 }
 
@@ -148,15 +152,29 @@ function scheduledOutageMs(model: LinkModel): number {
   return 1000;
 }
 
+/** A probe run and what its reflector saw of it. */
+interface Delivered {
+  run: ProbeRun;
+  arrivals: ReflectedProbe[];
+}
+
 interface ProbePhases {
   rttsMs: number[];
-  loss: ProbeRun;
-  outage: ProbeRun;
-  arrivals: ReflectedProbe[];
+  /** Loss and one-way delays, both directions through the echo. */
+  loss: Delivered;
+  /** One stream per direction, each sent from its own side, so each gap is on its sender's clock. */
+  outage: Record<Direction, Delivered>;
   outageWindow: { from: number; to: number; appliedMs: number };
 }
 
-async function runProbePhases(session: ProbeSession, opts: MeasureLinkOptions, outageMs: number): Promise<ProbePhases> {
+async function delivered(session: ProbeSession, run: Promise<ProbeRun>): Promise<Delivered> {
+  const done = await run;
+  const arrivals = (await session.arrivals()).filter(([phase]) => phase === done.phase);
+  return { run: done, arrivals };
+}
+
+/** Probes both ways: `forward` sends up (local -> remote), `reverse` sends down. */
+async function runProbePhases(forward: ProbeSession, reverse: ProbeSession, opts: MeasureLinkOptions, outageMs: number): Promise<ProbePhases> {
   const model = opts.control.model;
   const drain = drainMs(model);
   const rttsMs = await pingRttsMs({
@@ -167,10 +185,11 @@ async function runProbePhases(session: ProbeSession, opts: MeasureLinkOptions, o
     intervalMs: probeSpacingMs(model, true),
     payloadBytes: PROBE_PAYLOAD_BYTES,
   });
-  const loss = await session.run({ count: opts.lossProbes ?? 2000, spacingMs: probeSpacingMs(model, false), drainMs: drain });
+  const loss = await delivered(forward, forward.run({ count: opts.lossProbes ?? 2000, spacingMs: probeSpacingMs(model, false), drainMs: drain }));
 
-  const outageCount = Math.ceil((2 * OUTAGE_MARGIN_MS + outageMs + baseRttMs(model)) / OUTAGE_PROBE_SPACING_MS);
-  const outageRun = session.run({ count: outageCount, spacingMs: OUTAGE_PROBE_SPACING_MS, drainMs: drain });
+  const outagePlan = { count: Math.ceil((2 * OUTAGE_MARGIN_MS + outageMs + baseRttMs(model)) / OUTAGE_PROBE_SPACING_MS), spacingMs: OUTAGE_PROBE_SPACING_MS, drainMs: drain };
+  const outageUp = delivered(forward, forward.run(outagePlan));
+  const outageDown = delivered(reverse, reverse.run(outagePlan));
   await sleep(OUTAGE_MARGIN_MS);
   const onStart = nowMs();
   await opts.control.setOutage(true);
@@ -179,11 +198,10 @@ async function runProbePhases(session: ProbeSession, opts: MeasureLinkOptions, o
   const offStart = nowMs();
   await opts.control.setOutage(false);
   const offDone = nowMs();
-  const outage = await outageRun;
-  const arrivals = await session.arrivals();
+  const outage = { up: await outageUp, down: await outageDown };
   // Certainly on between the two inner instants; applied for the time between the midpoints.
   const appliedMs = (offStart + offDone) / 2 - (onStart + onDone) / 2;
-  return { rttsMs, loss, outage, arrivals, outageWindow: { from: onDone, to: offStart, appliedMs } };
+  return { rttsMs, loss, outage, outageWindow: { from: onDone, to: offStart, appliedMs } };
 }
 
 async function goodputMeasurement(control: LinkControl, endpoints: ProbeEndpoints, direction: Direction, seconds: number): Promise<GoodputMeasurement> {
@@ -216,31 +234,24 @@ function directionOf(
 ): DirectionMeasurement {
   const dirModel = model[direction];
   const configuredDelayMs = dirModel.delayMs + serialisationMs(PROBE_IP_BYTES, dirModel.rateBitsPerSec);
-  const reflected = phases.arrivals.filter(([phase]) => phase === phases.loss.phase);
-  const sentAt = new Map(phases.loss.sent);
-  const echoes = phases.loss.echoes;
+  const { run, arrivals } = phases.loss;
+  const sentAt = new Map(run.sent);
+  // Up: what reached the reflector of what was sent; down: what came back of what it echoed.
+  const delays =
+    direction === 'up'
+      ? arrivals.map(([, seq, arrivedMs]) => arrivedMs - sentAt.get(seq)!)
+      : run.echoes.map(([, , reflectedMs, echoedBackMs]) => echoedBackMs - reflectedMs);
+  const loss = direction === 'up' ? measureLoss(run.sent.length, arrivals.length, dirModel) : measureLoss(arrivals.length, run.echoes.length, dirModel);
 
-  let delays: number[];
-  let loss: LossMeasurement;
-  let outageDeliveries: number[];
-  let expectedGapMs = phases.outageWindow.appliedMs + configuredDelayMs;
-  if (direction === 'up') {
-    delays = reflected.map(([, seq, arrivedMs]) => arrivedMs - sentAt.get(seq)!);
-    loss = measureLoss(sentAt.size, reflected.length, dirModel);
-    outageDeliveries = phases.arrivals.filter(([phase]) => phase === phases.outage.phase).map(([, , arrivedMs]) => arrivedMs);
-  } else {
-    delays = echoes.map(([, , reflectedMs, echoedBackMs]) => echoedBackMs - reflectedMs);
-    loss = measureLoss(reflected.length, echoes.length, dirModel);
-    outageDeliveries = phases.outage.echoes.map(([, , , echoedBackMs]) => echoedBackMs);
-    // Echoes resume only once probes reach the reflector again.
-    expectedGapMs += model.up.delayMs + serialisationMs(PROBE_IP_BYTES, model.up.rateBitsPerSec);
-  }
+  const outage = phases.outage[direction];
+  const outageSentAt = new Map(outage.run.sent);
+  const outageSends = outage.arrivals.map(([, seq]) => outageSentAt.get(seq)!);
   return {
     direction,
     configuredDelayMs,
     oneWayDelayMs: quantiles(delays),
     loss,
-    outage: outageResult(outageDeliveries, expectedGapMs, phases.outageWindow),
+    outage: outageResult(outageSends, phases.outageWindow.appliedMs + configuredDelayMs, phases.outageWindow),
     ...goodput,
     counters: counters[direction],
   };
@@ -254,12 +265,17 @@ export async function measureLink(opts: MeasureLinkOptions): Promise<LinkMeasure
   const outageMs = opts.outageMs ?? scheduledOutageMs(model);
 
   log(`link ${model.name}: probing RTT, loss and a ${outageMs} ms outage`);
-  const session = await startProbes(opts);
+  const reverseEndpoints = { nsLocal: opts.nsRemote, nsRemote: opts.nsLocal, localAddr: opts.remoteAddr, remoteAddr: opts.localAddr };
+  const sessions = await Promise.allSettled([startProbes(opts), startProbes(reverseEndpoints)]);
   let phases: ProbePhases;
   try {
-    phases = await runProbePhases(session, opts, outageMs);
+    const [forward, reverse] = sessions.map((started) => {
+      if (started.status === 'rejected') throw started.reason;
+      return started.value;
+    });
+    phases = await runProbePhases(forward!, reverse!, opts, outageMs);
   } finally {
-    await session.close();
+    await Promise.all(sessions.map((started) => (started.status === 'fulfilled' ? started.value.close() : undefined)));
   }
 
   const goodput: Partial<Record<Direction, GoodputMeasurement>> = {};
