@@ -1,7 +1,8 @@
 // One scenario run: build the topology once, then for every repetition run each system
 // in turn (A B C, A B C: machine drift hits all alike) after a warm-up round. Each
-// system starts fresh for its block of workloads and is stopped after it; a system or
-// workload that fails is recorded as failed and the run goes on. Writes
+// system starts fresh for its block of workloads and is stopped after it (the probes,
+// the lab's instruments, stay up across blocks); a system or workload that fails is
+// recorded as failed and the run goes on. Writes
 // <outDir>/<scenario>/<timestamp>/{results.json, samples.csv, summary.csv, logs/}.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,15 +16,15 @@ import { buildTopology } from '../topology/build.ts';
 import type { Topology } from '../topology/types.ts';
 import { WORKLOADS } from '../workloads/index.ts';
 import type { MetricInfo } from '../workloads/metrics.ts';
-import { startClientProbe, startServerProbe, type ClientProbe, type ServerProbe } from '../workloads/probes.ts';
+import { ProbePool, type Probes } from '../workloads/probes.ts';
 import type { Timeline } from '../workloads/workload.ts';
 import { captureEnvironment } from './environment.ts';
 import { Estimator, progressPrinter, type ProgressEvent } from './progress.ts';
 import { quickScenario } from './quick.ts';
 
 export const REPORTS_DIR = path.resolve(import.meta.dirname, '../../reports');
-/** Rough time to start a system and the server probe, for the estimate. */
-const BLOCK_START_MS = 2500;
+/** Rough time to start and stop a system, for the estimate. */
+const BLOCK_START_MS = 1500;
 /** The warm-up round opens a few connections through each system and keeps nothing. */
 const WARMUP_CONNECTIONS = 3;
 
@@ -106,6 +107,7 @@ export async function runScenario(input: Scenario, options: RunOptions = {}): Pr
   let step = 0;
 
   const topology = await buildTopology(scenario, { runDir: path.join(logsDir, 'topology'), backend: options.backend });
+  const probePool = new ProbePool(topology, logsDir);
   let environment: Results['environment'];
   let links: Results['links'] = {};
   try {
@@ -118,7 +120,7 @@ export async function runScenario(input: Scenario, options: RunOptions = {}): Pr
       let startError: string | null = null;
       try {
         running = await adapterFor(block.system).start(topology, blockDir);
-        probes = await startProbes(topology, running, blockDir);
+        probes = await probePool.for(running);
       } catch (error) {
         startError = describeError(error);
       }
@@ -146,11 +148,11 @@ export async function runScenario(input: Scenario, options: RunOptions = {}): Pr
           remainingMs: estimator.remainingMs(),
         });
       }
-      await probes?.stop();
       await running?.stop().catch(() => undefined);
     }
     for (const name of ['a', 'b'] as const) links[name] = await topology.links[name].counters();
   } finally {
+    await probePool.stop();
     await topology.destroy();
   }
 
@@ -178,29 +180,6 @@ export async function runScenario(input: Scenario, options: RunOptions = {}): Pr
   await writeResults(path.join(runDir, 'results.json'), results);
   await writeCsvFiles(runDir, results);
   return { runDir, results };
-}
-
-interface Probes {
-  server: ServerProbe;
-  client: ClientProbe;
-  stop(): Promise<void>;
-}
-
-/** Both probes for one block, started side by side; if one fails, the other is stopped. */
-async function startProbes(topology: Topology, running: RunningSystem, blockDir: string): Promise<Probes> {
-  const [server, client] = await Promise.allSettled([
-    startServerProbe(topology, running, path.join(blockDir, 'server-probe.log')),
-    startClientProbe(topology, running, path.join(blockDir, 'client-probe.log')),
-  ]);
-  const stop = async () => {
-    if (client.status === 'fulfilled') await client.value.stop().catch(() => undefined);
-    if (server.status === 'fulfilled') await server.value.daemon.stop().catch(() => undefined);
-  };
-  if (server.status === 'rejected' || client.status === 'rejected') {
-    await stop();
-    throw server.status === 'rejected' ? server.reason : (client as PromiseRejectedResult).reason;
-  }
-  return { server: server.value, client: client.value, stop };
 }
 
 type WorkloadOutcome = {

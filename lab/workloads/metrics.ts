@@ -54,7 +54,7 @@ export const BASE_METRICS = {
     workload: 'throughput',
     unit: 'Mbit/s',
     better: 'higher',
-    description: 'Verified bytes at the receiver per interval of about 1 s after a 500 ms ramp-up, all flows together.',
+    description: 'Verified bytes at the receiver per interval of about 1 s after a ramp-up (a quarter of the run, at most 1 s), all flows together.',
   },
   aggregation: {
     workload: 'throughput',

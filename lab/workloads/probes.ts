@@ -40,6 +40,7 @@ export async function startServerProbe(topology: Topology, system: RunningSystem
 export interface ClientProbe {
   /** Runs one plan and returns its result; throws if it failed or timed out (a timed-out probe is killed). */
   run(plan: ClientPlan, options: ClientRunOptions): Promise<ClientResult>;
+  running(): boolean;
   stop(): Promise<void>;
 }
 
@@ -52,7 +53,7 @@ export interface ClientRunOptions {
 
 const CLIENT_READY_TIMEOUT_MS = 15_000;
 
-/** Starts the client probe for a block of workloads; it takes one plan at a time. */
+/** Starts the client probe; it takes one plan at a time, for as long as it runs. */
 export async function startClientProbe(topology: Topology, system: RunningSystem, logFile: string): Promise<ClientProbe> {
   const [file, ...args] = [...system.wrap.client, process.execPath, ...nodeArgs('client.ts', [])] as [string, ...string[]];
   const child = nsSpawn(topology.ns.client, file, args, {
@@ -96,6 +97,7 @@ export async function startClientProbe(topology: Topology, system: RunningSystem
 
   await next<void>(CLIENT_READY_TIMEOUT_MS, (line, done) => line.event === 'ready' && done());
   return {
+    running: () => !exited,
     async run(plan, options) {
       if (exited) throw await failure('is not running');
       const result = next<ClientResult>(options.timeoutMs, (line, done, fail) => {
@@ -114,4 +116,54 @@ export async function startClientProbe(topology: Topology, system: RunningSystem
       lines.close();
     },
   };
+}
+
+export interface Probes {
+  server: ServerProbe;
+  client: ClientProbe;
+}
+
+/**
+ * The probes of a run, kept across blocks: starting node with tsx costs a second or
+ * more on a busy 2-core machine, twice per block. Probes run behind the system's
+ * command prefix (plain, or mptcpize), so a system with another prefix gets a new pair;
+ * only one pair runs at a time, since both server probes would want the same port.
+ * A pair that died (a timed-out plan kills its client) is replaced on the next request.
+ */
+export class ProbePool {
+  private current: { key: string; probes: Probes } | undefined;
+  private started = 0;
+  constructor(
+    private readonly topology: Topology,
+    private readonly logDir: string,
+  ) {}
+
+  async for(system: RunningSystem): Promise<Probes> {
+    const key = JSON.stringify(system.wrap);
+    const current = this.current;
+    if (current?.key === key && current.probes.client.running() && current.probes.server.daemon.running()) return current.probes;
+    await this.stop();
+    const n = ++this.started;
+    const [server, client] = await Promise.allSettled([
+      startServerProbe(this.topology, system, `${this.logDir}/server-probe-${n}.log`),
+      startClientProbe(this.topology, system, `${this.logDir}/client-probe-${n}.log`),
+    ]);
+    if (server.status === 'rejected' || client.status === 'rejected') {
+      if (client.status === 'fulfilled') await client.value.stop().catch(() => undefined);
+      if (server.status === 'fulfilled') await server.value.daemon.stop().catch(() => undefined);
+      throw server.status === 'rejected' ? server.reason : (client as PromiseRejectedResult).reason;
+    }
+    this.current = { key, probes: { server: server.value, client: client.value } };
+    return this.current.probes;
+  }
+
+  async stop(): Promise<void> {
+    if (this.current) await stopPair(this.current.probes);
+    this.current = undefined;
+  }
+}
+
+async function stopPair(pair: Probes): Promise<void> {
+  await pair.client.stop().catch(() => undefined);
+  await pair.server.daemon.stop().catch(() => undefined);
 }

@@ -22,7 +22,7 @@ async function shortScenario(): Promise<Scenario> {
     workloads: {
       connect: { connections: 6 },
       hol: { duration: 2000, idle: 1000, bulkFlows: 2, probeInterval: 100, newConnectionInterval: 500 },
-      throughput: { duration: 2500, flows: [1], directions: ['down'] },
+      throughput: { duration: 4000, flows: [1], directions: ['down'] },
       failover: { duration: 3500, link: 'a' },
     },
     repeat: 1,
@@ -123,7 +123,8 @@ test('physics: with link A down, direct-tcp stalls at least as long as the outag
 
 test('the probes were not the bottleneck, and nothing of the run is left behind', async (t) => {
   const { results } = run!;
-  for (const record of results.runs) {
+  // The bulk workloads are where a slow probe would cap the numbers (connect is too short to measure CPU over).
+  for (const record of results.runs.filter((r) => r.workload !== 'connect')) {
     t.true(record.probeCpu!.client < 0.5 && record.probeCpu!.server < 0.5, `${record.system} ${record.workload}: ${JSON.stringify(record.probeCpu)}`);
   }
   t.false((await listNamespaces()).some((ns) => ns.includes(results.run.id)));

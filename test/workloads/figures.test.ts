@@ -14,11 +14,11 @@ test('goodput: 125,000 bytes per 100 ms bin is 10 Mbit/s; flows add up bin by bi
 
 test('throughput intervals skip the ramp-up and cover the rest in equal parts of about 1 s', (t) => {
   t.deepEqual(intervals(3000), [
-    [5, 17],
-    [17, 29],
+    [7, 18],
+    [18, 29],
   ]);
   t.is(intervals(6000).length, 5);
-  for (const [from, to] of intervals(6000)) t.is(to - from, 11);
+  for (const [from, to] of intervals(6000)) t.is(to - from, 10);
 });
 
 function flow(bins: number[], maxGapMs: number, error: string | null = null): FlowReport {
