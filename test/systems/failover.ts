@@ -21,6 +21,8 @@ export interface FailoverRecord {
   newConnectionDuringOutage: boolean;
   /** The connection open before the outage finished intact (bytes verified) in the end. */
   openConnectionSurvived: boolean;
+  /** Milliseconds from link A going down until the open connection's transfer ended (measured, not asserted). */
+  openConnectionEndedAfterMs: number;
   /** A new connection after link A came back completed a download. */
   newConnectionAfterOutage: boolean;
   /** TCP packets on gw-local's link devices while link A was down (tx into a down link is lost). */
@@ -38,11 +40,16 @@ export async function recordFailover(
   tcpPerLink: () => Promise<LinkTcpPackets>,
 ): Promise<FailoverRecord> {
   let heldResult: TransferResult | undefined;
-  const held = download(topology, system, server, '/hold', { maxTimeS: HELD_MAX_TIME_S }).then((result) => (heldResult = result));
+  let heldEndedAt = NaN;
+  const held = download(topology, system, server, '/hold', { maxTimeS: HELD_MAX_TIME_S }).then((result) => {
+    heldEndedAt = performance.now();
+    heldResult = result;
+  });
   t.true(await server.waitHeld(1), 'the held connection reached the server');
 
   const before = await tcpPerLink();
   await topology.links.a.setOutage(true);
+  const outageStartedAt = performance.now();
   let linkRestored = false;
   t.teardown(() => (linkRestored ? undefined : topology.links.a.setOutage(false)));
   // The server answers the held request now: its bytes must find a way without link A.
@@ -64,6 +71,7 @@ export async function recordFailover(
     openConnectionDeliveredDuringOutage,
     newConnectionDuringOutage: intact(during, server),
     openConnectionSurvived: intact(heldResult, server),
+    openConnectionEndedAfterMs: Math.round(heldEndedAt - outageStartedAt),
     newConnectionAfterOutage: intact(afterOutage, server),
     tcpPacketsDuringOutage: packetsBetween(before, after),
   };
