@@ -42,7 +42,7 @@ function directionRows(d: DirectionMeasurement): Row[] {
     {
       what: `outage ${d.direction}`,
       configured: `gap ${ms(d.outage.expectedGapMs)}`,
-      measured: `gap ${ms(d.outage.gapMs)} (${d.outage.errorMs >= 0 ? '+' : ''}${d.outage.errorMs.toFixed(1)} ms), ${d.outage.deliveredDuringOutage} delivered while down`,
+      measured: `gap ${ms(d.outage.gapMs)} (${d.outage.errorMs >= 0 ? '+' : ''}${d.outage.errorMs.toFixed(1)} ms), ${d.outage.deliveredDuringOutage} delivered while down, probe pause max ${ms(d.outage.senderMaxPauseMs)}`,
       check: verdict(Math.abs(d.outage.errorMs) <= OUTAGE_TOLERANCE_MS && d.outage.deliveredDuringOutage === 0),
     },
   ];

@@ -54,6 +54,8 @@ export interface OutageMeasurement {
   errorMs: number;
   /** Probes sent while the outage was on that were delivered anyway: must be 0. */
   deliveredDuringOutage: number;
+  /** Longest pause of the sender itself (every probe, delivered or not): the gap's resolution. */
+  senderMaxPauseMs: number;
 }
 
 export interface GoodputMeasurement {
@@ -116,7 +118,7 @@ export function measureLoss(probes: number, delivered: number, model: DirectionM
   return { probes, lost, measured, configured, interval99, inside: measured >= interval99[0] && measured <= interval99[1], bursty: model.burstLoss !== undefined };
 }
 
-/** Longest silence in a list of delivery times (ms). */
+/** Longest gap in a list of times (ms), in any order. */
 export function longestGapMs(times: number[]): number {
   const sorted = [...times].sort((a, b) => a - b);
   let gap = 0;
@@ -124,14 +126,15 @@ export function longestGapMs(times: number[]): number {
   return gap;
 }
 
-/** `sentMs`: when each delivered probe was sent in this direction. */
-function outageResult(sentMs: number[], expectedGapMs: number, window: { from: number; to: number }): OutageMeasurement {
-  const gapMs = longestGapMs(sentMs);
+/** `deliveredSentMs`: when each delivered probe was sent; `allSentMs`: every probe. */
+function outageResult(deliveredSentMs: number[], allSentMs: number[], expectedGapMs: number, window: { from: number; to: number }): OutageMeasurement {
+  const gapMs = longestGapMs(deliveredSentMs);
   return {
     gapMs,
     expectedGapMs,
     errorMs: gapMs - expectedGapMs,
-    deliveredDuringOutage: sentMs.filter((t) => t > window.from && t < window.to).length,
+    deliveredDuringOutage: deliveredSentMs.filter((t) => t > window.from && t < window.to).length,
+    senderMaxPauseMs: longestGapMs(allSentMs),
   };
 }
 
@@ -251,7 +254,12 @@ function directionOf(
     configuredDelayMs,
     oneWayDelayMs: quantiles(delays),
     loss,
-    outage: outageResult(outageSends, phases.outageWindow.appliedMs + configuredDelayMs, phases.outageWindow),
+    outage: outageResult(
+      outageSends,
+      outage.run.sent.map(([, sentMs]) => sentMs),
+      phases.outageWindow.appliedMs + configuredDelayMs,
+      phases.outageWindow,
+    ),
     ...goodput,
     counters: counters[direction],
   };
