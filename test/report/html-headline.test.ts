@@ -1,0 +1,27 @@
+// The headline table on a recorded run: the best of each column follows the metric's
+// direction (lowest time, highest goodput), and every cell is the run's own summary.
+import test from 'ava';
+import { headline } from '../../lab/report/html/headline.ts';
+import { runView } from '../../lab/report/html/run-view.ts';
+import { fixture } from './html-helpers.ts';
+
+test('best per column follows the metric direction; cells are the summaries', async (t) => {
+  const results = await fixture('ci-smoke-a');
+  const view = runView(results, 'ci-smoke-a');
+  const table = headline(view);
+  t.true(table.columns.length >= 8);
+  table.columns.forEach((column, i) => {
+    const cells = table.rows.flatMap((r) => (r.cells[i] ? [{ system: r.system, cell: r.cells[i]! }] : []));
+    const medians = cells.map((c) => c.cell.p50);
+    const best = column.better === 'lower' ? Math.min(...medians) : Math.max(...medians);
+    t.deepEqual(
+      cells.filter((c) => c.cell.best).map((c) => c.cell.p50),
+      [best],
+      `${column.workload}.${column.metric}`,
+    );
+    for (const { system, cell } of cells) t.deepEqual(cell.ci95, view.summary({ system, workload: column.workload, metric: column.metric })!.ci95);
+  });
+  const goodput = table.columns.find((c) => c.metric === 'goodput_down_1flow_mbps');
+  t.is(goodput?.better, 'higher');
+  t.is(table.columns.find((c) => c.metric === 'ttfb_ms')?.better, 'lower');
+});
