@@ -21,8 +21,6 @@ export interface DaemonSpec {
   env?: Record<string, string>;
   /** stdout and stderr are appended here; the program must run in the foreground. */
   logFile: string;
-  /** Other files the program logs to, shown in the tail on failure. */
-  extraLogFiles?: readonly string[];
   /** Resolves true once the daemon (whose pid it is given) serves; polled until startTimeoutMs. */
   healthy: (pid: number) => Promise<boolean>;
   startTimeoutMs?: number;
@@ -41,6 +39,7 @@ export interface Daemon {
 const POLL_INTERVAL_MS = 100;
 const STOP_GRACE_MS = 3_000;
 const LOG_TAIL_LINES = 30;
+const DEFAULT_START_TIMEOUT_MS = 15_000;
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -128,7 +127,7 @@ export async function startDaemon(spec: DaemonSpec): Promise<Daemon> {
   await once(log, 'open');
   const child = nsSpawn(spec.ns, file, args, { stdin: 'ignore', stdout: log, stderr: log, env: spec.env });
   log.close();
-  const logFiles = [spec.logFile, ...(spec.extraLogFiles ?? [])];
+  const logFiles = [spec.logFile];
   let exited = false;
   let exitDescription = '';
   const exitPromise = child.then((result) => {
@@ -161,9 +160,10 @@ export async function startDaemon(spec: DaemonSpec): Promise<Daemon> {
   };
 
   // Stop polling as soon as the daemon exits: that is the failure to report.
-  const healthy = await waitUntil(async () => exited || (await spec.healthy(pid)), spec.startTimeoutMs ?? 15_000);
+  const startTimeoutMs = spec.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  const healthy = await waitUntil(async () => exited || (await spec.healthy(pid)), startTimeoutMs);
   if (!healthy || exited) {
-    const reason = exited ? `${spec.label} exited (${exitDescription})` : `${spec.label} not healthy within ${spec.startTimeoutMs ?? 15_000} ms`;
+    const reason = exited ? `${spec.label} exited (${exitDescription})` : `${spec.label} not healthy within ${startTimeoutMs} ms`;
     await daemon.stop();
     throw new SystemStartError(spec.system, reason, await logTail(logFiles));
   }
