@@ -1,16 +1,20 @@
 // The userspace emulator's datapath, for real, between two namespaces of this test:
 // the bounds are the lab's promises (issue 2), measured with the same code as `mplab links`.
 import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
+import { execa } from 'execa';
 import { measureGoodput } from '../../lab/links/goodput.ts';
 import { baseRttMs, expectedLossProbability, serialisationMs } from '../../lab/links/model.ts';
 import { measureLink, measureLoss, quantiles } from '../../lab/links/measure.ts';
 import { startProbes } from '../../lab/links/probes.ts';
 import { startUserspaceLink } from '../../lab/links/userspace.ts';
+import { createNamespace, deleteNamespace } from '../../lab/topology/namespace.ts';
 import { ipIn } from '../../lab/topology/netns.ts';
 import { direction, linkModel, pairNames, useLinkPair, type LinkPair } from './pair.ts';
 
 const RATE_BITS_PER_SEC = 10e6;
+const HOLD_LINK = fileURLToPath(new URL('./fixtures/hold-link.ts', import.meta.url));
 
 /** Pids of running mpl-link processes started for these namespaces. */
 async function emulatorPids(nsLocal: string): Promise<number[]> {
@@ -174,6 +178,24 @@ test.serial('stop leaves no process and no TUN device behind', async (t) => {
   t.false(await deviceExists(pair.nsLocal, 'linka'));
   t.false(await deviceExists(pair.nsRemote, 'linka'));
   await t.throwsAsync(() => pair.control.counters(), { message: /link a .*exited/ });
+});
+
+test.serial('the emulator exits with its parent, even a SIGKILLed one, and takes its devices along', async (t) => {
+  const { nsLocal, nsRemote } = pairNames();
+  t.teardown(() => Promise.all([deleteNamespace(nsLocal), deleteNamespace(nsRemote)]));
+  await createNamespace(nsLocal, {});
+  await createNamespace(nsRemote, {});
+  const holder = execa(process.execPath, ['--import', import.meta.resolve('tsx'), HOLD_LINK, nsLocal, nsRemote, `/tmp/mplab-link-hold-${process.pid}.log`], { reject: false });
+  t.teardown(() => void holder.kill('SIGKILL'));
+  await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+  t.is((await emulatorPids(nsLocal)).length, 1);
+  holder.kill('SIGKILL');
+  await holder;
+  const deadline = Date.now() + 3_000;
+  while ((await emulatorPids(nsLocal)).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.deepEqual(await emulatorPids(nsLocal), []);
+  t.false(await deviceExists(nsLocal, 'linka'));
+  t.false(await deviceExists(nsRemote, 'linka'));
 });
 
 test.serial('a link that cannot start names itself and shows the emulator stderr', async (t) => {
