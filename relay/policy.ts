@@ -68,8 +68,8 @@ export class DestinationPolicy {
   check(address: string): RefusalReason | undefined {
     const type = net.isIPv6(address) ? 'ipv6' : 'ipv4';
     if (this.#allowed.check(address, type)) return undefined;
-    if (this.#ownSet().has(canonical(address))) return 'own-address';
     for (const [reason, list] of this.#refused) if (list.check(address, type)) return reason;
+    if (this.#ownSet().has(canonical(address))) return 'own-address';
     return undefined;
   }
 

@@ -17,11 +17,11 @@ export class MemoryLog implements LogSink {
   }
 }
 
-export async function startRemote(overrides: Partial<RemoteConfigInput> = {}) {
+export async function startRemote(overrides: Partial<RemoteConfigInput> = {}, ownAddresses?: () => readonly string[]) {
   const config = remoteConfigSchema.parse({ listen: { address: '127.0.0.1', port: 0 }, keys: [{ id: 1, secret: testSecret }], ...overrides });
   const logs = new MemoryLog();
   const metrics = new RelayMetrics('remote', false);
-  const relay = new RemoteRelay({ config, log: createLogger({ level: 'debug', sink: logs }), metrics });
+  const relay = new RemoteRelay({ config, log: createLogger({ level: 'debug', sink: logs }), metrics, ...(ownAddresses ? { ownAddresses } : {}) });
   const address = await relay.start();
   return { relay, address, metrics, logs, config };
 }
