@@ -8,8 +8,12 @@ import { startDaemon, listeningBy, type Daemon } from './daemon.ts';
 import type { SystemName } from './system.ts';
 
 export const SSH_PORT = 22;
-/** How often the ssh client probes the server, and how many missed answers end it. */
-export const SERVER_ALIVE_INTERVAL_S = 1;
+/**
+ * How often the ssh client probes the server, and how many missed answers end it: 8 s,
+ * long enough that an answer queued behind a bulk transfer in the one SSH stream does
+ * not end the tunnel, short enough that autossh notices a dead path within seconds.
+ */
+export const SERVER_ALIVE_INTERVAL_S = 2;
 export const SERVER_ALIVE_COUNT_MAX = 4;
 /** Host alias used in the generated client config. */
 export const SSH_HOST_ALIAS = 'relay';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import test from 'ava';
 import { tcpListening, waitUntil } from '../../lab/systems/daemon.ts';
 import { REDSOCKS_PORT } from '../../lab/systems/redsocks.ts';
-import { SSH_PORT } from '../../lab/systems/ssh.ts';
+import { SERVER_ALIVE_COUNT_MAX, SERVER_ALIVE_INTERVAL_S, SSH_PORT } from '../../lab/systems/ssh.ts';
 import { sshTunnel } from '../../lab/systems/ssh-tunnel.ts';
 import { SystemStartError } from '../../lab/systems/system.ts';
 import { nsRun } from '../../lab/topology/netns.ts';
@@ -74,8 +74,9 @@ test.serial('ssh-tunnel: when both links fail, ssh gives up and autossh reconnec
   await Promise.all([topology.links.a.setOutage(true), topology.links.b.setOutage(true)]);
   let restored = false;
   t.teardown(() => (restored ? undefined : Promise.all([topology.links.a.setOutage(false), topology.links.b.setOutage(false)])));
-  // ServerAliveInterval 1 s x 4: ssh exits 255 and autossh starts another.
-  const restarted = await waitUntil(async () => /ssh exited with error status 255; restarting ssh/.test(await readFile(log, 'utf8')), 20_000);
+  // After SERVER_ALIVE_COUNT_MAX unanswered probes ssh exits 255 and autossh starts another.
+  const probesTimeoutMs = SERVER_ALIVE_INTERVAL_S * SERVER_ALIVE_COUNT_MAX * 1000;
+  const restarted = await waitUntil(async () => /ssh exited with error status 255; restarting ssh/.test(await readFile(log, 'utf8')), probesTimeoutMs + 15_000);
   await Promise.all([topology.links.a.setOutage(false), topology.links.b.setOutage(false)]);
   restored = true;
   t.true(restarted, 'autossh saw ssh fail and restarted it');
