@@ -14,6 +14,8 @@ export interface PlayedEvent {
 export interface SchedulePlayer {
   /** The events played so far. */
   readonly played: PlayedEvent[];
+  /** Resolves once every event has been played (the schedule's last moment has passed). */
+  allPlayed(): Promise<void>;
   /** Cancels what is still pending and puts the link back to its model (up, configured rates). */
   finish(): Promise<void>;
 }
@@ -21,14 +23,10 @@ export interface SchedulePlayer {
 export function playSchedule(link: LinkControl, events: readonly ScheduleEvent[], refMs: number): SchedulePlayer {
   const played: PlayedEvent[] = [];
   const timers: NodeJS.Timeout[] = [];
-  const pending = new Set<Promise<void>>();
+  const actions: Promise<void>[] = [];
   const at = (offsetMs: number, action: () => Promise<void>) => {
-    timers.push(
-      setTimeout(() => {
-        const done = action().finally(() => pending.delete(done));
-        pending.add(done);
-      }, Math.max(0, refMs + offsetMs - monotonicMs())),
-    );
+    const delayMs = Math.max(0, refMs + offsetMs - monotonicMs());
+    actions.push(new Promise<void>((resolve, reject) => timers.push(setTimeout(() => action().then(resolve, reject), delayMs))));
   };
   for (const event of events) {
     const { action } = event;
@@ -52,9 +50,11 @@ export function playSchedule(link: LinkControl, events: readonly ScheduleEvent[]
   }
   return {
     played,
+    async allPlayed() {
+      await Promise.all(actions);
+    },
     async finish() {
       for (const timer of timers) clearTimeout(timer);
-      await Promise.allSettled([...pending]);
       await link.setOutage(false);
       await link.setRate('down', link.model.down.rateBitsPerSec);
       await link.setRate('up', link.model.up.rateBitsPerSec);
