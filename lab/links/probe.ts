@@ -1,4 +1,4 @@
-// UDP probe program for link measurement, run inside a namespace (see probe-client.ts).
+// UDP probe program for link measurement, run inside a namespace by probes.ts.
 //   reflector: echoes every probe, recording when each arrived.
 //   prober:    sends numbered probes at a fixed spacing and records the echoes.
 // Times are CLOCK_MONOTONIC (process.hrtime), shared by all namespaces, so one-way
