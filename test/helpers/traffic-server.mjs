@@ -41,7 +41,6 @@ const server = http.createServer((request, response) => {
   }
   response.writeHead(404).end();
 });
-server.keepAliveTimeout = 0;
 
 readline
   .createInterface({ input: process.stdin })

@@ -3,7 +3,7 @@
 // (mptcpize for mptcp-direct). Bytes are checked by sha256 both ways: download (server
 // -> client) and upload (POST body, client -> server, hashed by the server).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { ExecutionContext } from 'ava';
@@ -47,9 +47,10 @@ export async function startTrafficServer(
 
   const [file, ...args] = [...system.wrap.server, 'node', SERVER_SCRIPT, String(SERVER_PORT), downloadFile] as unknown as [string, ...string[]];
   const child = nsSpawn(topology.ns.server, file, args, { stdin: 'pipe', stdout: 'pipe', stderr: 'inherit', buffer: false });
-  t.teardown(() => {
+  t.teardown(async () => {
     child.kill('SIGTERM');
-    return child.then(() => undefined);
+    await child;
+    await rm(dir, { recursive: true, force: true });
   });
   let listening = false;
   let held = 0;
@@ -98,6 +99,7 @@ export async function download(topology: Topology, system: RunningSystem, server
   const out = path.join(server.dir, `received-${++transferCount}.bin`);
   const result = await curl(topology, system, ['-o', out, `${server.url}${route}`], options);
   const data = await readFile(out).catch(() => Buffer.alloc(0));
+  await rm(out, { force: true });
   return { ok: result.exitCode === 0, bytes: data.length, sha256: sha256(data), error: result.exitCode === 0 ? undefined : String(result.stderr) };
 }
 
@@ -111,6 +113,7 @@ export async function upload(topology: Topology, system: RunningSystem, server: 
   const file = path.join(server.dir, `upload-${++transferCount}.bin`);
   await writeFile(file, data);
   const result = await curl(topology, system, ['-H', 'Expect:', '-H', 'Content-Type: application/octet-stream', '--data-binary', `@${file}`, `${server.url}/upload`], options);
+  await rm(file, { force: true });
   const ok = result.exitCode === 0;
   return {
     ok,
