@@ -46,7 +46,13 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
   };
 }
 
-/** Time left: planned time of the remaining steps, scaled by actual / planned so far. */
+/** How much of the plan must be done before its observed pace fully replaces the plan. */
+const TRUST_AFTER_MS = 30_000;
+
+/**
+ * Time left: planned time of the remaining steps, scaled by actual / planned so far;
+ * the first few (short) steps move the estimate only a little.
+ */
 export class Estimator {
   private plannedDoneMs = 0;
   private actualDoneMs = 0;
@@ -59,7 +65,9 @@ export class Estimator {
   }
 
   remainingMs(): number {
-    const scale = this.plannedDoneMs > 0 ? Math.min(3, Math.max(0.5, this.actualDoneMs / this.plannedDoneMs)) : 1;
-    return this.plannedLeftMs * scale;
+    if (this.plannedDoneMs === 0) return this.plannedLeftMs;
+    const pace = Math.min(3, Math.max(0.5, this.actualDoneMs / this.plannedDoneMs));
+    const trust = this.plannedDoneMs / (this.plannedDoneMs + TRUST_AFTER_MS);
+    return this.plannedLeftMs * (1 + (pace - 1) * trust);
   }
 }

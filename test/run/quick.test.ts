@@ -41,9 +41,12 @@ test('progress lines name system, workload, repetition, and time left; plain lin
   t.deepEqual(written, [`${formatProgress({ ...event, kind: 'start' })}\n`]);
 });
 
-test('time left scales the remaining plan by how the plan held so far', (t) => {
-  const estimator = new Estimator(100_000);
-  t.is(estimator.remainingMs(), 100_000);
+test('time left scales the remaining plan by how the plan held so far, trusting the pace more as the run goes', (t) => {
+  const estimator = new Estimator(200_000);
+  t.is(estimator.remainingMs(), 200_000);
   estimator.done(10_000, 15_000);
-  t.is(estimator.remainingMs(), 90_000 * 1.5);
+  // 10 s of plan done at 1.5x: a quarter of the way to trusting that pace.
+  t.is(estimator.remainingMs(), 190_000 * (1 + 0.5 * 0.25));
+  estimator.done(170_000, 255_000);
+  t.true(estimator.remainingMs() > 20_000 * 1.45 && estimator.remainingMs() < 20_000 * 1.5);
 });
