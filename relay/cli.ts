@@ -1,0 +1,63 @@
+// mprelay's command line: parse, call, print. Nothing else lives here.
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { ConfigError } from './config.ts';
+import { runDaemon } from './daemon.ts';
+import { formatChecks, gather, judge, type Role } from './doctor.ts';
+import { nftRules } from './rules.ts';
+
+const USAGE = `usage:
+  mprelay local --config FILE       run the home-gateway side
+  mprelay remote --config FILE      run the public relay side
+  mprelay rules --lan-if IF --remote ADDR [--port 12345] [--table mprelay]
+                                    print the nftables rules that redirect the LAN's TCP
+  mprelay doctor [--role local|remote] [--wan-if IF]...
+                                    check this machine's tuning, print fixes (exit 1 if any)
+  mprelay keygen                    print a new random key for the config files`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'local':
+    case 'remote': {
+      const { values } = parseArgs({ args: rest, options: { config: { type: 'string' } } });
+      if (!values.config) return usage('--config FILE is required');
+      await runDaemon(command, values.config);
+      return 0;
+    }
+    case 'rules': {
+      const { values } = parseArgs({ args: rest, options: { 'lan-if': { type: 'string' }, remote: { type: 'string' }, port: { type: 'string', default: '12345' }, table: { type: 'string' } } });
+      if (!values['lan-if'] || !values.remote) return usage('--lan-if and --remote are required');
+      process.stdout.write(nftRules({ lanInterface: values['lan-if'], remoteAddress: values.remote, port: Number(values.port), ...(values.table ? { table: values.table } : {}) }));
+      return 0;
+    }
+    case 'doctor': {
+      const { values } = parseArgs({ args: rest, options: { role: { type: 'string', default: 'local' }, 'wan-if': { type: 'string', multiple: true, default: [] } } });
+      if (values.role !== 'local' && values.role !== 'remote') return usage('--role is local or remote');
+      const checks = judge(await gather(), { role: values.role as Role, wanInterfaces: values['wan-if'] });
+      console.log(formatChecks(checks));
+      return checks.every((c) => c.ok) ? 0 : 1;
+    }
+    case 'keygen':
+      console.log(randomBytes(32).toString('base64'));
+      return 0;
+    default:
+      return usage(command ? `unknown command ${command}` : undefined);
+  }
+}
+
+function usage(problem?: string): number {
+  if (problem) console.error(`mprelay: ${problem}`);
+  console.error(USAGE);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exit(code);
+  },
+  (error: unknown) => {
+    console.error(error instanceof ConfigError ? `mprelay: invalid config\n${error.message}` : `mprelay: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(error instanceof ConfigError ? 2 : 1);
+  },
+);

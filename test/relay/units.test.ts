@@ -1,0 +1,109 @@
+// The small pure parts: replay window, log throttle, destination policy, rules, doctor verdicts.
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { judge, type Readings } from '../../relay/doctor.ts';
+import { LogThrottle } from '../../relay/log.ts';
+import { DestinationPolicy } from '../../relay/policy.ts';
+import { ReplayGuard } from '../../relay/replay.ts';
+import { nftRules } from '../../relay/rules.ts';
+
+test('replay guard: inside the window once, never twice, remembered across a rotation', (t) => {
+  let nowMs = 1_000_000;
+  const guard = new ReplayGuard(30_000, () => nowMs);
+  const nonce = randomBytes(12);
+  t.is(guard.check(nowMs, nonce), 'ok');
+  t.is(guard.check(nowMs, nonce), 'replay');
+  t.is(guard.check(nowMs - 30_001, randomBytes(12)), 'stale');
+  t.is(guard.check(nowMs + 30_001, randomBytes(12)), 'stale');
+  nowMs += 60_000; // rotation: the nonce moves to the previous generation
+  t.is(guard.check(nowMs - 29_000, randomBytes(12)), 'ok');
+  t.is(guard.check(nowMs - 60_000, nonce), 'stale');
+  nowMs += 1; // a header timestamped just inside the window cannot reuse a remembered nonce
+  const recent = randomBytes(12);
+  t.is(guard.check(nowMs, recent), 'ok');
+  nowMs += 59_999;
+  t.is(guard.check(nowMs - 29_999, recent), 'replay');
+});
+
+test('log throttle: one line per key per period, counting the suppressed ones', (t) => {
+  let nowMs = 0;
+  const throttle = new LogThrottle(60_000, () => nowMs);
+  t.is(throttle.admit('a'), 0);
+  t.is(throttle.admit('a'), undefined);
+  t.is(throttle.admit('a'), undefined);
+  t.is(throttle.admit('b'), 0);
+  nowMs = 60_000;
+  t.is(throttle.admit('a'), 2);
+});
+
+test('policy: special-purpose ranges refused, public allowed, allow list wins, IPv4-mapped seen through', (t) => {
+  const policy = new DestinationPolicy(['10.9.0.0/16'], () => ['203.0.113.1', '2001:db8::1']);
+  const cases: Record<string, string | undefined> = {
+    '8.8.8.8': undefined,
+    '2606:4700::1111': undefined,
+    '127.0.0.1': 'loopback',
+    '::1': 'loopback',
+    '::ffff:127.0.0.1': 'loopback',
+    '10.1.1.1': 'private',
+    '10.9.1.1': undefined,
+    '172.31.0.1': 'private',
+    '192.168.1.1': 'private',
+    '100.64.0.1': 'private',
+    'fd00::1': 'private',
+    '169.254.169.254': 'link-local',
+    'fe80::1': 'link-local',
+    '224.0.0.251': 'multicast',
+    'ff02::1': 'multicast',
+    '255.255.255.255': 'reserved',
+    '0.0.0.0': 'unspecified',
+    '::': 'unspecified',
+    '203.0.113.1': 'own-address',
+    '2001:db8:0:0::1': 'own-address',
+    '::ffff:203.0.113.1': 'own-address',
+  };
+  for (const [address, expected] of Object.entries(cases)) t.is(policy.check(address), expected, address);
+});
+
+test('rules: the bypass sets hold the remote, the redirect names the LAN interface and port', (t) => {
+  const text = nftRules({ lanInterface: 'lan0', remoteAddress: '198.51.100.1', port: 12345 });
+  t.regex(text, /elements = \{ 0\.0\.0\.0\/8, .*, 240\.0\.0\.0\/4, 198\.51\.100\.1 \}/);
+  t.regex(text, /iifname "lan0" meta l4proto tcp counter redirect to :12345/);
+  const v6 = nftRules({ lanInterface: 'br-lan', remoteAddress: '2001:db8::5', port: 1, table: 'home' });
+  t.regex(v6, /elements = \{ ::1\/128, fc00::\/7, fe80::\/10, ff00::\/8, 2001:db8::5 \}/);
+  t.regex(v6, /^table inet home \{$/m);
+  t.throws(() => nftRules({ lanInterface: 'lan0"; flush ruleset', remoteAddress: '198.51.100.1', port: 1 }), { message: 'not an interface name: lan0"; flush ruleset' });
+  t.throws(() => nftRules({ lanInterface: 'lan0', remoteAddress: 'relay.example', port: 1 }), { message: 'not an IP address: relay.example' });
+});
+
+const good: Readings = {
+  mptcpEnabled: 1,
+  limits: { subflows: 2, addAddrAccepted: 0 },
+  endpoints: [{ address: '100.64.2.2', dev: 'linkb', flags: ['subflow'] }],
+  openFilesSoft: 1_048_576,
+  portRange: [10000, 65535],
+  conntrackMax: 262144,
+  tcpFastOpen: 3,
+};
+
+test('doctor: a tuned gateway passes every check', (t) => {
+  t.true(judge(good, { role: 'local', wanInterfaces: ['linkb'] }).every((c) => c.ok));
+  t.true(judge(good, { role: 'remote', wanInterfaces: [] }).every((c) => c.ok));
+});
+
+test('doctor: each thing the seed tunes is caught with its fix', (t) => {
+  const bad: Readings = { mptcpEnabled: 0, limits: { subflows: 0, addAddrAccepted: 0 }, endpoints: [], openFilesSoft: 1024, portRange: [32768, 60999], conntrackMax: 4096, tcpFastOpen: 1 };
+  const failed = judge(bad, { role: 'local', wanInterfaces: ['linkb'] }).filter((c) => !c.ok);
+  t.deepEqual(
+    failed.map((c) => [c.name, c.fix]),
+    [
+      ['mptcp enabled', 'sysctl -w net.mptcp.enabled=1 (and in /etc/sysctl.d/)'],
+      ['mptcp limits', 'ip mptcp limits set subflows 2 add_addr_accepted 2'],
+      ['mptcp endpoints', 'ip mptcp endpoint add <address on linkb> dev linkb subflow'],
+      ['open files', 'LimitNOFILE=1048576 in the systemd unit, or `* soft nofile 999999` in /etc/security/limits.conf'],
+      ['local port range', 'sysctl -w net.ipv4.ip_local_port_range="10000 65535"'],
+      ['conntrack table', 'sysctl -w net.netfilter.nf_conntrack_max=50000'],
+    ],
+  );
+  const remote = judge({ ...good, tcpFastOpen: 1 }, { role: 'remote', wanInterfaces: [] }).filter((c) => !c.ok);
+  t.deepEqual(remote, [{ name: 'tcp fast open', ok: false, detail: 'net.ipv4.tcp_fastopen = 1 (remote needs bit 2: server)', fix: 'sysctl -w net.ipv4.tcp_fastopen=3' }]);
+});
