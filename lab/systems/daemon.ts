@@ -100,13 +100,10 @@ export function listeningBy(ns: string, ip: string, port: number): (pid: number)
   };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** Alive and not a zombie (a zombie whose parent is gone may never be reaped here). */
+async function isAlive(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
 function signal(pids: readonly number[], sig: NodeJS.Signals): void {
@@ -151,8 +148,9 @@ export async function startDaemon(spec: DaemonSpec): Promise<Daemon> {
         // Collect the tree first: once the parent dies its children are reparented.
         const tree = await processTree(pid);
         signal(tree, 'SIGTERM');
-        const gone = await waitUntil(async () => tree.every((p) => !isAlive(p)), STOP_GRACE_MS, 50);
-        if (!gone) signal(tree.filter(isAlive), 'SIGKILL');
+        const alive = async () => (await Promise.all(tree.map(async (p) => ((await isAlive(p)) ? [p] : [])))).flat();
+        const gone = await waitUntil(async () => (await alive()).length === 0, STOP_GRACE_MS, 50);
+        if (!gone) signal(await alive(), 'SIGKILL');
         await exitPromise;
       })();
       return stopping;
