@@ -3,7 +3,7 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { judge, type Readings } from '../../relay/doctor.ts';
 import { LogThrottle } from '../../relay/log.ts';
-import { DestinationPolicy } from '../../relay/policy.ts';
+import { DestinationPolicy, type RefusalReason } from '../../relay/policy.ts';
 import { ReplayGuard } from '../../relay/replay.ts';
 import { nftRules } from '../../relay/rules.ts';
 
@@ -38,7 +38,7 @@ test('log throttle: one line per key per period, counting the suppressed ones', 
 
 test('policy: special-purpose ranges refused, public allowed, allow list wins, IPv4-mapped seen through', (t) => {
   const policy = new DestinationPolicy(['10.9.0.0/16'], () => ['203.0.113.1', '2001:db8::1']);
-  const cases: Record<string, string | undefined> = {
+  const cases: Record<string, RefusalReason | undefined> = {
     '8.8.8.8': undefined,
     '2606:4700::1111': undefined,
     '127.0.0.1': 'loopback',
