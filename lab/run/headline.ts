@@ -60,11 +60,20 @@ export function formatHeadline(results: Results, runDir: string): string {
   const widths = table[0]!.map((_, col) => Math.max(...table.map((r) => r[col]!.length)));
   const lines = table.map((r) => r.map((c, col) => (col === 0 ? c.padEnd(widths[col]!) : c.padStart(widths[col]!))).join('  '));
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const cpu = results.runs.flatMap((r) => (r.probeCpu ? [r.probeCpu] : []));
+  const busiest = (side: 'client' | 'server') => `${Math.round(100 * Math.max(0, ...cpu.map((c) => c[side])))} %`;
   const failed = results.runs.filter((r) => r.status === 'failed');
-  const failures = failed.map((r) => `  FAILED ${r.system} ${r.workload} rep ${r.repetition}: ${r.error?.split('\n')[0]}`);
+  // One line per system and reason, so a system that never started does not fill the screen.
+  const byReason = new Map<string, string[]>();
+  for (const r of failed) {
+    const key = `${r.system}: ${r.error?.split('\n')[0] ?? 'failed'}`;
+    byReason.set(key, [...(byReason.get(key) ?? []), `${r.workload} rep ${r.repetition}`]);
+  }
+  const failures = [...byReason].map(([key, runs]) => `  FAILED ${key.split(':')[0]} (${runs.join(', ')}):${key.slice(key.indexOf(':') + 1)}`);
   return [
     `${results.scenario.name}${results.run.quick ? ' (quick)' : ''}: ${results.run.repeat} repetition(s), * = best`,
     ...lines,
+    `probes at most ${busiest('client')} (client) and ${busiest('server')} (server) of one core while measuring`,
     ...(failed.length > 0 ? [`${failed.length} workload run(s) failed:`, ...failures] : []),
     `report: ${runDir}`,
   ].join('\n');

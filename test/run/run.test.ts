@@ -133,7 +133,7 @@ test('the probes were not the bottleneck, and nothing of the run is left behind'
 test('the headline table names every system and metric and says where the report is', (t) => {
   const { results, runDir } = run!;
   const text = formatHeadline(results, runDir);
-  for (const word of ['direct-tcp', 'mptcp-direct', 'connect.ttfb_ms', 'throughput.goodput_down_1flow_mbps', 'failover.stall_ms', `report: ${runDir}`]) {
+  for (const word of ['direct-tcp', 'mptcp-direct', 'connect.ttfb_ms', 'throughput.goodput_down_1flow_mbps', 'failover.stall_ms', 'probes at most', `report: ${runDir}`]) {
     t.true(text.includes(word), word);
   }
 });
