@@ -1,0 +1,63 @@
+// Runs `mprelay local|remote --config FILE` as real processes, the way a person or the
+// lab does, and reads their 'ready' log line, their RSS and their open fds.
+import { execa, type ResultPromise } from 'execa';
+import { readdirSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { stringify } from 'yaml';
+
+export const CLI = path.resolve('relay/cli.ts');
+
+export interface Daemon {
+  pid: number;
+  port: number;
+  metricsPort: number | undefined;
+  lines: Array<Record<string, unknown>>;
+  rssKb(): number;
+  openFds(): number;
+  /** user + system CPU time in clock ticks (1/100 s). */
+  cpuTicks(): number;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(side: 'local' | 'remote', config: unknown, dir: string): Promise<Daemon> {
+  const file = path.join(dir, `${side}.yaml`);
+  await writeFile(file, stringify(config));
+  const child: ResultPromise = execa(process.execPath, ['--import', 'tsx', CLI, side, '--config', file], { reject: false, buffer: false, stderr: 'inherit' });
+  const lines: Array<Record<string, unknown>> = [];
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    let rest = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      rest += chunk.toString();
+      const parts = rest.split('\n');
+      rest = parts.pop() ?? '';
+      for (const part of parts) {
+        const line = JSON.parse(part) as Record<string, unknown>;
+        lines.push(line);
+        if (line.msg === 'ready') resolve(line);
+      }
+    });
+    void child.then((result) => reject(new Error(`${side} exited before ready: ${String(result.exitCode)}`)));
+    setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${side} not ready within 20 s`));
+    }, 20_000).unref();
+  });
+  const pid = child.pid ?? -1;
+  return {
+    pid,
+    port: ready.port as number,
+    metricsPort: ready.metricsPort as number | undefined,
+    lines,
+    rssKb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]),
+    openFds: () => readdirSync(`/proc/${pid}/fd`).length,
+    cpuTicks: () => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return Number(fields[11]) + Number(fields[12]);
+    },
+    async stop() {
+      process.kill(pid, 'SIGTERM');
+      await child;
+    },
+  };
+}

@@ -1,0 +1,160 @@
+// The relay as deployed (the CLI, two processes) inside a private namespace: 1,000
+// concurrent relayed connections with every byte checked, no fd left behind, RSS
+// reported; and a loopback goodput benchmark (reported, not asserted).
+import test from 'ava';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startDaemon, type Daemon } from './helpers/daemons.ts';
+import { startEchoServer, type EchoServer } from './helpers/echo.ts';
+import { enterNewNamespace, type TestNamespace } from './helpers/netns.ts';
+import { testSecret, waitFor } from './helpers/relays.ts';
+
+const CLIENT = '10.201.0.1';
+const SERVER = '203.0.113.9';
+const CONNECTIONS = 1000;
+
+let ns: TestNamespace;
+let dir: string;
+let echo: EchoServer;
+let remote: Daemon;
+let local: Daemon;
+
+test.before(async () => {
+  ns = await enterNewNamespace('load');
+  dir = await mkdtemp(path.join(tmpdir(), 'mprelay-load-'));
+  await ns.run('sysctl', ['-qw', 'net.ipv4.tcp_fastopen=3']);
+  await ns.run('ip', ['addr', 'add', `${CLIENT}/32`, 'dev', 'lo']);
+  await ns.run('ip', ['addr', 'add', `${SERVER}/32`, 'dev', 'lo']);
+  echo = await startEchoServer(SERVER, 80);
+  remote = await startDaemon(
+    'remote',
+    { listen: { address: '127.0.0.1', port: 0 }, keys: [{ id: 1, secret: testSecret }], allowDestinations: [`${SERVER}/32`], log: { level: 'info' } },
+    dir,
+  );
+  // A fixed-size pool, so the fd count after the load is comparable with before.
+  local = await startDaemon(
+    'local',
+    {
+      listen: { address: '0.0.0.0', port: 0 },
+      remote: { address: '127.0.0.1', port: remote.port },
+      key: { id: 1, secret: testSecret },
+      pool: { min: 8, max: 8, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 },
+      metrics: { address: '127.0.0.1', port: 0 },
+      log: { level: 'info' },
+    },
+    dir,
+  );
+  await ns.run('/usr/sbin/nft', [
+    ['table ip mpl_load {', '  chain out {', '    type nat hook output priority -100; policy accept;', `    ip saddr ${CLIENT} meta l4proto tcp redirect to :${local.port}`, '  }', '}'].join('\n'),
+  ]);
+});
+
+test.after.always(async () => {
+  await local?.stop();
+  await remote?.stop();
+  await echo?.close();
+  await ns?.destroy();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${local.metricsPort}/metrics`)).text();
+  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+/** One client: sends `first`, waits for its echo, then (when `go` resolves) the rest and FIN, and checks everything. */
+function heldClient(go: Promise<void>, onFirstEcho: () => void): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const first = randomBytes(1024);
+    const rest = randomBytes(63 * 1024);
+    const echoed = createHash('sha256');
+    let received = 0;
+    const socket = net.connect({ host: SERVER, port: 80, localAddress: CLIENT, allowHalfOpen: true });
+    socket.on('connect', () => socket.write(first));
+    socket.on('data', (chunk: Buffer) => {
+      const before = received;
+      received += chunk.length;
+      echoed.update(chunk);
+      if (before < first.length && received >= first.length) {
+        onFirstEcho();
+        void go.then(() => socket.end(rest));
+      }
+    });
+    socket.on('error', reject);
+    socket.on('end', () => {
+      socket.destroy();
+      resolve(echoed.digest('hex') === createHash('sha256').update(first).update(rest).digest('hex'));
+    });
+  });
+}
+
+test.serial(`${CONNECTIONS} concurrent relayed connections: all bytes verified, no fd leaked, RSS reported`, async (t) => {
+  await waitFor(async () => (await metric('mprelay_pool_idle')) === 8, 'the pool to fill');
+  const fdsBefore = { local: local.openFds(), remote: remote.openFds() };
+  const rssBefore = { local: local.rssKb(), remote: remote.rssKb() };
+  let release!: () => void;
+  const go = new Promise<void>((resolve) => (release = resolve));
+  let echoedFirst = 0;
+  const clients: Array<Promise<boolean>> = [];
+  for (let i = 0; i < CONNECTIONS; i++) clients.push(heldClient(go, () => echoedFirst++));
+  await waitFor(() => echoedFirst === CONNECTIONS, `all ${CONNECTIONS} connections to relay their first bytes`, 120_000);
+  // All open at once: measure here.
+  const peak = {
+    local: { rssKb: local.rssKb(), fds: local.openFds() },
+    remote: { rssKb: remote.rssKb(), fds: remote.openFds() },
+    activeAtEcho: await metric('mprelay_active_connections'),
+  };
+  release();
+  const verified = await Promise.all(clients);
+  t.is(verified.filter(Boolean).length, CONNECTIONS);
+  t.true(peak.activeAtEcho >= CONNECTIONS, `${peak.activeAtEcho} active on the local at the peak`);
+  t.true(peak.local.fds >= fdsBefore.local + CONNECTIONS * 2);
+  await waitFor(() => local.openFds() === fdsBefore.local && remote.openFds() === fdsBefore.remote, 'fds back to their count before the load', 60_000).catch(() => {});
+  t.deepEqual({ local: local.openFds(), remote: remote.openFds() }, fdsBefore);
+  t.log(`RSS before: local ${rssBefore.local} kB, remote ${rssBefore.remote} kB`);
+  t.log(`at ${CONNECTIONS} open: local ${peak.local.rssKb} kB RSS ${peak.local.fds} fds; remote ${peak.remote.rssKb} kB RSS ${peak.remote.fds} fds`);
+  t.log(`pool hits ${await metric('mprelay_pool_hits_total')}, misses ${await metric('mprelay_pool_misses_total')}`);
+});
+
+/** Sends `bytes` through (host, port) and waits for the echo; returns wall seconds. */
+async function timeEcho(host: string, port: number, localAddress: string | undefined, bytes: number): Promise<number> {
+  const chunk = randomBytes(1 << 20);
+  const started = process.hrtime.bigint();
+  await new Promise<void>((resolve, reject) => {
+    const socket = net.connect({ host, port, allowHalfOpen: true, ...(localAddress ? { localAddress } : {}) });
+    let received = 0;
+    let sent = 0;
+    const pump = () => {
+      while (sent < bytes) {
+        sent += chunk.length;
+        if (!socket.write(chunk)) return void socket.once('drain', pump);
+      }
+      socket.end();
+    };
+    socket.on('connect', pump);
+    socket.on('data', (c: Buffer) => (received += c.length));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      socket.destroy();
+      if (received === bytes) resolve();
+      else reject(new Error(`echoed ${received} of ${bytes}`));
+    });
+  });
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+test.serial('benchmark: loopback goodput, relayed vs direct, and relay CPU per Gbit/s (reported)', async (t) => {
+  const bytes = 512 << 20;
+  const direct = await timeEcho(SERVER, 80, undefined, bytes); // source is SERVER itself: not redirected
+  const cpuBefore = local.cpuTicks() + remote.cpuTicks();
+  const relayed = await timeEcho(SERVER, 80, CLIENT, bytes);
+  const cpuSeconds = (local.cpuTicks() + remote.cpuTicks() - cpuBefore) / 100;
+  // Echo: every byte crosses each hop twice (up and back).
+  const gbit = (seconds: number) => ((2 * bytes * 8) / seconds / 1e9).toFixed(2);
+  t.log(`echo of ${bytes >> 20} MiB, one flow: direct ${gbit(direct)} Gbit/s, relayed ${gbit(relayed)} Gbit/s (both directions summed)`);
+  t.log(`relay CPU (local + remote): ${cpuSeconds.toFixed(2)} s for ${((2 * bytes * 8) / 1e9).toFixed(2)} Gbit = ${(cpuSeconds / ((2 * bytes * 8) / 1e9)).toFixed(2)} CPU-s per Gbit`);
+  t.pass();
+});
