@@ -36,7 +36,8 @@ export class LocalRelay {
     this.#metrics = options.metrics;
     this.#target = { address: config.remote.address, port: config.remote.port, fastOpen: config.fastOpen, keepalive: config.keepalive };
     this.#pool = new UpstreamPool({
-      target: this.#target,
+      // Pooled connections are opened ahead of need: Fast Open would save them nothing.
+      target: { ...this.#target, fastOpen: false },
       key: config.key,
       pool: config.pool,
       connectTimeoutMs: config.connectTimeoutMs,
@@ -115,6 +116,7 @@ export class LocalRelay {
       if (client.destroyed) return;
       try {
         upstream = openUpstream(this.#target);
+        this.#metrics.upstreamOpened.inc({ by: 'miss' });
       } catch (error) {
         this.#metrics.errors.inc({ kind: 'upstream-socket' });
         this.#log.error('cannot create MPTCP socket', { error });

@@ -14,6 +14,8 @@ export class RelayMetrics {
   readonly poolHits: Counter;
   readonly poolMisses: Counter;
   readonly poolIdle: Gauge;
+  /** MPTCP connections the local opened to the remote: by the pool ahead of need, or for a pool miss. */
+  readonly upstreamOpened: Counter<'by'>;
   /** Relayed payload bytes: upstream is client -> server, downstream server -> client. */
   readonly bytes: Counter<'direction'>;
   readonly errors: Counter<'kind'>;
@@ -28,6 +30,7 @@ export class RelayMetrics {
     this.poolHits = new Counter({ name: 'mprelay_pool_hits_total', help: 'Client connections served by a warm pooled MPTCP connection', registers });
     this.poolMisses = new Counter({ name: 'mprelay_pool_misses_total', help: 'Client connections that had to open a fresh MPTCP connection', registers });
     this.poolIdle = new Gauge({ name: 'mprelay_pool_idle', help: 'Warm MPTCP connections waiting in the pool', registers });
+    this.upstreamOpened = new Counter({ name: 'mprelay_upstream_opened_total', help: 'MPTCP connections opened to the remote, by the pool or for a miss', labelNames: ['by'], registers });
     this.bytes = new Counter({ name: 'mprelay_bytes_total', help: 'Relayed payload bytes', labelNames: ['direction'], registers });
     this.errors = new Counter({ name: 'mprelay_errors_total', help: 'Errors and rejections, by kind', labelNames: ['kind'], registers });
     this.subflows = new Histogram({

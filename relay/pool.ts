@@ -106,6 +106,7 @@ export class UpstreamPool {
     let socket: net.Socket | undefined;
     try {
       socket = openUpstream(this.#options.target);
+      this.#options.metrics.upstreamOpened.inc({ by: 'pool' });
       socket.on('error', () => {}); // the status read below reports the failure
       const { key } = this.#options;
       socket.write(encodeHeader({ type: 'hello', keyId: key.id, timestampMs: Date.now(), nonce: randomBytes(NONCE_BYTES) }, key.secret));

@@ -1,0 +1,114 @@
+// This project's relay in the lab: `mprelay remote` on gw-remote's public address and
+// `mprelay local` on gw-local, started with the same CLI and config files a person would
+// use, fed by the `mprelay rules` nftables output for the LAN interface. Configs, the key
+// and logs go to the run's log directory.
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { nftRules } from '../../relay/rules.ts';
+import { nsRun } from '../topology/netns.ts';
+import { ADDR, DEV, type Topology } from '../topology/types.ts';
+import { assemble, NO_WRAP, type Part } from './assemble.ts';
+import { listeningBy, startDaemon } from './daemon.ts';
+import type { SystemAdapter } from './system.ts';
+
+export const MPRELAY_REMOTE_PORT = 8443;
+export const MPRELAY_LOCAL_PORT = 12400;
+/** The local's metrics, inside gw-local only (127.0.0.1 there). */
+export const MPRELAY_LOCAL_METRICS_PORT = 9465;
+export const MPRELAY_TABLE = 'mplab_mprelay';
+export const MPRELAY_POOL = { min: 4, max: 32, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 };
+
+const CLI = path.resolve(import.meta.dirname, '../../relay/cli.ts');
+/** tsx's loader by absolute URL, so the daemon's pid is node itself (the tsx binary would fork). */
+const TSX = import.meta.resolve('tsx');
+const POOL_WARM_TIMEOUT_MS = 15_000;
+/** By path: under npm scripts, node_modules/.bin (where a JS tool named nft lives) comes first on PATH. */
+const NFT = '/usr/sbin/nft';
+
+function mprelayCommand(side: 'local' | 'remote', configFile: string) {
+  return { command: process.execPath, args: ['--import', TSX, CLI, side, '--config', configFile] };
+}
+
+/** Sums one metric from the local's endpoint inside gw-local over the series whose labels include `labels`. */
+export async function localMetric(topology: Topology, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const { stdout } = await nsRun(topology.ns.gwLocal, 'curl', ['-sS', '--max-time', '2', `http://127.0.0.1:${MPRELAY_LOCAL_METRICS_PORT}/metrics`]);
+  let sum = 0;
+  for (const match of String(stdout).matchAll(/^(\w+)(?:\{([^}]*)\})? (\S+)$/gm)) {
+    const series = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (match[1] === name && Object.entries(labels).every(([k, v]) => series[k] === v)) sum += Number(match[3]);
+  }
+  return sum;
+}
+
+/** Fast Open needs the server bit on gw-remote (the doctor's advice); restored on stop. */
+async function enableFastOpen(ns: string): Promise<Part> {
+  const key = 'net.ipv4.tcp_fastopen';
+  const before = String((await nsRun(ns, 'sysctl', ['-n', key])).stdout).trim();
+  await nsRun(ns, 'sysctl', ['-qw', `${key}=3`]);
+  return { stop: async () => void (await nsRun(ns, 'sysctl', ['-qw', `${key}=${before}`])) };
+}
+
+async function applyRules(topology: Topology, logDir: string): Promise<Part> {
+  const ns = topology.ns.gwLocal;
+  const file = path.resolve(logDir, 'mprelay-rules.nft');
+  await writeFile(file, nftRules({ lanInterface: DEV.lan, remoteAddress: ADDR.gwRemotePublic, port: MPRELAY_LOCAL_PORT, table: MPRELAY_TABLE }));
+  await nsRun(ns, NFT, ['-f', file]);
+  return { stop: async () => void (await nsRun(ns, NFT, ['delete', 'table', 'inet', MPRELAY_TABLE], { reject: false })) };
+}
+
+export const mprelay: SystemAdapter = {
+  name: 'mprelay',
+  description: 'mprelay: one MPTCP connection per client connection from a warm, joined pool; destination sent with the first bytes',
+  needs: { debianPackages: ['nftables', 'curl'], commands: ['nft', 'curl'] },
+  start: (topology, logDir) =>
+    assemble('mprelay', logDir, async (parts) => {
+      const secret = randomBytes(32).toString('base64');
+      const remoteConfig = path.resolve(logDir, 'mprelay-remote.yaml');
+      const localConfig = path.resolve(logDir, 'mprelay-local.yaml');
+      await writeFile(
+        remoteConfig,
+        stringify({ listen: { address: ADDR.gwRemotePublic, port: MPRELAY_REMOTE_PORT }, keys: [{ id: 1, secret }], log: { level: 'info' } }),
+        { mode: 0o600 },
+      );
+      await writeFile(
+        localConfig,
+        stringify({
+          listen: { address: ADDR.gwLocalLan, port: MPRELAY_LOCAL_PORT },
+          remote: { address: ADDR.gwRemotePublic, port: MPRELAY_REMOTE_PORT },
+          key: { id: 1, secret },
+          pool: MPRELAY_POOL,
+          metrics: { address: '127.0.0.1', port: MPRELAY_LOCAL_METRICS_PORT },
+          log: { level: 'info' },
+        }),
+        { mode: 0o600 },
+      );
+      parts.add(await enableFastOpen(topology.ns.gwRemote));
+      parts.add(
+        await startDaemon({
+          system: 'mprelay',
+          label: 'mprelay remote',
+          ns: topology.ns.gwRemote,
+          ...mprelayCommand('remote', remoteConfig),
+          logFile: path.resolve(logDir, 'mprelay-remote.log'),
+          healthy: listeningBy(topology.ns.gwRemote, ADDR.gwRemotePublic, MPRELAY_REMOTE_PORT),
+        }),
+      );
+      const listening = listeningBy(topology.ns.gwLocal, ADDR.gwLocalLan, MPRELAY_LOCAL_PORT);
+      parts.add(
+        await startDaemon({
+          system: 'mprelay',
+          label: 'mprelay local',
+          ns: topology.ns.gwLocal,
+          ...mprelayCommand('local', localConfig),
+          logFile: path.resolve(logDir, 'mprelay-local.log'),
+          // Healthy once it listens and its pool is warm: the first measured connection must not pay for the fill.
+          healthy: async (pid) => (await listening(pid)) && (await localMetric(topology, 'mprelay_pool_idle')) >= MPRELAY_POOL.min,
+          startTimeoutMs: POOL_WARM_TIMEOUT_MS,
+        }),
+      );
+      parts.add(await applyRules(topology, logDir));
+      return NO_WRAP;
+    }),
+};
