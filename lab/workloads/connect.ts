@@ -10,6 +10,7 @@ import { measuredProbe, PLAN_OVERHEAD_MS, type MetricSample, type Workload } fro
 /** A small page: the answer fits in a few packets, so ttfb is latency, not rate. */
 export const RESPONSE_BYTES = 1024;
 export const FETCH_TIMEOUT_MS = 10_000;
+const GIVE_UP_AFTER_FAILURES = 3;
 
 function params(scenario: Scenario) {
   const connect = scenario.workloads.connect;
@@ -39,7 +40,14 @@ export const connectWorkload: Workload = {
   },
   async run(context) {
     const { connections } = params(context.scenario);
-    const plan = { mode: 'connect' as const, target: PROBE_TARGET, count: connections, responseBytes: RESPONSE_BYTES, timeoutMs: FETCH_TIMEOUT_MS };
+    const plan = {
+      mode: 'connect' as const,
+      target: PROBE_TARGET,
+      count: connections,
+      responseBytes: RESPONSE_BYTES,
+      timeoutMs: FETCH_TIMEOUT_MS,
+      giveUpAfter: GIVE_UP_AFTER_FAILURES,
+    };
     const { result, probeCpu } = await measuredProbe(context, plan, connections * FETCH_TIMEOUT_MS + 10_000);
     const samples: MetricSample[] = [];
     const errors: string[] = [];
@@ -49,6 +57,7 @@ export const connectWorkload: Workload = {
       else samples.push(...taken);
     }
     if (samples.length === 0) throw new Error(`no connection succeeded: ${errors.slice(0, 3).join('; ')}`);
+    if (result.fetches.length < connections) errors.push(`gave up after ${GIVE_UP_AFTER_FAILURES} failures in a row (${result.fetches.length} of ${connections} connections tried)`);
     return { samples, timelines: [], errors, probeCpu };
   },
 };

@@ -33,7 +33,11 @@ async function run(plan: ClientPlan): Promise<ClientResult> {
       const refMs = start();
       const fetches: FetchRecord[] = [];
       // One at a time: each connection is a fresh handshake through the system.
-      for (let i = 0; i < plan.count; i++) fetches.push(await fetchOnce(plan.target, i, plan.responseBytes, plan.timeoutMs));
+      for (let i = 0, failedInARow = 0; i < plan.count && failedInARow < plan.giveUpAfter; i++) {
+        const fetch = await fetchOnce(plan.target, i, plan.responseBytes, plan.timeoutMs);
+        fetches.push(fetch);
+        failedInARow = fetch.error === null ? 0 : failedInARow + 1;
+      }
       return { mode: 'connect', refMs, fetches, cpu: cpu() };
     }
     case 'bulk': {

@@ -4,7 +4,15 @@
 import type { EchoSample, FetchRecord, FlowReport, Target } from './flows.ts';
 
 export type ClientPlan =
-  | { mode: 'connect'; target: Target; count: number; responseBytes: number; timeoutMs: number }
+  | {
+      mode: 'connect';
+      target: Target;
+      count: number;
+      responseBytes: number;
+      timeoutMs: number;
+      /** Stops early after this many failures in a row: a broken system must not eat the run's time budget. */
+      giveUpAfter: number;
+    }
   | { mode: 'bulk'; target: Target; direction: 'down' | 'up'; flows: number; durationMs: number; binMs: number }
   | {
       mode: 'hol';
