@@ -1,15 +1,17 @@
 // Every system under test, by name: the registry the runner and the CLI look systems up in.
 import { directTcp } from './direct-tcp.ts';
+import { mprelay } from './mprelay.ts';
 import { mptcpDirect } from './mptcp-direct.ts';
 import { redsocksDante } from './redsocks-dante.ts';
 import { redsocksSshsocks } from './redsocks-sshsocks.ts';
 import { sshTunnel } from './ssh-tunnel.ts';
 import type { SystemAdapter, SystemName } from './system.ts';
 
-export const systemsByName: Partial<Record<SystemName, SystemAdapter>> = {
+export const systemsByName: Record<SystemName, SystemAdapter> = {
   'direct-tcp': directTcp,
   'ssh-tunnel': sshTunnel,
   'redsocks-dante': redsocksDante,
   'redsocks-sshsocks': redsocksSshsocks,
   'mptcp-direct': mptcpDirect,
+  mprelay,
 };
