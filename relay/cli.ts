@@ -11,7 +11,7 @@ const USAGE = `usage:
   mprelay remote --config FILE      run the public relay side
   mprelay rules --lan-if IF --remote ADDR [--port 12345] [--table mprelay]
                                     print the nftables rules that redirect the LAN's TCP
-  mprelay doctor [--role local|remote] [--wan-if IF]...
+  mprelay doctor [--role local|remote] [--wan-if IF]... [--fast-open]
                                     check this machine's tuning, print fixes (exit 1 if any)
   mprelay keygen                    print a new random key for the config files`;
 
@@ -32,9 +32,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'doctor': {
-      const { values } = parseArgs({ args: rest, options: { role: { type: 'string', default: 'local' }, 'wan-if': { type: 'string', multiple: true, default: [] } } });
+      const { values } = parseArgs({ args: rest, options: { role: { type: 'string', default: 'local' }, 'wan-if': { type: 'string', multiple: true, default: [] }, 'fast-open': { type: 'boolean', default: false } } });
       if (values.role !== 'local' && values.role !== 'remote') return usage('--role is local or remote');
-      const checks = judge(await gather(), { role: values.role as Role, wanInterfaces: values['wan-if'] });
+      const checks = judge(await gather(), { role: values.role as Role, wanInterfaces: values['wan-if'], fastOpen: values['fast-open'] });
       console.log(formatChecks(checks));
       return checks.every((c) => c.ok) ? 0 : 1;
     }

@@ -36,8 +36,11 @@ export const remoteConfigSchema = z.strictObject({
     .array(key)
     .min(1)
     .refine((keys) => new Set(keys.map((k) => k.id)).size === keys.length, 'key ids must be unique'),
-  /** Pending TCP Fast Open requests on the listener; 0 turns TFO off. Needs net.ipv4.tcp_fastopen bit 2. */
-  fastOpenQueue: z.int().min(0).max(65535).default(256),
+  /**
+   * Pending TCP Fast Open requests on the listener; 0 (the default) turns TFO off. Needs
+   * net.ipv4.tcp_fastopen bit 2. Off by default: see `fastOpen` in the local's config.
+   */
+  fastOpenQueue: z.int().min(0).max(65535).default(0),
   /** A header's timestamp must be within this of the remote's clock; nonces are remembered this long. */
   replayWindowMs: durationMs.default(30_000),
   /** Time a new connection has to send its first header. */
@@ -62,8 +65,14 @@ export const localConfigSchema = z.strictObject({
   listen: endpoint,
   remote: endpoint,
   key,
-  /** Open fresh connections with TCP Fast Open (needs net.ipv4.tcp_fastopen bit 1). */
-  fastOpen: z.boolean().default(true),
+  /**
+   * Open fresh (pool-miss) connections with TCP Fast Open (needs net.ipv4.tcp_fastopen
+   * bit 1, and fastOpenQueue on the remote). Off by default: on kernel 6.18 across the
+   * lab's emulated links, an MPTCP SYN carrying data (once a cookie was cached) was
+   * accepted by the remote's kernel but the data never reached the relay, so the
+   * connection hung. It works on loopback. Turn it on only where tested.
+   */
+  fastOpen: z.boolean().default(false),
   /**
    * On a pool miss, how long to wait for the client's first bytes so that they ride in
    * the SYN with the header. Server-speaks-first protocols pay this once per pool miss.

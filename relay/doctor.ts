@@ -30,6 +30,8 @@ export interface DoctorOptions {
   role: Role;
   /** WAN interfaces of the local gateway that must each carry a subflow endpoint (all but the default route's). */
   wanInterfaces: string[];
+  /** Whether the config turns TCP Fast Open on (local `fastOpen`, remote `fastOpenQueue`). */
+  fastOpen: boolean;
 }
 
 export function judge(r: Readings, options: DoctorOptions): Check[] {
@@ -71,8 +73,8 @@ export function judge(r: Readings, options: DoctorOptions): Check[] {
   const bit = options.role === 'local' ? 1 : 2;
   add(
     'tcp fast open',
-    ((r.tcpFastOpen ?? 0) & bit) !== 0,
-    `net.ipv4.tcp_fastopen = ${r.tcpFastOpen ?? 'unreadable'} (${options.role} needs bit ${bit}: ${options.role === 'local' ? 'client' : 'server'})`,
+    !options.fastOpen || ((r.tcpFastOpen ?? 0) & bit) !== 0,
+    `net.ipv4.tcp_fastopen = ${r.tcpFastOpen ?? 'unreadable'} (${options.fastOpen ? '' : 'only if Fast Open is turned on: '}${options.role} needs bit ${bit}: ${options.role === 'local' ? 'client' : 'server'})`,
     'sysctl -w net.ipv4.tcp_fastopen=3',
   );
   return checks;

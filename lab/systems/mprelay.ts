@@ -42,14 +42,6 @@ export async function localMetric(topology: Topology, name: string, labels: Reco
   return sum;
 }
 
-/** Fast Open needs the server bit on gw-remote (the doctor's advice); restored on stop. */
-async function enableFastOpen(ns: string): Promise<Part> {
-  const key = 'net.ipv4.tcp_fastopen';
-  const before = String((await nsRun(ns, 'sysctl', ['-n', key])).stdout).trim();
-  await nsRun(ns, 'sysctl', ['-qw', `${key}=3`]);
-  return { stop: async () => void (await nsRun(ns, 'sysctl', ['-qw', `${key}=${before}`])) };
-}
-
 async function applyRules(topology: Topology, logDir: string): Promise<Part> {
   const ns = topology.ns.gwLocal;
   const file = path.resolve(logDir, 'mprelay-rules.nft');
@@ -84,7 +76,6 @@ export const mprelay: SystemAdapter = {
         }),
         { mode: 0o600 },
       );
-      parts.add(await enableFastOpen(topology.ns.gwRemote));
       parts.add(
         await startDaemon({
           system: 'mprelay',

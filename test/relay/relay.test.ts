@@ -24,7 +24,7 @@ test.before(async () => {
   }
   echo4 = await startEchoServer(SERVER_V4, 80);
   echo6 = await startEchoServer(SERVER_V6, 80);
-  remote = await startRemote({ allowDestinations: [`${SERVER_V4}/32`, `${SERVER_V6}/128`] });
+  remote = await startRemote({ allowDestinations: [`${SERVER_V4}/32`, `${SERVER_V6}/128`], fastOpenQueue: 64 });
   local = await startLocal(remote.address.port, { pool: { min: 2, max: 8, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 } });
   // What `mprelay rules` does for a LAN, here for locally generated traffic from the client addresses.
   const port = local.address.port;
@@ -65,8 +65,10 @@ test.serial('IPv6: the original destination is read with IP6T_SO_ORIGINAL_DST an
   t.is(echo6.received.at(-1), result.sentSha256);
 });
 
-test.serial('a pool miss opens a fresh connection (Fast Open) and still relays', async (t) => {
-  const fresh = await startLocal(remote.address.port, { pool: { min: 0, max: 0, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 } });
+test.serial('a pool miss opens a fresh connection, with Fast Open when configured (works on loopback)', async (t) => {
+  const fresh = await startLocal(remote.address.port, { fastOpen: true, pool: { min: 0, max: 0, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 } });
+  const fastOpenActive = async () => Number(/TcpExtTCPFastOpenActive\s+(\d+)/.exec(await ns.run('nstat', ['-az', 'TcpExtTCPFastOpenActive']))?.[1]);
+  const tfoBefore = await fastOpenActive();
   await ns.run('/usr/sbin/nft', ['insert', 'rule', 'inet', 'mpl_test', 'out', 'ip', 'saddr', CLIENT_V4, 'tcp', 'dport', '8080', 'redirect', 'to', `:${fresh.address.port}`]);
   try {
     await startEchoServer(SERVER_V4, 8080).then(async (server) => {
@@ -78,6 +80,8 @@ test.serial('a pool miss opens a fresh connection (Fast Open) and still relays',
     });
     t.is(await metricValue(fresh.metrics, 'mprelay_pool_misses_total'), 3);
     t.is(await metricValue(fresh.metrics, 'mprelay_pool_hits_total'), 0);
+    // The first connection fetches the cookie; the later ones carry header and bytes in the SYN.
+    t.is((await fastOpenActive()) - tfoBefore, 2);
   } finally {
     await fresh.relay.stop();
   }

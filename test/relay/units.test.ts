@@ -86,13 +86,13 @@ const good: Readings = {
 };
 
 test('doctor: a tuned gateway passes every check', (t) => {
-  t.true(judge(good, { role: 'local', wanInterfaces: ['linkb'] }).every((c) => c.ok));
-  t.true(judge(good, { role: 'remote', wanInterfaces: [] }).every((c) => c.ok));
+  t.true(judge(good, { role: 'local', wanInterfaces: ['linkb'], fastOpen: true }).every((c) => c.ok));
+  t.true(judge(good, { role: 'remote', wanInterfaces: [], fastOpen: true }).every((c) => c.ok));
 });
 
 test('doctor: each thing the seed tunes is caught with its fix', (t) => {
   const bad: Readings = { mptcpEnabled: 0, limits: { subflows: 0, addAddrAccepted: 0 }, endpoints: [], openFilesSoft: 1024, portRange: [32768, 60999], conntrackMax: 4096, tcpFastOpen: 1 };
-  const failed = judge(bad, { role: 'local', wanInterfaces: ['linkb'] }).filter((c) => !c.ok);
+  const failed = judge(bad, { role: 'local', wanInterfaces: ['linkb'], fastOpen: true }).filter((c) => !c.ok);
   t.deepEqual(
     failed.map((c) => [c.name, c.fix]),
     [
@@ -104,6 +104,7 @@ test('doctor: each thing the seed tunes is caught with its fix', (t) => {
       ['conntrack table', 'sysctl -w net.netfilter.nf_conntrack_max=50000'],
     ],
   );
-  const remote = judge({ ...good, tcpFastOpen: 1 }, { role: 'remote', wanInterfaces: [] }).filter((c) => !c.ok);
+  const remote = judge({ ...good, tcpFastOpen: 1 }, { role: 'remote', wanInterfaces: [], fastOpen: true }).filter((c) => !c.ok);
+  t.true(judge({ ...good, tcpFastOpen: 1 }, { role: 'remote', wanInterfaces: [], fastOpen: false }).every((c) => c.ok), 'TFO is not needed unless turned on');
   t.deepEqual(remote, [{ name: 'tcp fast open', ok: false, detail: 'net.ipv4.tcp_fastopen = 1 (remote needs bit 2: server)', fix: 'sysctl -w net.ipv4.tcp_fastopen=3' }]);
 });
