@@ -158,3 +158,25 @@ test.serial('benchmark: loopback goodput, relayed vs direct, and relay CPU per G
   t.log(`relay CPU (local + remote): ${cpuSeconds.toFixed(2)} s for ${((2 * bytes * 8) / 1e9).toFixed(2)} Gbit = ${(cpuSeconds / ((2 * bytes * 8) / 1e9)).toFixed(2)} CPU-s per Gbit`);
   t.pass();
 });
+
+test.serial('SIGTERM: the local stops accepting, lets the open connection finish, then exits 0', async (t) => {
+  let release!: () => void;
+  const go = new Promise<void>((resolve) => (release = resolve));
+  let echoed = false;
+  const open = heldClient(go, () => (echoed = true));
+  await waitFor(() => echoed, 'the held connection to relay its first bytes');
+  const exited = local.stop();
+  await waitFor(() => local.lines.some((line) => line.msg === 'stopping'), 'the local to log that it is stopping');
+  // New connections are refused at once (the listener is closed); the open one goes on.
+  const refused = await t.throwsAsync(
+    new Promise((resolve, reject) => net.connect({ host: SERVER, port: 80, localAddress: CLIENT }).on('connect', resolve).on('error', reject)),
+  );
+  t.is((refused as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+  release();
+  t.true(await open, 'the open connection finished with every byte');
+  t.is(await exited, 0);
+  t.deepEqual(
+    local.lines.filter((line) => ['stopping', 'local stopped'].includes(line.msg as string)).map((line) => line.msg),
+    ['stopping', 'local stopped'],
+  );
+});

@@ -17,7 +17,8 @@ export interface Daemon {
   openFds(): number;
   /** user + system CPU time in clock ticks (1/100 s). */
   cpuTicks(): number;
-  stop(): Promise<void>;
+  /** SIGTERM (if still running); resolves with the exit code once it has exited. */
+  stop(): Promise<number | undefined>;
 }
 
 export async function startDaemon(side: 'local' | 'remote', config: unknown, dir: string): Promise<Daemon> {
@@ -56,8 +57,8 @@ export async function startDaemon(side: 'local' | 'remote', config: unknown, dir
       return Number(fields[11]) + Number(fields[12]);
     },
     async stop() {
-      process.kill(pid, 'SIGTERM');
-      await child;
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return (await child).exitCode;
     },
   };
 }
