@@ -74,8 +74,8 @@ export const localConfigSchema = z.strictObject({
    */
   fastOpen: z.boolean().default(false),
   /**
-   * On a pool miss, how long to wait for the client's first bytes so that they ride in
-   * the SYN with the header. Server-speaks-first protocols pay this once per pool miss.
+   * With fastOpen, on a pool miss, how long to wait for the client's first bytes so that
+   * they ride in the SYN with the header. Server-speaks-first protocols pay this once per miss.
    */
   earlyDataWaitMs: z.int().min(0).max(1000).default(5),
   pool: z

@@ -111,8 +111,8 @@ export class LocalRelay {
     if (upstream) {
       upstream.write(header);
     } else {
-      // A fresh connection: give the client a moment to speak, so its bytes ride in the (TFO) SYN with the header.
-      const early = await firstBytes(client, this.#config.earlyDataWaitMs);
+      // A fresh connection: with Fast Open, give the client a moment to speak so its bytes ride in the SYN with the header.
+      const early = this.#config.fastOpen ? await firstBytes(client, this.#config.earlyDataWaitMs) : Buffer.alloc(0);
       if (client.destroyed) return;
       try {
         upstream = openUpstream(this.#target);

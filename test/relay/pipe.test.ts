@@ -1,0 +1,75 @@
+// pipeBoth on real loopback sockets: half-close passes through, a reset on one side
+// resets the other, an idle pair is closed, and a closed gate resets both.
+import test from 'ava';
+import net from 'node:net';
+import { pipeBoth, type PipeResult } from '../../relay/pipe.ts';
+
+/** A connected pair of sockets (client end, server end). */
+async function pair(): Promise<[net.Socket, net.Socket]> {
+  const server = net.createServer({ allowHalfOpen: true });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const client = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
+  const serverSide = await accepted;
+  server.close();
+  return [client, serverSide];
+}
+
+/** outer1 <-> [inner1 | pipe | inner2] <-> outer2: what a relay looks like to its two peers. */
+async function relayed(options: { idleTimeoutMs?: number; gate?: Promise<boolean> } = {}) {
+  const [outerA, innerA] = await pair();
+  const [innerB, outerB] = await pair();
+  const done = pipeBoth(innerA, innerB, { idleTimeoutMs: options.idleTimeoutMs ?? 60_000, ...(options.gate ? { bToAGate: options.gate } : {}) });
+  return { outerA, outerB, done };
+}
+
+function readAll(socket: net.Socket): Promise<{ data: string; ending: string }> {
+  return new Promise((resolve) => {
+    let data = '';
+    let ending = 'end';
+    socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
+    socket.on('error', (error: NodeJS.ErrnoException) => (ending = error.code ?? 'error'));
+    socket.on('close', () => resolve({ data, ending }));
+  });
+}
+
+test('half-close passes through: each side still sends after the other finished', async (t) => {
+  const { outerA, outerB, done } = await relayed();
+  const atB = readAll(outerB);
+  outerA.end('request');
+  // B has seen A's FIN (its data then end) before it answers.
+  await new Promise((resolve) => outerB.once('end', resolve));
+  const atA = readAll(outerA);
+  outerB.end('response');
+  t.deepEqual(await atB, { data: 'request', ending: 'end' });
+  t.deepEqual(await atA, { data: 'response', ending: 'end' });
+  t.deepEqual(await done, { aToB: 7, bToA: 8 } satisfies PipeResult);
+});
+
+test('a reset on one side resets the other', async (t) => {
+  const { outerA, outerB, done } = await relayed();
+  const atA = readAll(outerA);
+  outerB.write('x');
+  await new Promise((resolve) => outerA.once('data', resolve));
+  outerB.resetAndDestroy();
+  t.like(await atA, { ending: 'ECONNRESET' });
+  t.like(await done, { error: 'reset' });
+});
+
+test('an idle pair is closed with both peers reset', async (t) => {
+  const { outerA, outerB, done } = await relayed({ idleTimeoutMs: 100 });
+  const [atA, atB] = await Promise.all([readAll(outerA), readAll(outerB)]);
+  t.deepEqual([atA.ending, atB.ending], ['ECONNRESET', 'ECONNRESET']);
+  t.deepEqual(await done, { aToB: 0, bToA: 0, error: 'idle-timeout' });
+});
+
+test('a closed gate resets both; nothing from b reaches a', async (t) => {
+  let close!: (open: boolean) => void;
+  const { outerA, outerB, done } = await relayed({ gate: new Promise((resolve) => (close = resolve)) });
+  const [atA, atB] = [readAll(outerA), readAll(outerB)];
+  outerB.write('not for a');
+  close(false);
+  t.deepEqual(await atA, { data: '', ending: 'ECONNRESET' });
+  t.deepEqual(await atB, { data: '', ending: 'ECONNRESET' });
+  t.like(await done, { error: 'refused' });
+});
