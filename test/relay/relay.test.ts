@@ -93,3 +93,20 @@ test.serial('a refused destination resets the client, as a direct connection wou
   await waitFor(async () => (await metricValue(local.metrics, 'mprelay_connections_total', { result: 'refused' })) === 1, 'the refusal to be counted');
   t.is(await metricValue(remote.metrics, 'mprelay_errors_total', { kind: 'connect-refused' }), 1);
 });
+
+test.serial('with the remote down, the pool backs off and a client connection is reset, not hung', async (t) => {
+  const dead = await startRemote();
+  const deadPort = dead.address.port;
+  await dead.relay.stop(); // nothing listens there any more
+  const orphan = await startLocal(deadPort, { pool: { min: 2, max: 2, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 } });
+  await ns.run('/usr/sbin/nft', ['insert', 'rule', 'inet', 'mpl_test', 'out', 'ip', 'saddr', CLIENT_V4, 'tcp', 'dport', '8082', 'redirect', 'to', `:${orphan.address.port}`]);
+  try {
+    await waitFor(async () => (await metricValue(orphan.metrics, 'mprelay_errors_total', { kind: 'pool-open' })) >= 2, 'pool attempts to fail');
+    const error = await t.throwsAsync(echoThrough({ host: SERVER_V4, port: 8082, localAddress: CLIENT_V4 }, 10));
+    t.is((error as NodeJS.ErrnoException).code, 'ECONNRESET');
+    await waitFor(async () => (await metricValue(orphan.metrics, 'mprelay_connections_total', { result: 'no-status' })) === 1, 'the failure to be counted');
+    t.like(orphan.logs.lines.find((line) => line.msg === 'pool connection failed'), { level: 'warn', failures: 1, error: { message: 'no answer to hello' } });
+  } finally {
+    await orphan.relay.stop();
+  }
+});
