@@ -24,8 +24,6 @@ const CLI = path.resolve(import.meta.dirname, '../../relay/cli.ts');
 /** tsx's loader by absolute URL, so the daemon's pid is node itself (the tsx binary would fork). */
 const TSX = import.meta.resolve('tsx');
 const POOL_WARM_TIMEOUT_MS = 15_000;
-/** By path: under npm scripts, node_modules/.bin (where a JS tool named nft lives) comes first on PATH. */
-const NFT = '/usr/sbin/nft';
 
 function mprelayCommand(side: 'local' | 'remote', configFile: string) {
   return { command: process.execPath, args: ['--import', TSX, CLI, side, '--config', configFile] };
@@ -46,8 +44,8 @@ async function applyRules(topology: Topology, logDir: string): Promise<Part> {
   const ns = topology.ns.gwLocal;
   const file = path.resolve(logDir, 'mprelay-rules.nft');
   await writeFile(file, nftRules({ lanInterface: DEV.lan, remoteAddress: ADDR.gwRemotePublic, port: MPRELAY_LOCAL_PORT, table: MPRELAY_TABLE }));
-  await nsRun(ns, NFT, ['-f', file]);
-  return { stop: async () => void (await nsRun(ns, NFT, ['delete', 'table', 'inet', MPRELAY_TABLE], { reject: false })) };
+  await nsRun(ns, 'nft', ['-f', file]);
+  return { stop: async () => void (await nsRun(ns, 'nft', ['delete', 'table', 'inet', MPRELAY_TABLE], { reject: false })) };
 }
 
 export const mprelay: SystemAdapter = {

@@ -13,7 +13,6 @@ import { mptcpConnections, socketsByLocalIp, tcpSockets } from './sockets.ts';
 
 const HELD = 3;
 const toRemote = { peerIp: ADDR.gwRemotePublic, peerPort: MPRELAY_REMOTE_PORT };
-const NFT = '/usr/sbin/nft';
 const SYN_TABLE = 'mpl_mprelay_test_syn';
 
 test.serial('mprelay: bytes both ways through curl; every MPTCP connection has a subflow on each link; stops clean', async (t) => {
@@ -42,7 +41,7 @@ test.serial('mprelay: bytes both ways through curl; every MPTCP connection has a
 /** Counts SYNs (without ACK) that gw-local sends on either link. */
 async function countWanSyns(t: import('ava').ExecutionContext, topology: Topology): Promise<() => Promise<number>> {
   const ns = topology.ns.gwLocal;
-  await nsRun(ns, NFT, ['-f', '-'], {
+  await nsRun(ns, 'nft', ['-f', '-'], {
     input: `table ip ${SYN_TABLE} {
   counter syn {}
   chain tx { type filter hook postrouting priority 300; policy accept;
@@ -51,9 +50,9 @@ async function countWanSyns(t: import('ava').ExecutionContext, topology: Topolog
 }
 `,
   });
-  t.teardown(() => nsRun(ns, NFT, ['delete', 'table', 'ip', SYN_TABLE], { reject: false }));
+  t.teardown(() => nsRun(ns, 'nft', ['delete', 'table', 'ip', SYN_TABLE], { reject: false }));
   return async () => {
-    const { stdout } = await nsRun(ns, NFT, ['-j', 'list', 'counter', 'ip', SYN_TABLE, 'syn']);
+    const { stdout } = await nsRun(ns, 'nft', ['-j', 'list', 'counter', 'ip', SYN_TABLE, 'syn']);
     const parsed = JSON.parse(String(stdout)) as { nftables: Array<{ counter?: { packets: number } }> };
     return parsed.nftables.find((item) => item.counter)?.counter?.packets ?? NaN;
   };
