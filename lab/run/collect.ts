@@ -1,0 +1,53 @@
+// Gathers what the workloads measured during a run, tagged with system, workload and
+// repetition, and assembles results.json from it (summaries derived from the samples).
+import { metricTable, summarizeSamples, type Results, type ResultSample, type RunRecord } from '../report/results.ts';
+import type { Scenario, SystemNameInScenario, WorkloadName } from '../scenario/schema.ts';
+import type { MetricInfo } from '../workloads/metrics.ts';
+import type { WorkloadRun } from '../workloads/workload.ts';
+
+export interface RunKey {
+  system: SystemNameInScenario;
+  workload: WorkloadName;
+  repetition: number;
+}
+
+export class Collector {
+  private readonly samples: ResultSample[] = [];
+  private readonly timelines: Results['timelines'] = [];
+  private readonly runs: RunRecord[] = [];
+  private readonly metrics = new Map<string, MetricInfo>();
+
+  ok(key: RunKey, startedAt: Date, run: WorkloadRun): void {
+    this.runs.push({ ...key, status: 'ok', error: null, errors: run.errors, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), probeCpu: run.probeCpu });
+    for (const sample of run.samples) {
+      this.metrics.set(sample.metric.key, sample.metric);
+      this.samples.push({ ...key, metric: sample.metric.key, value: sample.value, atMs: sample.atMs });
+    }
+    for (const timeline of run.timelines) this.timelines.push({ ...key, ...timeline });
+  }
+
+  failed(key: RunKey, startedAt: Date, error: string): void {
+    this.runs.push({ ...key, status: 'failed', error, errors: [], startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), probeCpu: null });
+  }
+
+  /** A problem after the block's workloads (the system did not stop cleanly), noted on its last run. */
+  note(system: SystemNameInScenario, repetition: number, problem: string): void {
+    const last = this.runs.filter((r) => r.system === system && r.repetition === repetition).at(-1);
+    last?.errors.push(problem);
+  }
+
+  results(scenario: Scenario, run: Results['run'], environment: Results['environment'], links: Results['links']): Results {
+    return {
+      schemaVersion: 1,
+      scenario,
+      run,
+      environment,
+      metrics: metricTable(this.metrics.values()),
+      runs: this.runs,
+      samples: this.samples,
+      timelines: this.timelines,
+      links,
+      summary: summarizeSamples(this.samples),
+    };
+  }
+}

@@ -1,0 +1,36 @@
+import test from 'ava';
+import { resultsSchema } from '../../lab/report/results.ts';
+import { Collector } from '../../lab/run/collect.ts';
+import { metric } from '../../lab/workloads/metrics.ts';
+import { testScenario } from '../helpers/scenarios.ts';
+
+test('a failed run is recorded next to the good ones, with its reason; later problems are noted on the block', async (t) => {
+  const collector = new Collector();
+  const startedAt = new Date();
+  collector.ok({ system: 'direct-tcp', workload: 'connect', repetition: 1 }, startedAt, {
+    samples: [{ metric: metric('ttfb_ms'), value: 42, atMs: 0 }],
+    timelines: [],
+    errors: [],
+    probeCpu: { client: 0.01, server: 0.02 },
+  });
+  collector.failed({ system: 'mprelay', workload: 'connect', repetition: 1 }, startedAt, 'mprelay failed to start: port in use');
+  collector.note('direct-tcp', 1, 'stopping direct-tcp: timeout');
+  const now = new Date().toISOString();
+  const results = collector.results(
+    await testScenario('test-clean'),
+    { id: 'r', startedAt: now, finishedAt: now, quick: false, repeat: 1, warmup: 0, systems: ['direct-tcp', 'mprelay'], workloads: ['connect'] },
+    { hostname: 'h', kernel: 'k', cpus: { count: 2, model: 'm' }, node: 'v20', congestionControl: 'bbr', sysctls: {}, linkBackend: 'userspace', programs: {}, git: { revision: 'x', dirty: false } },
+    {},
+  );
+  t.true(resultsSchema.safeParse(results).success);
+  t.deepEqual(
+    results.runs.map((r) => [r.system, r.status, r.error, r.errors]),
+    [
+      ['direct-tcp', 'ok', null, ['stopping direct-tcp: timeout']],
+      ['mprelay', 'failed', 'mprelay failed to start: port in use', []],
+    ],
+  );
+  t.is(results.summary['direct-tcp']?.connect?.ttfb_ms?.n, 1);
+  t.is(results.summary.mprelay, undefined);
+  t.is(results.metrics.ttfb_ms?.unit, 'ms');
+});
