@@ -1,9 +1,11 @@
 // Compare a run with a baseline run, metric by metric, on the samples. A regression is
 // called only when both hold: a one-sided Mann-Whitney test says the run is worse
-// (p < alpha), and the whole bootstrap 95 % interval of the change lies beyond the
-// metric's noise floor. Either alone is not enough: with many samples a test finds
-// tiny real changes, and with few samples an interval can be wide by chance.
-import { bootstrapCi95, mannWhitneyMinP, mannWhitneyP, statistic } from '../stats/compare.ts';
+// (p < alpha), and the whole bootstrap 95 % interval of the change (clustered by
+// repetition) lies beyond the metric's noise floor. Either alone is not enough: with
+// many samples a test finds tiny real changes, and samples of one repetition are not
+// independent (a whole repetition can run slow), which the clustered interval accounts
+// for and the rank test does not.
+import { bootstrapCi95, mannWhitneyMinP, mannWhitneyP, statistic, type Clustered } from '../stats/compare.ts';
 import { noiseFloor, noisePolicy, type NoisePolicy } from './noise.ts';
 import type { MetricKey, RunView } from '../report/html/run-view.ts';
 
@@ -28,16 +30,23 @@ export interface MetricComparison {
   verdict: ComparisonVerdict;
 }
 
-/** A metric the baseline has samples for and the run, although it ran that workload, has none. */
-export interface MissingMetric {
-  key: MetricKey;
+/**
+ * A system x workload the baseline has samples of and the run, although it ran it, has
+ * none of, for any metric: it failed in every repetition. (One metric without samples
+ * is an outcome, e.g. goodput that never recovered in time, and is only reported.)
+ */
+export interface MissingWorkload {
+  system: string;
+  workload: string;
   baselineN: number;
+  /** Why the run's repetitions failed, as recorded. */
+  errors: string[];
 }
 
 export interface BaselineComparison {
   comparisons: MetricComparison[];
-  missing: MissingMetric[];
-  /** Metrics not compared, and why (not run now, unknown direction). */
+  missing: MissingWorkload[];
+  /** Metrics not compared, and why (not run now, no samples now, unknown direction). */
   skipped: { key: MetricKey; reason: string }[];
 }
 
@@ -51,7 +60,10 @@ function verdictOf(c: Omit<MetricComparison, 'verdict'>): ComparisonVerdict {
   return 'unchanged';
 }
 
-export function compareMetric(key: MetricKey, unit: string, policy: NoisePolicy, now: readonly number[], baseline: readonly number[]): MetricComparison {
+/** `now` and `baseline` are the samples by repetition (clusters). */
+export function compareMetric(key: MetricKey, unit: string, policy: NoisePolicy, nowByRepetition: Clustered, baselineByRepetition: Clustered): MetricComparison {
+  const now = nowByRepetition.flat();
+  const baseline = baselineByRepetition.flat();
   const stat = (values: readonly number[]) => statistic(policy.stat, values);
   const baseValue = stat(baseline);
   const nowValue = stat(now);
@@ -64,7 +76,7 @@ export function compareMetric(key: MetricKey, unit: string, policy: NoisePolicy,
     baseline: { value: baseValue, n: baseline.length },
     now: { value: nowValue, n: now.length },
     change: nowValue - baseValue,
-    changeCi95: bootstrapCi95([now, baseline], ([n, b]) => stat(n!) - stat(b!)),
+    changeCi95: bootstrapCi95([nowByRepetition, baselineByRepetition], ([n, b]) => stat(n!) - stat(b!)),
     pWorse: mannWhitneyP(now, baseline, worse),
     pBetter: mannWhitneyP(now, baseline, better),
     floor: noiseFloor(policy, baseValue),
@@ -87,11 +99,20 @@ export function compareWithBaseline(now: RunView, baseline: RunView): BaselineCo
       continue;
     }
     const nowValues = now.values(key);
-    if (nowValues.length === 0) {
-      result.missing.push({ key, baselineN: baseValues.length });
+    if (nowValues.length > 0) {
+      result.comparisons.push(compareMetric(key, info.unit, policy, now.valuesByRepetition(key), baseline.valuesByRepetition(key)));
       continue;
     }
-    result.comparisons.push(compareMetric(key, info.unit, policy, nowValues, baseValues));
+    if (now.keys().some((k) => k.system === key.system && k.workload === key.workload)) {
+      result.skipped.push({ key, reason: `no samples in this run (baseline: ${baseValues.length})` });
+      continue;
+    }
+    const missing = result.missing.find((m) => m.system === key.system && m.workload === key.workload);
+    if (missing) missing.baselineN = Math.max(missing.baselineN, baseValues.length);
+    else {
+      const errors = now.results.runs.filter((r) => r.system === key.system && r.workload === key.workload && r.error !== null).map((r) => `repetition ${r.repetition}: ${r.error}`);
+      result.missing.push({ system: key.system, workload: key.workload, baselineN: baseValues.length, errors });
+    }
   }
   return result;
 }

@@ -1,5 +1,5 @@
 // Evaluate a scenario's gate rules on a run's samples. Each rule is judged on the
-// bootstrap 95 % interval of its quantity (lhs / rhs for a metric on the right, lhs for
+// bootstrap 95 % interval (clustered by repetition) of its quantity (lhs / rhs for a metric on the right, lhs for
 // a constant): it fails only when the whole interval is on the wrong side of the
 // threshold, passes when the whole interval is on the right side, and is inconclusive
 // (reported, not failed) when the interval straddles it.
@@ -88,10 +88,10 @@ export function checkRule(run: RunView, rule: Rule): RuleResult {
     const rhsStat = (values: readonly number[]) => statistic(ref.stat, values);
     rhs = { ref, unit: unitOf(run, ref), value: rhsStat(rhsSamples), n: rhsSamples.length };
     quantity = lhs.value / rhs.value;
-    quantityCi95 = bootstrapCi95([lhsSamples, rhsSamples], ([l, r]) => lhsStat(l!) / rhsStat(r!));
+    quantityCi95 = bootstrapCi95([run.valuesByRepetition(rule.lhs), run.valuesByRepetition(ref)], ([l, r]) => lhsStat(l!) / rhsStat(r!));
   } else {
     quantity = lhs.value;
-    quantityCi95 = bootstrapCi95([lhsSamples], ([l]) => lhsStat(l!));
+    quantityCi95 = bootstrapCi95([run.valuesByRepetition(rule.lhs)], ([l]) => lhsStat(l!));
   }
   return { rule, lhs, ...(rhs && { rhs }), quantity, quantityCi95, threshold, verdict: verdictOf(rule.op, quantityCi95, threshold) };
 }

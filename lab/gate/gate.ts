@@ -26,7 +26,10 @@ export interface GateOutcome {
 async function verdictOf(options: GateOptions): Promise<GateVerdict> {
   const now = await loadRun(options.run);
   const rules = now.results.scenario.gate.rules.map(parseRule);
-  const verdict: GateVerdict = { run: now.label, rules: rules.map((rule) => checkRule(now, rule)) };
+  const failedRuns = now.results.runs
+    .filter((r) => r.status === 'failed')
+    .map((r) => `${r.system} × ${r.workload}, repetition ${r.repetition}: ${r.error ?? 'failed'}`);
+  const verdict: GateVerdict = { run: now.label, failedRuns, rules: rules.map((rule) => checkRule(now, rule)) };
   if (options.baseline !== undefined) {
     const baseline = await loadRun(options.baseline);
     if (baseline.scenarioName !== now.scenarioName) {

@@ -2,26 +2,28 @@
 // a CI job summary. Both say which rule or metric failed, baseline vs now, and the
 // interval.
 import { formatInterval, formatNumber, formatPercent, formatSigned, formatValue } from '../report/html/format.ts';
-import { REGRESSION_ALPHA, type BaselineComparison, type MetricComparison } from './baseline.ts';
+import { REGRESSION_ALPHA, type BaselineComparison, type MetricComparison, type MissingWorkload } from './baseline.ts';
 import type { RuleResult } from './check-rules.ts';
 import { formatRef } from './rules.ts';
 import type { MetricKey } from '../report/html/run-view.ts';
 
 export interface GateVerdict {
   run: string;
+  /** Workload runs that failed in the run (reported; a regression only if the baseline comparison finds one). */
+  failedRuns: string[];
   rules: RuleResult[];
   baseline?: { label: string; comparison: BaselineComparison };
 }
 
-export function regressions(verdict: GateVerdict): { rules: RuleResult[]; metrics: MetricComparison[]; missing: MetricKey[] } {
+export function regressions(verdict: GateVerdict): { rules: RuleResult[]; metrics: MetricComparison[]; missing: MissingWorkload[] } {
   return {
     rules: verdict.rules.filter((r) => r.verdict === 'fail'),
     metrics: verdict.baseline?.comparison.comparisons.filter((c) => c.verdict === 'regression') ?? [],
-    missing: verdict.baseline?.comparison.missing.map((m) => m.key) ?? [],
+    missing: verdict.baseline?.comparison.missing ?? [],
   };
 }
 
-/** 1 when any rule failed, any metric regressed, or a metric lost all its samples; else 0. */
+/** 1 when any rule failed, any metric regressed, or a system failed a workload in every repetition; else 0. */
 export function exitCode(verdict: GateVerdict): 0 | 1 {
   const found = regressions(verdict);
   return found.rules.length + found.metrics.length + found.missing.length > 0 ? 1 : 0;
@@ -48,6 +50,10 @@ function comparisonDetail(c: MetricComparison): string {
   );
 }
 
+function missingText(m: MissingWorkload): string {
+  return `${m.system} ${m.workload}: no samples in this run, for any metric (baseline: ${m.baselineN}): failed in every repetition${m.errors.length ? `: ${m.errors.join('; ')}` : ''}`;
+}
+
 const VERDICT_LABEL: Record<MetricComparison['verdict'], string> = {
   regression: 'REGRESSION',
   improvement: 'improved',
@@ -58,6 +64,7 @@ const VERDICT_LABEL: Record<MetricComparison['verdict'], string> = {
 
 export function renderText(verdict: GateVerdict): string {
   const lines = [`mplab gate: ${verdict.run}`];
+  if (verdict.failedRuns.length > 0) lines.push(`failed during the run (${verdict.failedRuns.length}):`, ...verdict.failedRuns.map((f) => `  ${f}`));
   if (verdict.rules.length > 0) {
     lines.push(`rules (${verdict.rules.length}):`);
     for (const r of verdict.rules) lines.push(`  ${r.verdict.toUpperCase().padEnd(12)} ${r.rule.text}`, `               ${ruleDetail(r)}`);
@@ -76,7 +83,7 @@ export function renderText(verdict: GateVerdict): string {
     if (fewer.length) {
       lines.push(`  too few samples to call a regression (a rank test cannot reach p < ${REGRESSION_ALPHA}; more repetitions would): ${fewer.map((c) => `${keyText(c.key)} (n=${c.now.n} vs ${c.baseline.n})`).join(', ')}`);
     }
-    for (const m of comparison.missing) lines.push(`  ${'REGRESSION'.padEnd(12)} ${keyText(m.key)}: baseline has ${m.baselineN} samples, this run none`);
+    for (const m of comparison.missing) lines.push(`  ${'REGRESSION'.padEnd(12)} ${missingText(m)}`);
     for (const s of comparison.skipped) lines.push(`  ${'not compared'.padEnd(12)} ${keyText(s.key)}: ${s.reason}`);
   }
   if (verdict.rules.length === 0 && !verdict.baseline) lines.push('nothing to check: the scenario has no gate rules and no baseline was given');
@@ -90,6 +97,7 @@ const cell = (text: string) => text.replaceAll('|', '\\|');
 export function renderMarkdown(verdict: GateVerdict): string {
   const code = exitCode(verdict);
   const out = [`## mplab gate: ${code === 1 ? '❌ regression' : '✅ ok'}`, '', `Run: \`${verdict.run}\``, ''];
+  if (verdict.failedRuns.length > 0) out.push('Failed during the run:', '', ...verdict.failedRuns.map((f) => `- ${f}`), '');
   if (verdict.rules.length > 0) {
     out.push('### Rules', '', '| verdict | rule | detail |', '|---|---|---|');
     for (const r of verdict.rules) out.push(`| ${r.verdict === 'fail' ? '**fail**' : r.verdict} | \`${cell(r.rule.text)}\` | ${cell(ruleDetail(r))} |`);
@@ -106,7 +114,7 @@ export function renderMarkdown(verdict: GateVerdict): string {
           `${formatInterval(c.changeCi95, m)} | ${formatValue(c.floor, m)} | ${formatNumber(c.pWorse)} |`,
       );
     }
-    for (const mk of comparison.missing) out.push(`| **REGRESSION** | ${mk.key.system} | ${mk.key.workload} | ${mk.key.metric} | n=${mk.baselineN} | no samples | | | | |`);
+    for (const m of comparison.missing) out.push(`| **REGRESSION** | ${m.system} | ${m.workload} | every metric | n=${m.baselineN} | no samples: ${cell(m.errors.join('; ') || 'failed in every repetition')} | | | | |`);
     out.push('');
     for (const s of comparison.skipped) out.push(`- not compared: ${keyText(s.key)}: ${s.reason}`);
   }

@@ -24,22 +24,30 @@ export function statistic(name: StatisticName, values: readonly number[]): numbe
   }
 }
 
+/** Samples in clusters: one inner array per repetition of a run. */
+export type Clustered = readonly (readonly number[])[];
+
 /**
- * Percentile bootstrap 95 % interval of `estimate` over independent groups of samples:
- * each group is resampled with replacement on its own (the groups are different runs
- * or systems, not paired). Seeded, so the same samples always give the same interval.
+ * Percentile bootstrap 95 % interval of `estimate` over independent groups (different
+ * runs or systems, not paired), each a set of clusters (repetitions). A resample draws
+ * the clusters with replacement, then the samples within each drawn cluster: samples of
+ * one repetition share its conditions (which subflow won, a retransmission timer), so
+ * when repetitions disagree the interval widens instead of trusting the sample count.
+ * One cluster per group is the ordinary bootstrap. Seeded: same samples, same interval.
  */
 export function bootstrapCi95(
-  groups: readonly (readonly number[])[],
+  groups: readonly Clustered[],
   estimate: (resampled: number[][]) => number,
   resamples = BOOTSTRAP_RESAMPLES,
   seed = BOOTSTRAP_SEED,
 ): [number, number] {
-  if (groups.some((g) => g.length === 0)) throw new Error('bootstrapCi95: a group has no samples');
+  const data = groups.map((clusters) => clusters.filter((c) => c.length > 0).map((c) => [...c]));
+  if (data.some((clusters) => clusters.length === 0)) throw new Error('bootstrapCi95: a group has no samples');
   const random = seededRandom(seed);
-  const data = groups.map((g) => [...g]);
+  const resampleGroup = (clusters: number[][]) =>
+    sampleWithReplacement(clusters, clusters.length, random).flatMap((c) => sampleWithReplacement(c, c.length, random));
   const estimates: number[] = [];
-  for (let i = 0; i < resamples; i++) estimates.push(estimate(data.map((g) => sampleWithReplacement(g, g.length, random))));
+  for (let i = 0; i < resamples; i++) estimates.push(estimate(data.map(resampleGroup)));
   return [quantile(estimates, 0.025), quantile(estimates, 0.975)];
 }
 

@@ -31,6 +31,8 @@ export interface RunView {
   keys(): MetricKey[];
   samples(key: MetricKey): ResultSample[];
   values(key: MetricKey): number[];
+  /** The values by repetition (one array per repetition that has samples), for a clustered bootstrap. */
+  valuesByRepetition(key: MetricKey): number[][];
   timelines(system: string, workload: string): TimelineRecord[];
   /** Whether the run included this system and workload (else "no samples" means "not run", not "failed"). */
   ran(key: { system: string; workload: string }): boolean;
@@ -64,6 +66,11 @@ export function runView(results: Results, label: string): RunView {
     keys: () => [...bySeries.values()].map((e) => e.key),
     samples: (k) => bySeries.get(id(k))?.samples ?? [],
     values: (k) => (bySeries.get(id(k))?.samples ?? []).map((s) => s.value),
+    valuesByRepetition(k) {
+      const byRepetition = new Map<number, number[]>();
+      for (const s of bySeries.get(id(k))?.samples ?? []) byRepetition.set(s.repetition, [...(byRepetition.get(s.repetition) ?? []), s.value]);
+      return [...byRepetition.values()];
+    },
     timelines: (system, workload) => results.timelines.filter((t) => t.system === system && t.workload === workload),
     ran: (k) => (results.run.systems as string[]).includes(k.system) && (results.run.workloads as string[]).includes(k.workload),
   };
