@@ -58,6 +58,8 @@ export const holWorkload: Workload = {
       }
     }
     for (const flow of result.flows) if (flow.error) errors.push(`bulk flow ${flow.stream}: ${flow.error}`);
+    // Without any load, 'loaded' round trips would be idle ones under another name.
+    if (result.flows.every((f) => f.error !== null)) throw new Error(`no bulk download kept the links loaded: ${errors.join('; ')}`);
     if (!samples.some((s) => s.metric.key === 'rtt_loaded_ms')) throw new Error(`no interactive round trip completed under load${errors.length ? `: ${errors.join('; ')}` : ''}`);
     return { samples, timelines: [], errors, probeCpu };
   },
