@@ -12,20 +12,24 @@ test('best per column follows the metric direction; cells are the summaries; rat
   t.true(table.columns.length >= 8);
   table.columns.forEach((column, i) => {
     const cells = table.rows.flatMap((r) => (r.cells[i] ? [{ system: r.system, cell: r.cells[i]! }] : []));
-    const medians = cells.map((c) => c.cell.p50);
+    const medians = cells.map((c) => c.cell.value);
     const best = column.better === 'lower' ? Math.min(...medians) : Math.max(...medians);
     t.deepEqual(
-      cells.filter((c) => c.cell.best).map((c) => c.cell.p50),
+      cells.filter((c) => c.cell.best).map((c) => c.cell.value),
       [best],
       `${column.workload}.${column.metric}`,
     );
-    for (const { system, cell } of cells) t.deepEqual(cell.ci95, view.summary({ system, workload: column.workload, metric: column.metric })!.ci95);
+    for (const { system, cell } of cells) {
+      const summary = view.summary({ system, workload: column.workload, metric: column.metric })!;
+      t.deepEqual([cell.value, cell.ci95], column.share ? [summary.mean, undefined] : [summary.p50, summary.ci95]);
+    }
     const reference = cells.find((c) => c.system === 'mprelay');
-    if (!reference) return; // mprelay has no sample in this column (e.g. failover recovery)
-    for (const { cell } of cells) t.is(cell.ratio, cell.p50 / reference.cell.p50);
+    if (!reference || column.share) return; // no ratio: mprelay has no sample here, or a share
+    for (const { cell } of cells) t.is(cell.ratio, cell.value / reference.cell.value);
   });
   const goodput = table.columns.find((c) => c.metric === 'goodput_down_1flow_mbps');
   t.is(goodput?.better, 'higher');
   t.is(table.columns.find((c) => c.metric === 'ttfb_ms')?.better, 'lower');
   t.true(table.rows.some((r) => r.system === 'mprelay'));
+  t.true(table.columns.some((c) => c.metric === 'survived' && c.share));
 });

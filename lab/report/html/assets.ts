@@ -33,6 +33,7 @@ table.headline td.best { background: #e8f6ec; font-weight: 600; }
 .median { font-size: 15px; } .interval, .ratio, .metric, .note { color: #666; font-size: 12px; font-weight: normal; }
 td.none, .none { color: #aaa; }
 th.system { text-align: left; }
+.scroll { overflow-x: auto; }
 .chart { position: relative; height: 340px; margin: 8px 0 24px; }
 .absent { background: #fdf6e3; border: 1px dashed #d9c27a; padding: 12px; color: #7a6a2a; }
 table.kv { border-collapse: collapse; } table.kv th { text-align: left; padding: 1px 12px 1px 0; color: #555; font-weight: 500; vertical-align: top; } table.kv td { padding: 1px 0; }

@@ -102,32 +102,35 @@ function goodput(view: RunView): ChartData['goodput'] {
   };
 }
 
-function mbpsPoints(timeline: TimelineRecord): Point[] {
+/** Mbit/s per display bin from bytes per bin, over `durationMs` (bins end at the last byte received; the rest is zero). */
+function mbpsPoints(timeline: TimelineRecord, durationMs: number): Point[] {
   const perDisplayBin = Math.max(1, Math.round(FAILOVER_DISPLAY_BIN_MS / timeline.binMs));
   const displayBinMs = perDisplayBin * timeline.binMs;
+  const bins = Math.max(timeline.values.length, Math.ceil(durationMs / timeline.binMs));
   const points: Point[] = [];
-  for (let i = 0; i < timeline.values.length; i += perDisplayBin) {
+  for (let i = 0; i < bins; i += perDisplayBin) {
     const bytes = timeline.values.slice(i, i + perDisplayBin).reduce((sum, b) => sum + b, 0);
     points.push({ x: (i * timeline.binMs) / 1000, y: (bytes * 8) / (displayBinMs * 1000) });
   }
   // Drawn as steps from each bin's start: the last bin needs its end too.
   const last = points[points.length - 1];
-  if (last) points.push({ x: (timeline.values.length * timeline.binMs) / 1000, y: last.y });
+  if (last) points.push({ x: (bins * timeline.binMs) / 1000, y: last.y });
   return points;
 }
 
 function failover(view: RunView): ChartData['failover'] {
+  const durationMs = view.results.scenario.workloads.failover?.duration ?? 0;
   const outages: TimeWindow[] = [];
   const series = view.systems.flatMap((system) => {
     const timeline = firstRepetition(view.timelines(system, 'failover').filter((t) => t.name === 'received_bytes'))[0];
     if (!timeline) return [];
-    const end = (timeline.values.length * timeline.binMs) / 1000;
+    const end = Math.max(timeline.values.length * timeline.binMs, durationMs) / 1000;
     if (!outages.length) {
       for (const e of timeline.events.filter((e) => e.kind === 'outage')) {
         outages.push({ from: e.startMs / 1000, to: e.endMs === null ? end : e.endMs / 1000, label: `link ${e.link} down` });
       }
     }
-    return [{ system, points: mbpsPoints(timeline) }];
+    return [{ system, points: mbpsPoints(timeline, durationMs) }];
   });
   return series.length ? { series, outages } : undefined;
 }

@@ -1,5 +1,6 @@
 // The headline table: systems x key metrics, each cell the median with its 95 %
-// interval, the best of each column marked, and each system's ratio to mprelay.
+// interval (for a 0/1 outcome: how many repetitions had it), the best of each column
+// marked, and each system's ratio to mprelay.
 import { esc } from './escape.ts';
 import { formatInterval, formatNumber, formatValue } from './format.ts';
 import type { RunView } from './run-view.ts';
@@ -11,6 +12,8 @@ interface Column {
   workload: string;
   metric: string;
   label: string;
+  /** A 0/1 outcome per repetition, shown as a share (its mean) without interval or ratio. */
+  share?: boolean;
 }
 
 const FIXED_COLUMNS: Column[] = [
@@ -23,6 +26,7 @@ const FIXED_COLUMNS: Column[] = [
 const FAILOVER_COLUMNS: Column[] = [
   { workload: 'failover', metric: 'stall_ms', label: 'failover stall' },
   { workload: 'failover', metric: 'recovery_ms', label: 'failover recovery' },
+  { workload: 'failover', metric: 'survived', label: 'failover survived', share: true },
 ];
 
 function goodputColumns(view: RunView): Column[] {
@@ -34,8 +38,10 @@ function goodputColumns(view: RunView): Column[] {
 }
 
 export interface HeadlineCell {
-  p50: number;
-  ci95: [number, number];
+  /** The median, or the mean of a share column. */
+  value: number;
+  /** The median's interval (none for a share column). */
+  ci95?: [number, number];
   n: number;
   best: boolean;
   /** This system's median / mprelay's median. */
@@ -55,16 +61,17 @@ export function headline(view: RunView): Headline {
     system,
     cells: columns.map((c): HeadlineCell | null => {
       const s = view.summary({ system, ...c });
-      return s ? { p50: s.p50, ci95: s.ci95, n: s.n, best: false } : null;
+      if (!s) return null;
+      return c.share ? { value: s.mean, n: s.n, best: false } : { value: s.p50, ci95: s.ci95, n: s.n, best: false };
     }),
   }));
   columns.forEach((c, i) => {
     const cells = rows.map((r) => r.cells[i]).filter((cell): cell is HeadlineCell => cell !== null);
     const lowerIsBetter = c.better === 'lower';
-    const bestValue = lowerIsBetter ? Math.min(...cells.map((cell) => cell.p50)) : Math.max(...cells.map((cell) => cell.p50));
-    for (const cell of cells) cell.best = cell.p50 === bestValue;
+    const bestValue = lowerIsBetter ? Math.min(...cells.map((cell) => cell.value)) : Math.max(...cells.map((cell) => cell.value));
+    for (const cell of cells) cell.best = cell.value === bestValue;
     const reference = rows.find((r) => r.system === REFERENCE_SYSTEM)?.cells[i];
-    if (reference && reference.p50 !== 0) for (const cell of cells) cell.ratio = cell.p50 / reference.p50;
+    if (!c.share && reference && reference.value !== 0) for (const cell of cells) cell.ratio = cell.value / reference.value;
   });
   return { columns, rows };
 }
@@ -72,10 +79,12 @@ export function headline(view: RunView): Headline {
 function cellHtml(cell: HeadlineCell | null, unit: string, isReference: boolean): string {
   if (!cell) return '<td class="none" title="no sample in this run: not run, failed, or (recovery) never reached the threshold">no samples</td>';
   const ratio = cell.ratio !== undefined && !isReference ? `<div class="ratio">${formatNumber(cell.ratio)}× ${REFERENCE_SYSTEM}</div>` : '';
+  const main = cell.ci95 ? formatValue(cell.value, unit) : `${Math.round(cell.value * cell.n)} of ${cell.n}`;
+  const detail = cell.ci95 ? formatInterval(cell.ci95, unit) : 'repetitions';
   return (
     `<td class="${cell.best ? 'best' : ''}" title="n = ${cell.n}">` +
-    `<div class="median">${cell.best ? '★ ' : ''}${esc(formatValue(cell.p50, unit))}</div>` +
-    `<div class="interval">${esc(formatInterval(cell.ci95, unit))}</div>${ratio}</td>`
+    `<div class="median">${cell.best ? '★ ' : ''}${esc(main)}</div>` +
+    `<div class="interval">${esc(detail)}</div>${ratio}</td>`
   );
 }
 
@@ -86,8 +95,8 @@ export function headlineHtml(table: Headline): string {
     .map((r) => `<tr><th class="system">${esc(r.system)}</th>${r.cells.map((cell, i) => cellHtml(cell, table.columns[i]!.unit, r.system === REFERENCE_SYSTEM)).join('')}</tr>`)
     .join('\n');
   return (
-    `<table class="headline"><thead><tr><th>system</th>${head}</tr></thead><tbody>\n${body}\n</tbody></table>` +
-    `<p class="note">Median with its bootstrap 95 % interval. ★ best median of the column. ` +
+    `<div class="scroll"><table class="headline"><thead><tr><th>system</th>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>` +
+    `<p class="note">Median with its bootstrap 95 % interval (survived: repetitions whose download survived the outage). ★ best of the column. ` +
     (table.rows.some((r) => r.system === REFERENCE_SYSTEM) ? `Ratios: the system's median divided by ${REFERENCE_SYSTEM}'s.` : `No ratios: ${REFERENCE_SYSTEM} is not in this run.`) +
     '</p>'
   );
