@@ -106,6 +106,9 @@ function sysctlsFor(role: keyof Namespaces, congestionControl: string): Record<s
     // Asymmetric paths (policy routing, NAT per link) must not be dropped as spoofed.
     'net.ipv4.conf.all.rp_filter': '0',
     'net.ipv4.conf.default.rp_filter': '0',
+    // The lab is IPv4; IPv6 router and neighbour solicitations would add stray packets to the link counters.
+    'net.ipv6.conf.all.disable_ipv6': '1',
+    'net.ipv6.conf.default.disable_ipv6': '1',
   };
   const isGateway = role === 'gwLocal' || role === 'gwRemote';
   return isGateway ? { ...common, 'net.ipv4.ip_forward': '1' } : common;

@@ -1,5 +1,5 @@
 // Builds a real topology for an integration test and tears it down when the test ends.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
@@ -14,6 +14,9 @@ export { testScenario };
 export async function useTopology(t: ExecutionContext, scenario?: Scenario): Promise<Topology> {
   const runDir = await mkdtemp(path.join(tmpdir(), 'mplab-test-'));
   const topology = await buildTopology(scenario ?? (await testScenario()), { runDir });
-  t.teardown(() => topology.destroy());
+  t.teardown(async () => {
+    await topology.destroy();
+    await rm(runDir, { recursive: true, force: true });
+  });
   return topology;
 }
