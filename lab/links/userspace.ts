@@ -7,6 +7,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { cpuSecondsOf, logTail } from '../engines/proc.ts';
 import { LINK_DEV, type DirectionCounters, type LinkControl, type LinkCounters } from '../topology/types.ts';
 import type { Direction, DirectionModel, LinkModel } from './model.ts';
 
@@ -29,8 +30,6 @@ export const EMULATOR_BINARY = fileURLToPath(new URL('../../build/mpl-link', imp
 const READY_TIMEOUT_MS = 5_000;
 const REPLY_TIMEOUT_MS = 5_000;
 const STOP_TIMEOUT_MS = 2_000;
-/** Linux reports /proc/<pid>/stat times in clock ticks of 1/100 s (USER_HZ). */
-const CLOCK_TICKS_PER_SEC = 100;
 
 /** Builds the emulator if `npm install` did not (or the source changed since). */
 export async function ensureEmulatorBuilt(): Promise<string> {
@@ -66,20 +65,6 @@ export function emulatorArgs(opts: Required<Pick<LinkStartOptions, 'model' | 'ns
     '--up', directionSpec(opts.model.up),
     '--down', directionSpec(opts.model.down),
   ];
-}
-
-/** CPU time (user + system) of a process of ours, from /proc/<pid>/stat. */
-export async function processCpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  // The command name may contain spaces and parentheses: count fields after its last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SEC;
-}
-
-async function logTail(logFile: string, lines = 15): Promise<string> {
-  const text = await readFile(logFile, 'utf8').catch(() => '');
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
 interface EmulatorDirectionStats extends Required<DirectionCounters> {
@@ -136,7 +121,7 @@ export async function startUserspaceLink(opts: LinkStartOptions): Promise<LinkCo
     else pending.shift()?.resolve(line);
   });
   const exit = child.then(async (result) => {
-    const tail = await logTail(logFile);
+    const tail = await logTail([logFile]);
     exited = new Error(`${label}: emulator exited (${result.signal ?? `code ${result.exitCode}`})${tail ? `\n--- log tail ---\n${tail}` : ''}`);
     for (const waiter of pending.splice(0)) waiter.reject(exited);
   });
@@ -148,7 +133,7 @@ export async function startUserspaceLink(opts: LinkStartOptions): Promise<LinkCo
     if (started === 'timeout') child.kill('SIGKILL');
     await exit;
     throw new Error(
-      started === 'timeout' ? `${label}: emulator not ready after ${READY_TIMEOUT_MS} ms\n--- log tail ---\n${await logTail(logFile)}` : exited!.message,
+      started === 'timeout' ? `${label}: emulator not ready after ${READY_TIMEOUT_MS} ms\n--- log tail ---\n${await logTail([logFile])}` : exited!.message,
     );
   }
 
@@ -185,7 +170,7 @@ export async function startUserspaceLink(opts: LinkStartOptions): Promise<LinkCo
     async counters(): Promise<LinkCounters> {
       const line = await command('stats');
       if (line.event !== 'stats') throw new Error(`${label}: expected stats, got ${JSON.stringify(line)}`);
-      const cpuSeconds = await processCpuSeconds(pid);
+      const cpuSeconds = cpuSecondsOf(pid) ?? undefined;
       return { up: toCounters(line.up), down: toCounters(line.down), cpuSeconds };
     },
     stop() {

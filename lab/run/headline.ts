@@ -2,28 +2,9 @@
 // (columns), median with its 95 % interval, the best in each row marked, and where the
 // full report is.
 import type { Results } from '../report/results.ts';
-import type { SystemNameInScenario, WorkloadName } from '../scenario/schema.ts';
+import { headlineColumns, type HeadlineColumn } from '../report/headline-columns.ts';
+import type { SystemNameInScenario } from '../scenario/schema.ts';
 import type { Summary } from '../stats/summary.ts';
-
-interface Row {
-  workload: WorkloadName;
-  metric: string;
-  /** survived is a 0/1 outcome: its mean (the survival rate) says more than its median. */
-  stat: 'p50' | 'mean';
-}
-
-const FIXED_ROWS: Row[] = [
-  { workload: 'connect', metric: 'ttfb_ms', stat: 'p50' },
-  { workload: 'connect', metric: 'ready_ms', stat: 'p50' },
-  { workload: 'hol', metric: 'rtt_idle_ms', stat: 'p50' },
-  { workload: 'hol', metric: 'rtt_loaded_ms', stat: 'p50' },
-  { workload: 'hol', metric: 'ttfb_loaded_ms', stat: 'p50' },
-];
-const FAILOVER_ROWS: Row[] = [
-  { workload: 'failover', metric: 'stall_ms', stat: 'p50' },
-  { workload: 'failover', metric: 'recovery_ms', stat: 'p50' },
-  { workload: 'failover', metric: 'survived', stat: 'mean' },
-];
 
 /** Three significant digits, no exponent: 0.512, 45.2, 1234. */
 function num(value: number): string {
@@ -32,29 +13,26 @@ function num(value: number): string {
   return value.toFixed(Math.min(digits, 3));
 }
 
-function cell(summary: Summary | undefined, stat: Row['stat']): string {
+function cell(summary: Summary | undefined, share: boolean): string {
   if (!summary) return '-';
-  if (stat === 'mean') return `${num(summary.mean)} (n=${summary.n})`;
+  if (share) return `${num(summary.mean)} (n=${summary.n})`;
   return `${num(summary.p50)} [${num(summary.ci95[0])}-${num(summary.ci95[1])}]`;
 }
 
 export function formatHeadline(results: Results, runDir: string): string {
   const systems = results.run.systems;
-  const goodputRows: Row[] = Object.keys(results.metrics)
-    .filter((key) => results.metrics[key]!.base === 'goodput_mbps')
-    .map((metric): Row => ({ workload: 'throughput', metric, stat: 'p50' }));
-  const summaryOf = (system: SystemNameInScenario, row: Row) => results.summary[system]?.[row.workload]?.[row.metric];
-  const rows = [...FIXED_ROWS, ...goodputRows, ...FAILOVER_ROWS].filter((row) => systems.some((s) => summaryOf(s, row)));
+  const summaryOf = (system: SystemNameInScenario, row: HeadlineColumn) => results.summary[system]?.[row.workload]?.[row.metric];
+  const rows = headlineColumns(results.metrics).filter((row) => systems.some((s) => summaryOf(s, row)));
   const table: string[][] = [['metric (median [95% CI])', ...systems]];
   for (const row of rows) {
     const better = results.metrics[row.metric]?.better ?? 'lower';
-    const values = systems.map((s) => summaryOf(s, row)?.[row.stat]);
+    const values = systems.map((s) => summaryOf(s, row)?.[row.share ? 'mean' : 'p50']);
     const present = values.filter((v): v is number => v !== undefined);
     const best = better === 'lower' ? Math.min(...present) : Math.max(...present);
     const unit = results.metrics[row.metric]?.unit ?? '';
     table.push([
       `${row.workload}.${row.metric}${unit && !row.metric.endsWith(unit) ? ` (${unit})` : ''}`,
-      ...systems.map((s, i) => `${cell(summaryOf(s, row), row.stat)}${values[i] === best && present.length > 1 ? ' *' : ''}`),
+      ...systems.map((s, i) => `${cell(summaryOf(s, row), row.share === true)}${values[i] === best && present.length > 1 ? ' *' : ''}`),
     ]);
   }
   const widths = table[0]!.map((_, col) => Math.max(...table.map((r) => r[col]!.length)));

@@ -3,7 +3,7 @@
 // SystemStartError naming the system with its log tail; stop() stops everything in
 // reverse order and is safe to call twice.
 import { mkdir } from 'node:fs/promises';
-import { logTail } from './daemon.ts';
+import { logTail } from '../engines/proc.ts';
 import { SystemStartError, type RunningSystem, type SystemName } from './system.ts';
 
 export interface Part {

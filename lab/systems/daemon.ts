@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
+import { logTail } from '../engines/proc.ts';
 import { nsRun, nsSpawn } from '../topology/netns.ts';
 import { SystemStartError, type SystemName } from './system.ts';
 
@@ -38,7 +39,6 @@ export interface Daemon {
 
 const POLL_INTERVAL_MS = 100;
 const STOP_GRACE_MS = 3_000;
-const LOG_TAIL_LINES = 30;
 const DEFAULT_START_TIMEOUT_MS = 15_000;
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -51,16 +51,6 @@ export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number
     if (Date.now() >= deadline) return false;
     await sleep(intervalMs);
   }
-}
-
-export async function logTail(files: readonly string[], lines = LOG_TAIL_LINES): Promise<string> {
-  const parts: string[] = [];
-  for (const file of files) {
-    const text = await readFile(file, 'utf8').catch(() => '');
-    const tail = text.trimEnd().split('\n').slice(-lines).join('\n');
-    if (tail) parts.push(files.length > 1 ? `[${file}]\n${tail}` : tail);
-  }
-  return parts.join('\n');
 }
 
 /** The pid and all its descendants (children first seen via /proc's ppid links). */

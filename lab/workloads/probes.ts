@@ -2,11 +2,11 @@
 // (e.g. `mptcpize run` when the ends must speak MPTCP themselves).
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { logTail, startDaemon, tcpListening, type Daemon } from '../systems/daemon.ts';
+import { startDaemon, tcpListening, type Daemon } from '../systems/daemon.ts';
 import type { RunningSystem } from '../systems/system.ts';
 import { nsSpawn } from '../topology/netns.ts';
 import { ADDR, type Topology } from '../topology/types.ts';
-import { cpuSecondsOf } from './probe/cpu.ts';
+import { cpuSecondsOf, logTail } from '../engines/proc.ts';
 import type { ClientLine, ClientPlan, ClientResult } from './probe/plan.ts';
 import { PROBE_PORT } from './probe/protocol.ts';
 

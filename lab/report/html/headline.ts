@@ -4,38 +4,10 @@
 import { esc } from './escape.ts';
 import { formatInterval, formatNumber, formatValue } from './format.ts';
 import type { RunView } from './run-view.ts';
+import { headlineColumns, type HeadlineColumn } from '../headline-columns.ts';
 
 /** The relay whose ratios the table shows: this project's own system. */
 export const REFERENCE_SYSTEM = 'mprelay';
-
-interface Column {
-  workload: string;
-  metric: string;
-  label: string;
-  /** A 0/1 outcome per repetition, shown as a share (its mean) without interval or ratio. */
-  share?: boolean;
-}
-
-const FIXED_COLUMNS: Column[] = [
-  { workload: 'connect', metric: 'ttfb_ms', label: 'time to first byte' },
-  { workload: 'connect', metric: 'connect_ms', label: 'connect' },
-  { workload: 'hol', metric: 'rtt_idle_ms', label: 'interactive RTT, idle' },
-  { workload: 'hol', metric: 'rtt_loaded_ms', label: 'interactive RTT, loaded' },
-  { workload: 'hol', metric: 'ttfb_loaded_ms', label: 'first byte, loaded' },
-];
-const FAILOVER_COLUMNS: Column[] = [
-  { workload: 'failover', metric: 'stall_ms', label: 'failover stall' },
-  { workload: 'failover', metric: 'recovery_ms', label: 'failover recovery' },
-  { workload: 'failover', metric: 'survived', label: 'failover survived', share: true },
-];
-
-function goodputColumns(view: RunView): Column[] {
-  return view.metricsOf('throughput').flatMap((metric) => {
-    const info = view.metric(metric);
-    if (info?.base !== 'goodput_mbps') return [];
-    return [{ workload: 'throughput', metric, label: `goodput ${info.direction} ${info.flows} flow${info.flows === 1 ? '' : 's'}` }];
-  });
-}
 
 export interface HeadlineCell {
   /** The median, or the mean of a share column. */
@@ -49,12 +21,12 @@ export interface HeadlineCell {
 }
 
 export interface Headline {
-  columns: (Column & { unit: string; better: 'lower' | 'higher' })[];
+  columns: (HeadlineColumn & { unit: string; better: 'lower' | 'higher' })[];
   rows: { system: string; cells: (HeadlineCell | null)[] }[];
 }
 
 export function headline(view: RunView): Headline {
-  const columns = [...FIXED_COLUMNS, ...goodputColumns(view), ...FAILOVER_COLUMNS]
+  const columns = headlineColumns(view.results.metrics)
     .filter((c) => view.systems.some((system) => view.summary({ system, ...c })))
     .map((c) => ({ ...c, unit: view.metric(c.metric)?.unit ?? '', better: view.metric(c.metric)?.better ?? 'lower' }));
   const rows = view.systems.map((system) => ({

@@ -3,7 +3,7 @@
 // most of a second on these machines, too much to pay for every workload.
 // Usage: node --import tsx client.ts < plans
 import { monotonicMs } from './clock.ts';
-import { cpuSecondsOf } from './cpu.ts';
+import { cpuSecondsOf } from '../../engines/proc.ts';
 import { download, echoLoop, fetchOnce, upload, type FetchRecord } from './flows.ts';
 import type { ClientLine, ClientPlan, ClientResult, ProbeCpu } from './plan.ts';
 import { createInterface } from 'node:readline';
