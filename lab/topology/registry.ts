@@ -15,13 +15,18 @@ export function runIdOf(ns: string): string | undefined {
   return /^mpl-([a-z0-9]+)-/.exec(ns)?.[1];
 }
 
+/** The file that says which process owns a run. */
+export function claimFile(runId: string): string {
+  return `${REGISTRY_DIR}/${runId}.pid`;
+}
+
 export async function claimRun(runId: string): Promise<void> {
   await mkdir(REGISTRY_DIR, { recursive: true });
-  await writeFile(`${REGISTRY_DIR}/${runId}.pid`, `${process.pid}\n`);
+  await writeFile(claimFile(runId), `${process.pid}\n`);
 }
 
 export async function releaseRun(runId: string): Promise<void> {
-  await rm(`${REGISTRY_DIR}/${runId}.pid`, { force: true });
+  await rm(claimFile(runId), { force: true });
 }
 
 function isAlive(pid: number): boolean {
