@@ -9,7 +9,7 @@ import { nftRules } from './rules.ts';
 const USAGE = `usage:
   mprelay local --config FILE       run the home-gateway side
   mprelay remote --config FILE      run the public relay side
-  mprelay rules --lan-if IF --remote ADDR [--port 12345] [--table mprelay]
+  mprelay rules --lan-if IF --remote ADDR [--port 12345] [--table mprelay] [--tproxy]
                                     print the nftables rules that redirect the LAN's TCP
   mprelay doctor [--role local|remote] [--wan-if IF]... [--fast-open]
                                     check this machine's tuning, print fixes (exit 1 if any)
@@ -26,9 +26,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'rules': {
-      const { values } = parseArgs({ args: rest, options: { 'lan-if': { type: 'string' }, remote: { type: 'string' }, port: { type: 'string', default: '12345' }, table: { type: 'string' } } });
+      const { values } = parseArgs({ args: rest, options: { 'lan-if': { type: 'string' }, remote: { type: 'string' }, port: { type: 'string', default: '12345' }, table: { type: 'string' }, tproxy: { type: 'boolean', default: false } } });
       if (!values['lan-if'] || !values.remote) return usage('--lan-if and --remote are required');
-      process.stdout.write(nftRules({ lanInterface: values['lan-if'], remoteAddress: values.remote, port: Number(values.port), ...(values.table ? { table: values.table } : {}) }));
+      process.stdout.write(nftRules({ lanInterface: values['lan-if'], remoteAddress: values.remote, port: Number(values.port), ...(values.table ? { table: values.table } : {}), interception: values.tproxy ? 'tproxy' : 'redirect' }));
       return 0;
     }
     case 'doctor': {

@@ -61,8 +61,14 @@ export const remoteConfigSchema = z.strictObject({
 });
 
 export const localConfigSchema = z.strictObject({
-  /** Where redirected client TCP arrives (the port in the nftables REDIRECT rule). */
+  /** Where intercepted client TCP arrives (the port in the nftables REDIRECT or TPROXY rule). */
   listen: endpoint,
+  /**
+   * How client TCP reaches the listener: `redirect` (nftables REDIRECT; the destination
+   * comes from conntrack, SO_ORIGINAL_DST) or `tproxy` (nftables TPROXY, no NAT; the
+   * destination is the accepted socket's own local address; needs `mprelay rules --tproxy`).
+   */
+  interception: z.enum(['redirect', 'tproxy']).default('redirect'),
   remote: endpoint,
   key,
   /**

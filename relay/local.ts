@@ -10,7 +10,7 @@ import type { RelayMetrics } from './metrics.ts';
 import { pipeBoth } from './pipe.ts';
 import { UpstreamPool } from './pool.ts';
 import { encodeHeader, HEADER_BYTES, NONCE_BYTES, STATUS, statusName, type Destination } from './protocol.ts';
-import { fdOf, mptcpState, originalDestination, setKeepalive } from './sockets.ts';
+import { fdOf, mptcpState, originalDestination, setKeepalive, transparentListenerFd } from './sockets.ts';
 import { openUpstream, readStatus, type UpstreamTarget } from './upstream.ts';
 
 export interface LocalOptions {
@@ -51,7 +51,9 @@ export class LocalRelay {
   async start(): Promise<net.AddressInfo> {
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
-      this.#server.listen({ host: this.#config.listen.address, port: this.#config.listen.port }, () => {
+      const { address: host, port } = this.#config.listen;
+      const where = this.#config.interception === 'tproxy' ? { fd: transparentListenerFd({ host, port }) } : { host, port };
+      this.#server.listen(where, () => {
         this.#server.off('error', reject);
         resolve();
       });
@@ -142,7 +144,11 @@ export class LocalRelay {
   #destinationOf(client: net.Socket): Destination {
     // An IPv4 client on a dual-stack listener shows as ::ffff:a.b.c.d, but its conntrack entry is IPv4.
     const family = client.remoteFamily === 'IPv6' && !/^::ffff:\d+\./.test(client.remoteAddress ?? '') ? 6 : 4;
-    const destination = originalDestination(fdOf(client), family);
+    const destination: Destination =
+      this.#config.interception === 'tproxy'
+        ? // TPROXY does not rewrite the packet: the socket's own address is where the client was headed.
+          { address: (client.localAddress ?? '').replace(/^::ffff:(?=\d+\.)/, ''), port: client.localPort ?? 0, family }
+        : originalDestination(fdOf(client), family);
     // Not redirected (someone connected to the relay port itself): relaying it would loop.
     if (destination.port === this.#listenPort && client.localAddress?.endsWith(destination.address)) throw new Error('connection was not redirected');
     return destination;

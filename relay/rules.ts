@@ -14,6 +14,20 @@ export interface RulesOptions {
   port: number;
   /** The nftables table name (one table holds everything, so removal is one command). */
   table?: string;
+  /** REDIRECT (NAT; the default) or TPROXY (no NAT; needs the policy routing of tproxyRouting). */
+  interception?: 'redirect' | 'tproxy';
+}
+
+/** Packets TPROXY marks are delivered locally by this routing table. */
+export const TPROXY_MARK = 1;
+export const TPROXY_TABLE = 100;
+
+/** The `ip` commands (argv after `ip`) that deliver TPROXY-marked packets to the local listener. */
+export function tproxyRouting(families: readonly ('-4' | '-6')[] = ['-4', '-6']): string[][] {
+  return families.flatMap((family) => [
+    [family, 'rule', 'add', 'fwmark', String(TPROXY_MARK), 'lookup', String(TPROXY_TABLE)],
+    [family, 'route', 'add', 'local', family === '-4' ? '0.0.0.0/0' : '::/0', 'dev', 'lo', 'table', String(TPROXY_TABLE)],
+  ]);
 }
 
 export function nftRules(options: RulesOptions): string {
@@ -25,9 +39,19 @@ export function nftRules(options: RulesOptions): string {
   const v4 = [...BYPASS_V4, ...(net.isIPv4(options.remoteAddress) ? [options.remoteAddress] : [])];
   const v6 = [...BYPASS_V6, ...(net.isIPv6(options.remoteAddress) ? [options.remoteAddress] : [])];
   const lan = `iifname "${options.lanInterface}"`;
+  const tproxy = options.interception === 'tproxy';
+  const intercept = tproxy
+    ? [
+        `    ${lan} meta l4proto tcp meta mark set ${TPROXY_MARK} tproxy ip to :${options.port} counter accept`,
+        `    ${lan} meta l4proto tcp meta mark set ${TPROXY_MARK} tproxy ip6 to :${options.port} counter accept`,
+      ]
+    : [`    ${lan} meta l4proto tcp counter redirect to :${options.port}`];
   return [
-    `# mprelay: redirect TCP arriving on ${options.lanInterface} to the local relay on port ${options.port}.`,
+    `# mprelay: ${tproxy ? 'TPROXY' : 'redirect'} TCP arriving on ${options.lanInterface} to the local relay on port ${options.port}.`,
     `# Apply with \`nft -f FILE\`; remove with \`nft delete table inet ${table}\`. Re-applying replaces the table.`,
+    ...(tproxy
+      ? [`# TPROXY also needs (once, as root; the local config must say interception: tproxy):`, ...tproxyRouting().map((argv) => `#   ip ${argv.join(' ')}`)]
+      : []),
     `table inet ${table}`,
     `delete table inet ${table}`,
     `table inet ${table} {`,
@@ -40,10 +64,10 @@ export function nftRules(options: RulesOptions): string {
     `    elements = { ${v6.join(', ')} }`,
     `  }`,
     `  chain prerouting {`,
-    `    type nat hook prerouting priority -100; policy accept;`,
+    tproxy ? `    type filter hook prerouting priority mangle; policy accept;` : `    type nat hook prerouting priority -100; policy accept;`,
     `    ${lan} ip daddr @bypass_v4 return`,
     `    ${lan} ip6 daddr @bypass_v6 return`,
-    `    ${lan} meta l4proto tcp counter redirect to :${options.port}`,
+    ...intercept,
     `  }`,
     `}`,
     '',

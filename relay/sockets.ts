@@ -17,6 +17,9 @@ const SOL_IP = 0;
 const SOL_IPV6 = 41;
 const SOL_MPTCP = 284;
 const SO_REUSEADDR = 2;
+/** IP_TRANSPARENT (linux/in.h) and IPV6_TRANSPARENT (linux/in6.h): accept TPROXY'd connections. */
+const IP_TRANSPARENT = 19;
+const IPV6_TRANSPARENT = 75;
 const SO_KEEPALIVE = 9;
 const TCP_KEEPIDLE = 4;
 const TCP_KEEPINTVL = 5;
@@ -120,16 +123,11 @@ export interface ListenOptions {
   fastOpenQueue: number;
 }
 
-/**
- * A bound MPTCP socket ready for `server.listen({ fd })` (Node calls listen(2) itself).
- * Plain TCP clients are still accepted: the kernel falls back per connection.
- */
-export function mptcpListenerFd(options: ListenOptions): number {
-  const family = familyOf(options.host);
-  const fd = mptcpSocket(family);
+/** Binds a new listening socket's fd, closing it if anything fails. */
+function boundListenerFd(fd: number, options: Pick<ListenOptions, 'host' | 'port'>, family: IpFamily, configure: () => void): number {
   try {
     setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1, 'setsockopt(SO_REUSEADDR)');
-    if (options.fastOpenQueue > 0) setInt(fd, IPPROTO_TCP, TCP_FASTOPEN, options.fastOpenQueue, 'setsockopt(TCP_FASTOPEN)');
+    configure();
     const sa = encodeSockaddr({ address: options.host, port: options.port, family });
     check('bind', c.bind(fd, sa, sa.length));
     return fd;
@@ -137,6 +135,33 @@ export function mptcpListenerFd(options: ListenOptions): number {
     c.close(fd);
     throw error;
   }
+}
+
+/**
+ * A bound MPTCP socket ready for `server.listen({ fd })` (Node calls listen(2) itself).
+ * Plain TCP clients are still accepted: the kernel falls back per connection.
+ */
+export function mptcpListenerFd(options: ListenOptions): number {
+  const family = familyOf(options.host);
+  const fd = mptcpSocket(family);
+  return boundListenerFd(fd, options, family, () => {
+    if (options.fastOpenQueue > 0) setInt(fd, IPPROTO_TCP, TCP_FASTOPEN, options.fastOpenQueue, 'setsockopt(TCP_FASTOPEN)');
+  });
+}
+
+/**
+ * A bound plain TCP socket with IP_TRANSPARENT, for nftables TPROXY interception: the
+ * accepted connections keep their original destination as their local address.
+ * Needs CAP_NET_ADMIN.
+ */
+export function transparentListenerFd(options: Pick<ListenOptions, 'host' | 'port'>): number {
+  const family = familyOf(options.host);
+  const fd = check('socket(IPPROTO_TCP)', c.socket(family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP));
+  return boundListenerFd(fd, options, family, () =>
+    family === 4
+      ? setInt(fd, SOL_IP, IP_TRANSPARENT, 1, 'setsockopt(IP_TRANSPARENT)')
+      : setInt(fd, SOL_IPV6, IPV6_TRANSPARENT, 1, 'setsockopt(IPV6_TRANSPARENT)'),
+  );
 }
 
 /** Lets connect() return at once and carry the first write in the SYN (when a cookie is cached). */

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { nftRules } from '../../relay/rules.ts';
-import { nsRun } from '../topology/netns.ts';
+import { nftRules, tproxyRouting } from '../../relay/rules.ts';
+import { ipIn, nsRun } from '../topology/netns.ts';
 import { ADDR, DEV, type Topology } from '../topology/types.ts';
 import { assemble, NO_WRAP, type Part } from './assemble.ts';
 import { listeningBy, startDaemon } from './daemon.ts';
@@ -40,15 +40,29 @@ export async function localMetric(topology: Topology, name: string, labels: Reco
   return sum;
 }
 
-async function applyRules(topology: Topology, logDir: string): Promise<Part> {
+type Interception = 'redirect' | 'tproxy';
+
+/** `mprelay rules` for the LAN, applied in gw-local (with TPROXY's policy routing when used). */
+async function applyRules(topology: Topology, logDir: string, interception: Interception): Promise<Part> {
   const ns = topology.ns.gwLocal;
   const file = path.resolve(logDir, 'mprelay-rules.nft');
-  await writeFile(file, nftRules({ lanInterface: DEV.lan, remoteAddress: ADDR.gwRemotePublic, port: MPRELAY_LOCAL_PORT, table: MPRELAY_TABLE }));
+  await writeFile(file, nftRules({ lanInterface: DEV.lan, remoteAddress: ADDR.gwRemotePublic, port: MPRELAY_LOCAL_PORT, table: MPRELAY_TABLE, interception }));
   await nsRun(ns, 'nft', ['-f', file]);
-  return { stop: async () => void (await nsRun(ns, 'nft', ['delete', 'table', 'inet', MPRELAY_TABLE], { reject: false })) };
+  // The lab's namespaces are IPv4 only (IPv6 is off in them).
+  const routing = interception === 'tproxy' ? tproxyRouting(['-4']) : [];
+  for (const argv of routing) await ipIn(ns, argv);
+  return {
+    stop: async () => {
+      await nsRun(ns, 'nft', ['delete', 'table', 'inet', MPRELAY_TABLE], { reject: false });
+      // Undo the routing: the same commands with `del` for `add`.
+      for (const argv of routing) await ipIn(ns, argv.map((word) => (word === 'add' ? 'del' : word))).catch(() => undefined);
+    },
+  };
 }
 
-export const mprelay: SystemAdapter = {
+/** mprelay intercepting the client's TCP with nftables REDIRECT (the default) or TPROXY. */
+export function mprelaySystem(interception: Interception): SystemAdapter {
+  return {
   name: 'mprelay',
   description: 'mprelay: one MPTCP connection per client connection from a warm, joined pool; destination sent with the first bytes',
   needs: { debianPackages: ['nftables', 'curl'], commands: ['nft', 'curl'] },
@@ -66,6 +80,7 @@ export const mprelay: SystemAdapter = {
         localConfig,
         stringify({
           listen: { address: ADDR.gwLocalLan, port: MPRELAY_LOCAL_PORT },
+          interception,
           remote: { address: ADDR.gwRemotePublic, port: MPRELAY_REMOTE_PORT },
           key: { id: 1, secret },
           pool: MPRELAY_POOL,
@@ -97,7 +112,10 @@ export const mprelay: SystemAdapter = {
           startTimeoutMs: POOL_WARM_TIMEOUT_MS,
         }),
       );
-      parts.add(await applyRules(topology, logDir));
+      parts.add(await applyRules(topology, logDir, interception));
       return NO_WRAP;
     }),
-};
+  };
+}
+
+export const mprelay = mprelaySystem('redirect');

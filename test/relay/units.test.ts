@@ -5,7 +5,7 @@ import { judge, type Readings } from '../../relay/doctor.ts';
 import { LogThrottle } from '../../relay/log.ts';
 import { DestinationPolicy, type RefusalReason } from '../../relay/policy.ts';
 import { ReplayGuard } from '../../relay/replay.ts';
-import { nftRules } from '../../relay/rules.ts';
+import { nftRules, tproxyRouting } from '../../relay/rules.ts';
 
 test('replay guard: inside the window once, never twice, remembered across a rotation', (t) => {
   let nowMs = 1_000_000;
@@ -73,6 +73,19 @@ test('rules: the bypass sets hold the remote, the redirect names the LAN interfa
   t.regex(v6, /^table inet home \{$/m);
   t.throws(() => nftRules({ lanInterface: 'lan0"; flush ruleset', remoteAddress: '198.51.100.1', port: 1 }), { message: 'not an interface name: lan0"; flush ruleset' });
   t.throws(() => nftRules({ lanInterface: 'lan0', remoteAddress: 'relay.example', port: 1 }), { message: 'not an IP address: relay.example' });
+});
+
+test('rules: TPROXY marks and diverts in the mangle hook, and names its policy routing', (t) => {
+  const text = nftRules({ lanInterface: 'lan0', remoteAddress: '198.51.100.1', port: 12345, interception: 'tproxy' });
+  t.regex(text, /type filter hook prerouting priority mangle;/);
+  t.regex(text, /iifname "lan0" meta l4proto tcp meta mark set 1 tproxy ip to :12345 counter accept/);
+  t.regex(text, /iifname "lan0" meta l4proto tcp meta mark set 1 tproxy ip6 to :12345 counter accept/);
+  t.notRegex(text, /redirect/);
+  t.regex(text, /^# {3}ip -4 rule add fwmark 1 lookup 100$/m);
+  t.deepEqual(tproxyRouting(['-4']), [
+    ['-4', 'rule', 'add', 'fwmark', '1', 'lookup', '100'],
+    ['-4', 'route', 'add', 'local', '0.0.0.0/0', 'dev', 'lo', 'table', '100'],
+  ]);
 });
 
 const good: Readings = {

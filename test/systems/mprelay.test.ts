@@ -2,7 +2,7 @@
 // server in the server namespace, both relay sides started by the adapter with the CLI.
 import test from 'ava';
 import { waitUntil } from '../../lab/systems/daemon.ts';
-import { localMetric, mprelay, MPRELAY_LOCAL_PORT, MPRELAY_POOL, MPRELAY_REMOTE_PORT } from '../../lab/systems/mprelay.ts';
+import { localMetric, mprelay, mprelaySystem, MPRELAY_LOCAL_PORT, MPRELAY_POOL, MPRELAY_REMOTE_PORT } from '../../lab/systems/mprelay.ts';
 import { SystemStartError } from '../../lab/systems/system.ts';
 import { nsRun } from '../../lab/topology/netns.ts';
 import { ADDR, DEV, type Topology } from '../../lab/topology/types.ts';
@@ -14,6 +14,18 @@ import { mptcpConnections, socketsByLocalIp, tcpSockets } from './sockets.ts';
 const HELD = 3;
 const toRemote = { peerIp: ADDR.gwRemotePublic, peerPort: MPRELAY_REMOTE_PORT };
 const SYN_TABLE = 'mpl_mprelay_test_syn';
+
+test.serial('mprelay with TPROXY interception: the destination is the socket address (no NAT), bytes both ways, routing undone on stop', async (t) => {
+  const topology = await useTopology(t);
+  const running = await startSystem(t, mprelaySystem('tproxy'), topology);
+  const server = await startTrafficServer(t, topology, running);
+  t.is(await assertBytesBothWays(t, topology, running, server), ADDR.gwRemoteWan, 'the server sees gw-remote');
+  const { stdout: conntrack } = await nsRun(topology.ns.gwLocal, 'nft', ['list', 'table', 'inet', 'mplab_mprelay']);
+  t.regex(String(conntrack), /tproxy ip to :\d+ counter packets [1-9]/, 'the TPROXY rule carried the client connections');
+  await running.stop();
+  const { stdout: rules } = await nsRun(topology.ns.gwLocal, 'ip', ['rule', 'show']);
+  t.notRegex(String(rules), /fwmark/, 'the TPROXY policy rule is removed on stop');
+});
 
 test.serial('mprelay: bytes both ways through curl; every MPTCP connection has a subflow on each link; stops clean', async (t) => {
   const topology = await useTopology(t);
