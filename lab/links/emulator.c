@@ -86,6 +86,9 @@ struct direction {
     struct direction_model m;
     int in_fd, out_fd;
     bool ge_bad;            /* Gilbert-Elliott state */
+    /* Each direction draws from its own generator, so its losses depend only on its own
+     * packet sequence and the seed, not on how the two directions interleave in time. */
+    uint64_t rng_state;
     /* Every accepted packet, in order. Departure and due times are fixed on arrival
      * (both never decrease), so the queue is the tail of packets not yet departed
      * and only writes need a timer: one wakeup per packet. */
@@ -100,7 +103,7 @@ struct direction {
     ns_t lateness_max_ns;
 };
 
-static uint64_t rng_state;
+static uint64_t seed = 1;
 static bool outage;
 
 static void die(const char *what) {
@@ -120,16 +123,16 @@ static ns_t now_ns(void) {
 }
 
 /* splitmix64: small, good enough for loss and jitter, reproducible from the seed. */
-static uint64_t rng_next(void) {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+static uint64_t rng_next(uint64_t *state) {
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
 }
 
 /* Uniform in [0, 1). */
-static double rng_uniform(void) {
-    return (double)(rng_next() >> 11) * (1.0 / 9007199254740992.0);
+static double rng_uniform(uint64_t *state) {
+    return (double)(rng_next(state) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 static void fifo_push(struct fifo *f, struct packet *p) {
@@ -220,12 +223,12 @@ static int create_tun(const char *dev) {
 static bool lose(struct direction *d) {
     bool lost = false;
     if (d->m.ge_enter > 0) {
-        if (d->ge_bad && rng_uniform() < d->m.ge_loss) lost = true;
+        if (d->ge_bad && rng_uniform(&d->rng_state) < d->m.ge_loss) lost = true;
         /* Transition after the decision: the stationary loss rate is the same either way. */
-        if (d->ge_bad) { if (rng_uniform() < d->m.ge_exit) d->ge_bad = false; }
-        else if (rng_uniform() < d->m.ge_enter) d->ge_bad = true;
+        if (d->ge_bad) { if (rng_uniform(&d->rng_state) < d->m.ge_exit) d->ge_bad = false; }
+        else if (rng_uniform(&d->rng_state) < d->m.ge_enter) d->ge_bad = true;
     }
-    if (d->m.loss > 0 && rng_uniform() < d->m.loss) lost = true;
+    if (d->m.loss > 0 && rng_uniform(&d->rng_state) < d->m.loss) lost = true;
     return lost;
 }
 
@@ -263,7 +266,7 @@ static void accept_packet(struct direction *d, const unsigned char *buf, size_t 
     p->len = len;
     p->arrival_ns = now;
     p->jitter_ns = 0;
-    if (d->m.jitter_ns > 0) p->jitter_ns = (ns_t)((rng_uniform() * 2.0 - 1.0) * (double)d->m.jitter_ns);
+    if (d->m.jitter_ns > 0) p->jitter_ns = (ns_t)((rng_uniform(&d->rng_state) * 2.0 - 1.0) * (double)d->m.jitter_ns);
     schedule(d, p);
     fifo_push(&d->packets, p);
     if (!d->waiting) d->waiting = p;
@@ -427,7 +430,6 @@ static void epoll_add(int ep, int fd, uint32_t extra_events) {
 int main(int argc, char **argv) {
     const char *local = NULL, *remote = NULL, *dev = NULL, *up_spec = NULL, *down_spec = NULL;
     int rt_priority = DEFAULT_RT_PRIORITY;
-    rng_state = 1;
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
         if (i + 1 >= argc) fail("missing value for", flag);
@@ -437,7 +439,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(flag, "--dev")) dev = value;
         else if (!strcmp(flag, "--up")) up_spec = value;
         else if (!strcmp(flag, "--down")) down_spec = value;
-        else if (!strcmp(flag, "--seed")) rng_state = (uint64_t)parse_number(value, flag);
+        else if (!strcmp(flag, "--seed")) seed = (uint64_t)parse_number(value, flag);
         else if (!strcmp(flag, "--rt-priority")) rt_priority = (int)parse_number(value, flag);
         else fail("unknown flag", flag);
     }
@@ -473,6 +475,8 @@ int main(int argc, char **argv) {
     struct direction up, down;
     init_direction(&up, "up", up_model, local_tun, remote_tun);
     init_direction(&down, "down", down_model, remote_tun, local_tun);
+    up.rng_state = seed;
+    down.rng_state = rng_next(&(uint64_t){ seed ^ 0xd1b54a32d192ed03ULL });
 
     int timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (timer < 0) die("timerfd_create");

@@ -49,8 +49,11 @@ export async function useLinkPair(t: ExecutionContext, model: LinkModel, { backe
     await control?.stop();
     await Promise.all([deleteNamespace(nsLocal), deleteNamespace(nsRemote)]);
   });
-  await createNamespace(nsLocal, sysctls);
-  await createNamespace(nsRemote, sysctls);
+  // IPv6 off, as in the lab's topology: no neighbour or router solicitations cross the
+  // link, so with a fixed seed the emulator sees exactly the test's packets.
+  const namespaceSysctls = { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1', ...sysctls };
+  await createNamespace(nsLocal, namespaceSysctls);
+  await createNamespace(nsRemote, namespaceSysctls);
   control = await startLink(backend, { model, nsLocal, nsRemote, logFile, seed });
   const dev = LINK_DEV[model.name];
   const localAddr = ADDR.gwLocalLinkA;
