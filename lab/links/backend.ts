@@ -30,13 +30,9 @@ export function netemAvailableSync(): boolean {
   return netemCheck;
 }
 
-export async function netemAvailable(): Promise<boolean> {
-  return netemAvailableSync();
-}
-
 export async function chooseBackend(choice: BackendChoice): Promise<LinkBackendName> {
   if (choice === 'userspace') return 'userspace';
-  const netem = await netemAvailable();
+  const netem = netemAvailableSync();
   if (choice === 'netem' && !netem) {
     throw new Error('link backend netem requested, but this kernel has no sch_netem (adding a netem qdisc failed); use linkBackend: userspace or auto');
   }

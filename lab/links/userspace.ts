@@ -3,7 +3,7 @@
 // addresses and routes are the topology's job, as with the netem backend's veth.
 import { randomInt } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';

@@ -25,6 +25,8 @@ const delay = unit(parseDurationMs, 0, 5_000, (v) => `${v}ms`);
 const probability = (maxPercent: number) => unit(parsePercent, 0, maxPercent / 100, (v) => `${v * 100}%`);
 const queue = unit(parseSizeBytes, 1_500, 64 * 1024 ** 2, (v) => `${v}B`);
 const duration = (maxMs: number) => unit(parseDurationMs, 1, maxMs, (v) => `${v}ms`);
+/** A time within the schedule: 0s (at its start) is allowed. */
+const scheduleTime = unit(parseDurationMs, 0, 3_600_000, (v) => `${v}ms`);
 
 const burstLoss = z.strictObject({
   enter: probability(50),
@@ -54,9 +56,9 @@ const direction = z
   );
 
 const scheduleEvent = z.union([
-  z.strictObject({ at: duration(3_600_000).or(z.literal('0s')), outage: duration(600_000) }),
+  z.strictObject({ at: scheduleTime, outage: duration(600_000) }),
   z.strictObject({
-    at: duration(3_600_000).or(z.literal('0s')),
+    at: scheduleTime,
     rate: z.strictObject({ down: rate.optional(), up: rate.optional() }),
   }),
 ]);
@@ -64,7 +66,7 @@ const scheduleEvent = z.union([
 function toSchedule(events: z.infer<typeof scheduleEvent>[]): ScheduleEvent[] {
   return events
     .flatMap((event): ScheduleEvent[] => {
-      const atMs = typeof event.at === 'number' ? event.at : 0;
+      const atMs = event.at;
       if ('outage' in event) return [{ atMs, action: { kind: 'outage', durationMs: event.outage } }];
       return (['down', 'up'] as const).flatMap((dir) => {
         const bps = event.rate[dir];

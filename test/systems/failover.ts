@@ -78,3 +78,16 @@ export async function recordFailover(
   t.log(`failover of ${system.name}: ${JSON.stringify(record)}`);
   return record;
 }
+
+/**
+ * What every system that opens one MPTCP connection per client connection does: the
+ * open connection carries on over link B, but a new one cannot start, because its
+ * initial subflow follows the default route over link A.
+ */
+export function assertMptcpPerConnectionFailover(t: ExecutionContext, record: FailoverRecord): void {
+  t.true(record.openConnectionDeliveredDuringOutage, 'the open connection carried on over link B');
+  t.true(record.tcpPacketsDuringOutage.b.rx > 0);
+  t.false(record.newConnectionDuringOutage, 'the initial subflow of a new connection follows the default route, over link A');
+  t.true(record.openConnectionSurvived);
+  t.true(record.newConnectionAfterOutage);
+}

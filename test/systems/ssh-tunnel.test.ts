@@ -6,7 +6,6 @@ import { REDSOCKS_PORT } from '../../lab/systems/redsocks.ts';
 import { SERVER_ALIVE_COUNT_MAX, SERVER_ALIVE_INTERVAL_S, SSH_PORT } from '../../lab/systems/ssh.ts';
 import { sshTunnel } from '../../lab/systems/ssh-tunnel.ts';
 import { SystemStartError } from '../../lab/systems/system.ts';
-import { nsRun } from '../../lab/topology/netns.ts';
 import { ADDR, type Topology } from '../../lab/topology/types.ts';
 import { useTopology } from '../helpers/topology.ts';
 import { assertBytesBothWays, download, SERVER_PORT, startTrafficServer } from '../helpers/traffic.ts';

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { cpuSecondsOf } from '../../../lab/engines/proc.ts';
 
 export const CLI = path.resolve('relay/cli.ts');
 
@@ -16,7 +17,7 @@ export interface Daemon {
   rssKb(): number;
   openFds(): number;
   /** user + system CPU time in clock ticks (1/100 s). */
-  cpuTicks(): number;
+  cpuSeconds(): number;
   /** SIGTERM (if still running); resolves with the exit code once it has exited. */
   stop(): Promise<number | undefined>;
 }
@@ -52,10 +53,7 @@ export async function startDaemon(side: 'local' | 'remote', config: unknown, dir
     lines,
     rssKb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]),
     openFds: () => readdirSync(`/proc/${pid}/fd`).length,
-    cpuTicks: () => {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      return Number(fields[11]) + Number(fields[12]);
-    },
+    cpuSeconds: () => cpuSecondsOf(pid) ?? 0,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       return (await child).exitCode;
