@@ -14,8 +14,9 @@ export function samplesCsv(results: Results): string {
       unit: results.metrics[s.metric]?.unit ?? '',
       value: s.value,
       at_ms: s.atMs ?? '',
+      censored: String(s.censored),
     })),
-    { header: true, columns: ['system', 'workload', 'repetition', 'metric', 'unit', 'value', 'at_ms'] },
+    { header: true, columns: ['system', 'workload', 'repetition', 'metric', 'unit', 'value', 'at_ms', 'censored'] },
   );
 }
 

@@ -44,6 +44,8 @@ export const sampleSchema = z.strictObject({
   value: finite,
   /** ms after the workload started; null when the sample is not tied to a moment. */
   atMs: finite.nullable(),
+  /** A failed or timed-out attempt, entered at the bound it was censored at (its timeout). */
+  censored: z.boolean().default(false),
 });
 
 export const timelineSchema = z.strictObject({

@@ -21,7 +21,7 @@ export class Collector {
     this.runs.push({ ...key, status: 'ok', error: null, errors: run.errors, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), probeCpu: run.probeCpu });
     for (const sample of run.samples) {
       this.metrics.set(sample.metric.key, sample.metric);
-      this.samples.push({ ...key, metric: sample.metric.key, value: sample.value, atMs: sample.atMs });
+      this.samples.push({ ...key, metric: sample.metric.key, value: sample.value, atMs: sample.atMs, censored: sample.censored ?? false });
     }
     for (const timeline of run.timelines) this.timelines.push({ ...key, ...timeline });
   }

@@ -21,6 +21,11 @@ export interface MetricSample {
   value: number;
   /** When it was taken, ms after the workload's start (for plots over time); null if not tied to a moment. */
   atMs: number | null;
+  /**
+   * The attempt failed or timed out: `value` is the bound it was censored at (the
+   * timeout), so medians and tails include it. Absent means observed.
+   */
+  censored?: boolean;
 }
 
 /** A series over time for the report, e.g. bytes received per bin during a failover. */

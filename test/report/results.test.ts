@@ -8,9 +8,9 @@ import { metric } from '../../lab/workloads/metrics.ts';
 import { testScenario } from '../helpers/scenarios.ts';
 
 const samples: ResultSample[] = [
-  ...[40, 42, 44].map((value, i) => ({ system: 'direct-tcp' as const, workload: 'connect' as const, repetition: 1, metric: 'ttfb_ms', value, atMs: i * 50 })),
-  ...[20, 21].map((value) => ({ system: 'mprelay' as const, workload: 'connect' as const, repetition: 2, metric: 'ttfb_ms', value, atMs: null })),
-  { system: 'mprelay', workload: 'throughput', repetition: 1, metric: 'goodput_down_1flow_mbps', value: 18.5, atMs: 500 },
+  ...[40, 42, 44].map((value, i) => ({ system: 'direct-tcp' as const, workload: 'connect' as const, repetition: 1, metric: 'ttfb_ms', value, atMs: i * 50, censored: false })),
+  ...[20, 21].map((value) => ({ system: 'mprelay' as const, workload: 'connect' as const, repetition: 2, metric: 'ttfb_ms', value, atMs: null, censored: false })),
+  { system: 'mprelay', workload: 'throughput', repetition: 1, metric: 'goodput_down_1flow_mbps', value: 18.5, atMs: 500, censored: false },
 ];
 
 async function results(): Promise<Results> {
@@ -67,8 +67,8 @@ test('CSV: one row per sample and per summary, units from the metric table', asy
   const r = await results();
   const sampleRows = samplesCsv(r).trim().split('\n');
   t.is(sampleRows.length, samples.length + 1);
-  t.is(sampleRows[1], 'direct-tcp,connect,1,ttfb_ms,ms,40,0');
-  t.is(sampleRows[4], 'mprelay,connect,2,ttfb_ms,ms,20,');
+  t.is(sampleRows[1], 'direct-tcp,connect,1,ttfb_ms,ms,40,0,false');
+  t.is(sampleRows[4], 'mprelay,connect,2,ttfb_ms,ms,20,,false');
   const summaryRows = summaryCsv(r).trim().split('\n');
   t.is(summaryRows.length, 4);
   t.regex(summaryRows[3]!, /^mprelay,throughput,goodput_down_1flow_mbps,Mbit\/s,higher,1,18.5,/);

@@ -59,7 +59,7 @@ test('every workload ran for both systems, and the files are where they belong',
   t.true(runDir.includes(`${path.sep}test-clean${path.sep}`));
   const samplesCsv = (await readFile(path.join(runDir, 'samples.csv'), 'utf8')).trim().split('\n');
   t.is(samplesCsv.length, results.samples.length + 1);
-  t.is(samplesCsv[0], 'system,workload,repetition,metric,unit,value,at_ms');
+  t.is(samplesCsv[0], 'system,workload,repetition,metric,unit,value,at_ms,censored');
   const summaryCsv = (await readFile(path.join(runDir, 'summary.csv'), 'utf8')).trim().split('\n');
   const summaryCount = Object.values(results.summary).flatMap((w) => Object.values(w ?? {}).flatMap((m) => Object.keys(m))).length;
   t.is(summaryCsv.length, summaryCount + 1);
