@@ -143,7 +143,8 @@ async function verdictOf(dir: string, ref: BaselineRef, target: string | null, v
     baseline = target === null ? undefined : { ref, view: await views.load(target) };
   } catch (error) {
     if (!(error instanceof RunInputError)) throw error;
-    return { ...runVerdict(now, undefined), baseline: ref, exitCode: 2, inputErrors: [error.message] };
+    const rulesOnly = runVerdict(now, undefined);
+    return { ...rulesOnly, baseline: ref, exitCode: 2, inputErrors: [...rulesOnly.inputErrors, error.message] };
   }
   return runVerdict(now, baseline);
 }

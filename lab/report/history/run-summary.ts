@@ -50,13 +50,18 @@ function compactStat(summary: { n: number; p50: number; ci95: [number, number] }
   };
 }
 
+type Table<T> = Partial<Record<string, Partial<Record<string, Record<string, T>>>>>;
+
+/** The cells of a table keyed [system][workload][metric], flat. */
+export function cells<T>(table: Table<T>): { system: string; workload: string; metric: string; value: T }[] {
+  return Object.entries(table).flatMap(([system, workloads]) =>
+    Object.entries(workloads ?? {}).flatMap(([workload, metrics]) => Object.entries(metrics ?? {}).map(([metric, value]) => ({ system, workload, metric, value }))),
+  );
+}
+
 export function runSummaryOf(results: Results): RunSummary {
   const stats: RunSummary['stats'] = {};
-  for (const [system, workloads] of Object.entries(results.summary)) {
-    for (const [workload, metrics] of Object.entries(workloads ?? {})) {
-      for (const [metric, summary] of Object.entries(metrics)) ((stats[system] ??= {})[workload] ??= {})[metric] = compactStat(summary);
-    }
-  }
+  for (const { system, workload, metric, value } of cells(results.summary)) ((stats[system] ??= {})[workload] ??= {})[metric] = compactStat(value);
   const conditions = conditionsOf(results);
   return {
     scenarioName: results.scenario.name,

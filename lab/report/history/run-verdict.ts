@@ -21,6 +21,18 @@ export const baselineRefSchema = z.discriminatedUnion('kind', [
 ]);
 export type BaselineRef = z.infer<typeof baselineRefSchema>;
 
+/** The baseline in words, for the page and the CSV. */
+export function baselineText(ref: BaselineRef): string {
+  switch (ref.kind) {
+    case 'committed':
+      return ref.file;
+    case 'previous':
+      return `previous run of the series: ${ref.runId}`;
+    case 'none':
+      return 'none (first run of its series)';
+  }
+}
+
 const noteSchema = z.strictObject({ mark: z.enum(MARKS), text: z.string() });
 /** The mark drawn on a point (the weightiest of its notes), and every decision of the gate about it. */
 export const pointVerdictSchema = z.strictObject({ mark: z.enum(MARKS), notes: z.array(noteSchema) });

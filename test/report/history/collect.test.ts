@@ -64,3 +64,16 @@ test.serial('with a committed baseline every run is judged against it: the injec
   const regressed = history.scenarios[0]!.runs[REGRESSED]!.verdict;
   t.deepEqual(regressed.decided.map((d) => [d.mark, d.text.split(':')[0]]), [['regression', 'mprelay connect ttfb_ms']]);
 });
+
+test.serial('a committed baseline that is not a results file: every run is bad input (exit 2), saying why', async (t) => {
+  const { reportsDir } = await reportsDirWithRuns(t);
+  await mkdir(path.join(reportsDir, 'baselines'));
+  const file = path.join(reportsDir, 'baselines', 'ci-smoke.json');
+  await writeFile(file, '{}');
+  const history = await collectHistory(reportsDir);
+  t.deepEqual(exitCodes(history), runIds.map(() => 2));
+  for (const run of history.scenarios[0]!.runs) {
+    t.is(run.verdict.inputErrors.length, 1);
+    t.true(run.verdict.inputErrors[0]!.startsWith(`${file} is not a valid results file:\n  schemaVersion: `), run.verdict.inputErrors[0]);
+  }
+});
