@@ -1,4 +1,5 @@
 // mplab: commands only. Parse, call, print.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensurePackages, LAB_REQUIREMENTS } from './engines/packages.ts';
@@ -120,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
     case 'report': {
       if (values.history !== undefined) {
         if (target) throw new UsageError('report: give a run directory or --history DIR, not both');
+        if (!(await stat(values.history).catch(() => undefined))?.isDirectory()) throw new UsageError(`--history: ${values.history} is not a directory`);
         const index = await buildIndex(values.history, { csv: true });
         for (const s of index.skipped) log(`skipped ${s.dir}: ${s.reason}`);
         console.log(`index: ${index.file} (${index.runs} runs; gate verdicts: ${index.verdicts.computed} computed, ${index.verdicts.cached} cached)\nhistory: ${index.csvFile}`);

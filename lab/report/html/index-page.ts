@@ -104,9 +104,10 @@ function pageRun(run: HistoryRun): PageRun {
   };
 }
 
-/** The run's mark in the table: regression when the gate would fail it, else its best news. */
+/** The run's mark in the table: regression when the gate would fail it, inconclusive when it could not judge, else its best news. */
 function runMark(run: HistoryRun): Mark {
   if (run.verdict.exitCode === 1) return 'regression';
+  if (run.verdict.exitCode === 2) return 'inconclusive';
   return run.verdict.decided.some((d) => d.mark === 'improvement') ? 'improvement' : 'ok';
 }
 

@@ -43,3 +43,9 @@ test('a run directory and --history together are refused (exit 2)', async (t) =>
   t.is(run.exitCode, 2);
   t.regex(run.stderr, /^mplab: report: give a run directory or --history DIR, not both\nusage:/);
 });
+
+test('--history of a directory that does not exist is refused (exit 2)', async (t) => {
+  const run = await mplab(['report', '--history', '/nonexistent/reports']);
+  t.is(run.exitCode, 2);
+  t.regex(run.stderr, /^mplab: --history: \/nonexistent\/reports is not a directory\nusage:/);
+});
