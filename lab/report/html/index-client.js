@@ -33,10 +33,14 @@
       chart.data.datasets.forEach((dataset, i) => {
         const points = chart.getDatasetMeta(i);
         if (points.hidden) return;
+        const dense = points.data.length > 80;
         ctx.save();
+        ctx.beginPath();
+        ctx.rect(chartArea.left, chartArea.top, chartArea.right - chartArea.left, chartArea.bottom - chartArea.top);
+        ctx.clip();
         ctx.strokeStyle = dataset.borderColor;
-        ctx.globalAlpha = 0.55;
-        ctx.lineWidth = 1.5;
+        ctx.globalAlpha = dense ? 0.25 : 0.55;
+        ctx.lineWidth = dense ? 1 : 1.5;
         ctx.beginPath();
         points.data.forEach((point, j) => {
           const interval = dataset.intervals[j];
@@ -150,6 +154,8 @@
         pointBorderWidth: (ctx) => (marks[ctx.dataIndex] === 'ok' ? 1 : 1.5),
       };
     });
+    // The y axis spans the intervals too, so that each whisker is seen whole.
+    const bounds = datasets.flatMap((d) => d.intervals.flatMap((i) => i ?? []));
     const breaks = runs.flatMap((run, i) => (i > 0 && run.segment !== runs[i - 1].segment ? [{ index: i, label: run.changes.join(', ') || 'new series' }] : []));
     new Chart(canvas, {
       type: 'line',
@@ -166,7 +172,11 @@
         },
         scales: {
           x: { ticks: { autoSkip: true, maxRotation: 0, autoSkipPadding: 12 }, grid: { display: false } },
-          y: { title: { display: Boolean(column.unit), text: column.unit }, grace: '8%', ...(column.share && { min: 0, max: 1 }) },
+          y: {
+            title: { display: Boolean(column.unit), text: column.unit },
+            grace: '8%',
+            ...(column.share ? { min: 0, max: 1 } : bounds.length > 0 && { suggestedMin: Math.min(...bounds), suggestedMax: Math.max(...bounds) }),
+          },
         },
         plugins: {
           legend: { labels: { boxWidth: 10, boxHeight: 2 } },
