@@ -1,4 +1,5 @@
 // mplab: commands only. Parse, call, print.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensurePackages, LAB_REQUIREMENTS } from './engines/packages.ts';
@@ -19,6 +20,7 @@ const USAGE = `usage:
   mplab links <scenario.yaml> [--json] [--backend auto|userspace|netem]
                                   build the topology, measure each link against its model, tear down
   mplab report <rundir>           rebuild a run's index.html (and reports/index.html) from its results.json
+  mplab report --history DIR      rebuild DIR/index.html (every run's history, with the gate's verdicts) and write DIR/history.csv
   mplab gate <rundir> [--baseline <rundir|file>] [--markdown FILE]
                                   exit 0 ok, 1 regression, 2 bad input
   mplab clean                     remove namespaces and processes left by killed runs
@@ -83,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       baseline: { type: 'string' },
       markdown: { type: 'string' },
+      history: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -116,6 +119,14 @@ async function main(argv: string[]): Promise<number> {
     case 'scenario':
       return run(await loadScenario(path.join(SCENARIOS_DIR, `${needTarget()}.yaml`)), values);
     case 'report': {
+      if (values.history !== undefined) {
+        if (target) throw new UsageError('report: give a run directory or --history DIR, not both');
+        if (!(await stat(values.history).catch(() => undefined))?.isDirectory()) throw new UsageError(`--history: ${values.history} is not a directory`);
+        const index = await buildIndex(values.history, { csv: true });
+        for (const s of index.skipped) log(`skipped ${s.dir}: ${s.reason}`);
+        console.log(`index: ${index.file} (${index.runs} runs; gate verdicts: ${index.verdicts.computed} computed, ${index.verdicts.cached} cached)\nhistory: ${index.csvFile}`);
+        return 0;
+      }
       const file = await buildReport(needTarget());
       const index = await buildIndex(path.dirname(path.dirname(path.resolve(needTarget()))));
       console.log(`report: ${file}\nindex: ${index.file}`);

@@ -1,12 +1,14 @@
 // `mplab report`: write a run's index.html from its results.json, and reports/index.html
-// from every run under the reports directory.
+// (with, on request, reports/history.csv) from every run under the reports directory.
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { indexPageHtml, type RunEntry } from './index-page.ts';
-import { loadRun, RunInputError } from './load-run.ts';
+import { collectHistory, type History } from '../history/collect.ts';
+import { historyCsv } from '../history/csv.ts';
+import { indexPageHtml } from './index-page.ts';
+import { loadRun, REPORT_FILE } from './load-run.ts';
 import { runPageHtml } from './run-page.ts';
 
-export const REPORT_FILE = 'index.html';
+export const HISTORY_CSV = 'history.csv';
 
 /** CSV files next to results.json and everything under logs/, relative to the run directory. */
 async function runFiles(runDir: string): Promise<string[]> {
@@ -32,36 +34,22 @@ export interface IndexBuild {
   file: string;
   runs: number;
   /** Run directories whose results.json could not be read, with the reason (listed, not fatal). */
-  skipped: { dir: string; reason: string }[];
+  skipped: History['skipped'];
+  /** Gate verdicts computed in this build, and taken from the runs' cached history entries. */
+  verdicts: History['verdicts'];
+  /** <reportsDir>/history.csv, when asked for. */
+  csvFile?: string;
 }
 
-/** Writes <reportsDir>/index.html listing every <scenario>/<run>/results.json under it. */
-export async function buildIndex(reportsDir: string): Promise<IndexBuild> {
-  const runs: RunEntry[] = [];
-  const skipped: IndexBuild['skipped'] = [];
-  const scenarios = (await readdir(reportsDir, { withFileTypes: true })).filter((e) => e.isDirectory() && e.name !== 'baselines');
-  for (const scenario of scenarios) {
-    for (const run of await readdir(path.join(reportsDir, scenario.name), { withFileTypes: true })) {
-      const dir = path.join(reportsDir, scenario.name, run.name);
-      if (!run.isDirectory()) continue;
-      try {
-        const view = await loadRun(dir);
-        runs.push({
-          scenarioName: view.scenarioName,
-          runId: run.name,
-          href: path.posix.join(scenario.name, run.name, REPORT_FILE),
-          systems: view.systems,
-          workloads: view.workloads,
-          summary: view.results.summary,
-          metrics: view.results.metrics,
-        });
-      } catch (error) {
-        if (!(error instanceof RunInputError)) throw error;
-        skipped.push({ dir, reason: error.message });
-      }
-    }
-  }
+/** Writes <reportsDir>/index.html from every <scenario>/<run>/results.json under it, and history.csv when `csv`. */
+export async function buildIndex(reportsDir: string, options: { csv?: boolean } = {}): Promise<IndexBuild> {
+  const history = await collectHistory(reportsDir);
   const file = path.join(reportsDir, REPORT_FILE);
-  await writeFile(file, indexPageHtml(runs));
-  return { file, runs: runs.length, skipped };
+  await writeFile(file, indexPageHtml(history));
+  const build: IndexBuild = { file, runs: history.scenarios.reduce((n, s) => n + s.runs.length, 0), skipped: history.skipped, verdicts: history.verdicts };
+  if (options.csv) {
+    build.csvFile = path.join(reportsDir, HISTORY_CSV);
+    await writeFile(build.csvFile, historyCsv(history));
+  }
+  return build;
 }

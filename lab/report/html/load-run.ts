@@ -11,6 +11,8 @@ export class RunInputError extends Error {
 }
 
 export const RESULTS_FILE = 'results.json';
+/** A run's HTML report, in its run directory (and the reports index, in the reports directory). */
+export const REPORT_FILE = 'index.html';
 
 /** The results file of a run directory, or the file itself. */
 export async function resultsFileOf(target: string): Promise<string> {
