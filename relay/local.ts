@@ -9,7 +9,7 @@ import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { pipeBoth } from './pipe.ts';
 import { UpstreamPool } from './pool.ts';
-import { encodeHeader, HEADER_BYTES, NONCE_BYTES, STATUS, statusName, type Destination } from './protocol.ts';
+import { encodeHeader, HEADER_BYTES, isRelayable, NONCE_BYTES, STATUS, statusName, type Destination } from './protocol.ts';
 import { fdOf, mptcpState, originalDestination, setKeepalive, transparentListenerFd } from './sockets.ts';
 import { openUpstream, readStatus, type UpstreamTarget } from './upstream.ts';
 
@@ -44,7 +44,7 @@ export class LocalRelay {
       metrics: options.metrics,
       log: options.log,
     });
-    this.#server = net.createServer({ allowHalfOpen: true }, (client) => void this.#accept(client));
+    this.#server = net.createServer({ allowHalfOpen: true }, (client) => this.#handle(client));
     this.#server.maxConnections = config.maxConnections;
   }
 
@@ -84,7 +84,17 @@ export class LocalRelay {
     this.#log.info('local stopped');
   }
 
-  async #accept(client: net.Socket): Promise<void> {
+  /** One client connection: whatever goes wrong inside it is counted and logged, and ends that connection only. */
+  #handle(client: net.Socket): void {
+    this.#track(client);
+    this.#accept(client).catch((error: unknown) => {
+      this.#metrics.errors.inc({ kind: 'internal' });
+      this.#log.error('client connection failed inside the relay', { source: client.remoteAddress, error });
+      if (!client.destroyed) client.resetAndDestroy();
+    });
+  }
+
+  #track(client: net.Socket): void {
     this.#clients.add(client);
     this.#metrics.activeConnections.inc();
     client.once('close', () => {
@@ -92,6 +102,10 @@ export class LocalRelay {
       this.#metrics.activeConnections.dec();
     });
     client.on('error', () => {}); // the pipe reports errors once it runs; before that, close is enough
+  }
+
+  /** Where the client was headed, or undefined after resetting a client that cannot be relayed. */
+  #destinationOrReset(client: net.Socket): Destination | undefined {
     let destination: Destination;
     try {
       destination = this.#destinationOf(client);
@@ -101,6 +115,19 @@ export class LocalRelay {
       this.#log.warn('no original destination (not redirected?)', { source: client.remoteAddress, error });
       return void client.resetAndDestroy();
     }
+    // Port 0 cannot be named in a header (a LAN host can still connect() there): refuse it as the destination would.
+    if (!isRelayable(destination)) {
+      this.#metrics.errors.inc({ kind: 'bad-destination' });
+      this.#metrics.connections.inc({ result: 'bad-destination' });
+      this.#log.warn('client destination cannot be relayed', { source: client.remoteAddress, address: destination.address, port: destination.port });
+      return void client.resetAndDestroy();
+    }
+    return destination;
+  }
+
+  async #accept(client: net.Socket): Promise<void> {
+    const destination = this.#destinationOrReset(client);
+    if (!destination) return;
     client.setNoDelay(true);
     try {
       setKeepalive(fdOf(client), this.#config.keepalive);

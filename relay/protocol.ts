@@ -50,6 +50,11 @@ export interface Destination {
   family: IpFamily;
 }
 
+/** Whether a header can name this destination (a client may still connect() to port 0). */
+export function isRelayable(destination: Destination): boolean {
+  return Number.isInteger(destination.port) && destination.port >= 1 && destination.port <= 65535;
+}
+
 interface HeaderBase {
   keyId: number;
   /** Sender's wall clock, Unix milliseconds: the remote checks it against its replay window. */
@@ -94,7 +99,7 @@ export function encodeHeader(header: Header, secret: Buffer): Buffer {
   header.nonce.copy(buf, OFFSET.nonce);
   if (header.type === 'connect') {
     const { address, port, family } = header.destination;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`port ${port} is not 1..65535`);
+    if (!isRelayable(header.destination)) throw new RangeError(`port ${port} is not 1..65535`);
     buf[OFFSET.family] = family === 4 ? FAMILY_CODE.ipv4 : FAMILY_CODE.ipv6;
     (family === 4 ? ipv4Bytes(address) : ipv6Bytes(address)).copy(buf, OFFSET.address);
     buf.writeUInt16BE(port, OFFSET.port);

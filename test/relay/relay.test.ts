@@ -87,6 +87,16 @@ test.serial('a pool miss opens a fresh connection, with Fast Open when configure
   }
 });
 
+test.serial('a client headed for port 0 is reset and counted; the local keeps relaying (it used to crash)', async (t) => {
+  const error = await t.throwsAsync(echoThrough({ host: SERVER_V4, port: 0, localAddress: CLIENT_V4 }, 10));
+  t.is((error as NodeJS.ErrnoException).code, 'ECONNRESET');
+  await waitFor(async () => (await metricValue(local.metrics, 'mprelay_errors_total', { kind: 'bad-destination' })) === 1, 'the bad destination to be counted');
+  t.is(await metricValue(local.metrics, 'mprelay_connections_total', { result: 'bad-destination' }), 1);
+  t.like(local.logs.lines.find((line) => line.msg === 'client destination cannot be relayed'), { level: 'warn', port: 0 });
+  const after = await echoThrough({ host: SERVER_V4, port: 80, localAddress: CLIENT_V4 }, 1000);
+  t.is(after.echoedSha256, after.sentSha256);
+});
+
 test.serial('a refused destination resets the client, as a direct connection would', async (t) => {
   const error = await t.throwsAsync(echoThrough({ host: SERVER_V4, port: 81, localAddress: CLIENT_V4 }, 10));
   t.is((error as NodeJS.ErrnoException).code, 'ECONNRESET');
