@@ -10,7 +10,8 @@ import type { RelayMetrics } from './metrics.ts';
 import { pipeBoth } from './pipe.ts';
 import { UpstreamPool } from './pool.ts';
 import { encodeHeader, HEADER_BYTES, isRelayable, NONCE_BYTES, STATUS, statusName, type Destination } from './protocol.ts';
-import { fdOf, mptcpState, originalDestination, setKeepalive, transparentListenerFd } from './sockets.ts';
+import { keepaliveReporter, tuneKeepalive, type KeepaliveRefused } from './keepalive.ts';
+import { fdOf, mptcpState, originalDestination, transparentListenerFd } from './sockets.ts';
 import { openUpstream, readStatus, type UpstreamTarget } from './upstream.ts';
 
 export interface LocalOptions {
@@ -28,12 +29,14 @@ export class LocalRelay {
   readonly #target: UpstreamTarget;
   readonly #clients = new Set<net.Socket>();
   #listenPort = 0;
+  readonly #keepaliveRefused: KeepaliveRefused;
 
   constructor(options: LocalOptions) {
     const { config } = options;
     this.#config = config;
     this.#log = options.log;
     this.#metrics = options.metrics;
+    this.#keepaliveRefused = keepaliveReporter(options.metrics, options.log);
     this.#target = { address: config.remote.address, port: config.remote.port, fastOpen: config.fastOpen, keepalive: config.keepalive };
     this.#pool = new UpstreamPool({
       // Pooled connections are opened ahead of need: Fast Open would save them nothing.
@@ -43,6 +46,7 @@ export class LocalRelay {
       connectTimeoutMs: config.connectTimeoutMs,
       metrics: options.metrics,
       log: options.log,
+      keepaliveRefused: this.#keepaliveRefused,
     });
     this.#server = net.createServer({ allowHalfOpen: true }, (client) => this.#handle(client));
     this.#server.maxConnections = config.maxConnections;
@@ -129,11 +133,7 @@ export class LocalRelay {
     const destination = this.#destinationOrReset(client);
     if (!destination) return;
     client.setNoDelay(true);
-    try {
-      setKeepalive(fdOf(client), this.#config.keepalive);
-    } catch (error) {
-      this.#log.debug('keepalive not set', { error });
-    }
+    tuneKeepalive(client, this.#config.keepalive, this.#keepaliveRefused);
     const { key } = this.#config;
     const header = encodeHeader({ type: 'connect', keyId: key.id, timestampMs: Date.now(), nonce: randomBytes(NONCE_BYTES), destination }, key.secret);
     let upstream = this.#pool.take();
@@ -144,7 +144,7 @@ export class LocalRelay {
       const early = this.#config.fastOpen ? await firstBytes(client, this.#config.earlyDataWaitMs) : Buffer.alloc(0);
       if (client.destroyed) return;
       try {
-        upstream = openUpstream(this.#target);
+        upstream = openUpstream(this.#target, this.#keepaliveRefused);
         this.#metrics.upstreamOpened.inc({ by: 'miss' });
       } catch (error) {
         this.#metrics.errors.inc({ kind: 'upstream-socket' });

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import type { LocalConfig } from './config.ts';
+import type { KeepaliveRefused } from './keepalive.ts';
 import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { encodeHeader, NONCE_BYTES, STATUS } from './protocol.ts';
@@ -27,6 +28,7 @@ export interface PoolOptions {
   connectTimeoutMs: number;
   metrics: RelayMetrics;
   log: Logger;
+  keepaliveRefused: KeepaliveRefused;
 }
 
 export class UpstreamPool {
@@ -105,7 +107,7 @@ export class UpstreamPool {
     this.#opening++;
     let socket: net.Socket | undefined;
     try {
-      socket = openUpstream(this.#options.target);
+      socket = openUpstream(this.#options.target, this.#options.keepaliveRefused);
       this.#options.metrics.upstreamOpened.inc({ by: 'pool' });
       socket.on('error', () => {}); // the status read below reports the failure
       const { key } = this.#options;

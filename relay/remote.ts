@@ -10,7 +10,8 @@ import { pipeBoth } from './pipe.ts';
 import { DestinationPolicy } from './policy.ts';
 import { HeaderDecoder, HeaderError, STATUS, type ConnectHeader, type StatusName } from './protocol.ts';
 import { ReplayGuard } from './replay.ts';
-import { fdOf, mptcpListenerFd, setKeepalive } from './sockets.ts';
+import { keepaliveReporter, tuneKeepalive, type KeepaliveRefused } from './keepalive.ts';
+import { mptcpListenerFd } from './sockets.ts';
 
 /** After answering a refusal, how long to keep reading (and discarding) so the status byte is not lost to a reset. */
 const REFUSAL_LINGER_MS = 2_000;
@@ -40,11 +41,13 @@ export class RemoteRelay {
   /** Connections being relayed: given drainTimeoutMs on stop. */
   readonly #relaying = new Set<net.Socket>();
   #open = 0;
+  readonly #keepaliveRefused: KeepaliveRefused;
 
   constructor(options: RemoteOptions) {
     this.#config = options.config;
     this.#log = options.log;
     this.#metrics = options.metrics;
+    this.#keepaliveRefused = keepaliveReporter(options.metrics, options.log);
     this.#policy = new DestinationPolicy(options.config.allowDestinations, options.ownAddresses);
     this.#replay = new ReplayGuard(options.config.replayWindowMs);
     this.#keys = new Map(options.config.keys.map((k) => [k.id, k.secret]));
@@ -97,12 +100,8 @@ export class RemoteRelay {
       this.#refuse(socket, 'overload');
       return;
     }
-    try {
-      socket.setNoDelay(true);
-      setKeepalive(fdOf(socket), this.#config.keepalive);
-    } catch (error) {
-      this.#log.debug('keepalive not set', { error });
-    }
+    socket.setNoDelay(true);
+    tuneKeepalive(socket, this.#config.keepalive, this.#keepaliveRefused);
     this.#waiting.add(socket);
     this.#awaitHeader(socket);
   }
@@ -175,11 +174,7 @@ export class RemoteRelay {
     }
     const upstream = outcome.socket;
     upstream.setNoDelay(true);
-    try {
-      setKeepalive(fdOf(upstream), this.#config.keepalive);
-    } catch (error) {
-      this.#log.debug('keepalive not set', { error });
-    }
+    tuneKeepalive(upstream, this.#config.keepalive, this.#keepaliveRefused);
     socket.write(Buffer.from([STATUS.ok]));
     if (earlyData.length > 0) upstream.write(earlyData);
     socket.resume();

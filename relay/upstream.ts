@@ -15,16 +15,22 @@ export interface UpstreamTarget {
 /**
  * Starts an MPTCP connection to the remote. Writes made right away are queued by Node
  * and, with Fast Open, the first of them rides in the SYN (once the kernel holds a
- * cookie for the remote; the very first connection learns it).
+ * cookie for the remote; the very first connection learns it). Keepalive tuning the
+ * kernel refuses (MPTCP sockets before 2024 refuse TCP_KEEPIDLE/INTVL/CNT) is handed to
+ * `onKeepaliveRefused`, and the connection goes on without it.
  */
-export function openUpstream(target: UpstreamTarget): net.Socket {
+export function openUpstream(target: UpstreamTarget, onKeepaliveRefused: (error: unknown) => void): net.Socket {
   const fd = mptcpSocket(familyOf(target.address));
   try {
     if (target.fastOpen) enableFastOpenConnect(fd);
-    setKeepalive(fd, target.keepalive);
   } catch (error) {
     closeFd(fd);
     throw error;
+  }
+  try {
+    setKeepalive(fd, target.keepalive);
+  } catch (error) {
+    onKeepaliveRefused(error);
   }
   // manualStart: without it Node starts reading before connect() and the read fails.
   const options: net.SocketConstructorOpts & { manualStart: boolean } = { fd, manualStart: true, allowHalfOpen: true, readable: true, writable: true };
