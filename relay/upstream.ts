@@ -19,7 +19,7 @@ export interface UpstreamTarget {
  * kernel refuses (MPTCP sockets before 2024 refuse TCP_KEEPIDLE/INTVL/CNT) is handed to
  * `onKeepaliveRefused`, and the connection goes on without it.
  */
-export function openUpstream(target: UpstreamTarget, onKeepaliveRefused: (error: unknown) => void): net.Socket {
+export function openUpstream(target: UpstreamTarget, onKeepaliveRefused: (error: unknown) => void, keepalive = setKeepalive): net.Socket {
   const fd = mptcpSocket(familyOf(target.address));
   try {
     if (target.fastOpen) enableFastOpenConnect(fd);
@@ -28,7 +28,7 @@ export function openUpstream(target: UpstreamTarget, onKeepaliveRefused: (error:
     throw error;
   }
   try {
-    setKeepalive(fd, target.keepalive);
+    keepalive(fd, target.keepalive);
   } catch (error) {
     onKeepaliveRefused(error);
   }
