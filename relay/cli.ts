@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // mprelay's command line: parse, call, print. Nothing else lives here.
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
