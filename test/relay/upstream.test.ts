@@ -3,7 +3,7 @@
 import test from 'ava';
 import net from 'node:net';
 import os from 'node:os';
-import { setKeepalive, SocketCallError } from '../../relay/sockets.ts';
+import { fdOf, mptcpState, setKeepalive, SocketCallError } from '../../relay/sockets.ts';
 import { openUpstream } from '../../relay/upstream.ts';
 
 test('a keepalive setting the kernel refuses is reported, and the upstream still connects', async (t) => {
@@ -33,4 +33,16 @@ test('a keepalive setting the kernel refuses is reported, and the upstream still
     refused.map((e) => e instanceof SocketCallError && { name: e.name, code: e.code, message: e.message }),
     [{ name: 'SocketCallError', code: 'ENOTSUP', message: 'setsockopt(TCP_KEEPIDLE) failed: ENOTSUP' }],
   );
+});
+
+test('an MPTCP connection to a plain TCP peer is seen as fallen back (the kernel refuses MPTCP_INFO there)', async (t) => {
+  const server = net.createServer((socket) => socket.on('error', () => {}));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const socket = openUpstream({ address: '127.0.0.1', port: (server.address() as net.AddressInfo).port, fastOpen: false, keepalive: { idleSec: 60, intervalSec: 10, count: 6 } }, () => {});
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write('x'); // the fallback is decided once data flows
+  await new Promise((r) => setTimeout(r, 50));
+  t.deepEqual(mptcpState(fdOf(socket)), { mptcp: false, subflows: 1 });
+  socket.destroy();
 });
