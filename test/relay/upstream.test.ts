@@ -28,6 +28,7 @@ test('a keepalive setting the kernel refuses is reported, and the upstream still
     socket.on('end', () => resolve(text));
     socket.on('error', reject);
   });
+  socket.destroy(); // allowHalfOpen: our side stays open after the server's FIN
   t.is(received, 'up');
   t.deepEqual(
     refused.map((e) => e instanceof SocketCallError && { name: e.name, code: e.code, message: e.message }),
@@ -36,9 +37,13 @@ test('a keepalive setting the kernel refuses is reported, and the upstream still
 });
 
 test('an MPTCP connection to a plain TCP peer is seen as fallen back (the kernel refuses MPTCP_INFO there)', async (t) => {
-  const server = net.createServer((socket) => socket.on('error', () => {}));
+  const accepted: net.Socket[] = [];
+  const server = net.createServer((socket) => accepted.push(socket.on('error', () => {})));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
+  t.teardown(() => {
+    for (const s of accepted) s.destroy();
+    server.close();
+  });
   const socket = openUpstream({ address: '127.0.0.1', port: (server.address() as net.AddressInfo).port, fastOpen: false, keepalive: { idleSec: 60, intervalSec: 10, count: 6 } }, () => {});
   await new Promise((resolve) => socket.once('connect', resolve));
   socket.write('x'); // the fallback is decided once data flows
