@@ -1,9 +1,9 @@
+#!/usr/bin/env node
 // mprelay's command line: parse, call, print. Nothing else lives here.
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config.ts';
 import { runDaemon } from './daemon.ts';
-import { formatChecks, gather, judge, type Role } from './doctor.ts';
 import { nftRules } from './rules.ts';
 
 const USAGE = `usage:
@@ -11,8 +11,10 @@ const USAGE = `usage:
   mprelay remote --config FILE      run the public relay side
   mprelay rules --lan-if IF --remote ADDR [--port 12345] [--table mprelay] [--tproxy]
                                     print the nftables rules that redirect the LAN's TCP
-  mprelay doctor [--role local|remote] [--wan-if IF]... [--fast-open]
-                                    check this machine's tuning, print fixes (exit 1 if any)
+  mprelay doctor [--role local|remote] [--wan-if IF]... [--fast-open] [--pid PID]
+                                    check this machine's tuning, print fixes (exit 1 if any);
+                                    open files are the running daemon's (--pid, else the
+                                    mprelay-<role> unit's main process)
   mprelay keygen                    print a new random key for the config files`;
 
 async function main(argv: string[]): Promise<number> {
@@ -32,9 +34,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'doctor': {
-      const { values } = parseArgs({ args: rest, options: { role: { type: 'string', default: 'local' }, 'wan-if': { type: 'string', multiple: true, default: [] }, 'fast-open': { type: 'boolean', default: false } } });
+      const { values } = parseArgs({ args: rest, options: { role: { type: 'string', default: 'local' }, 'wan-if': { type: 'string', multiple: true, default: [] }, 'fast-open': { type: 'boolean', default: false }, pid: { type: 'string' } } });
       if (values.role !== 'local' && values.role !== 'remote') return usage('--role is local or remote');
-      const checks = judge(await gather(), { role: values.role as Role, wanInterfaces: values['wan-if'], fastOpen: values['fast-open'] });
+      // Loaded here only: the daemons never need it (nor execa).
+      const { formatChecks, gather, judge } = await import('./doctor.ts');
+      const pid = values.pid === undefined ? undefined : Number(values.pid);
+      const checks = judge(await gather({ role: values.role, ...(pid !== undefined ? { pid } : {}) }), { role: values.role, wanInterfaces: values['wan-if'], fastOpen: values['fast-open'] });
       console.log(formatChecks(checks));
       return checks.every((c) => c.ok) ? 0 : 1;
     }

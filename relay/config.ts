@@ -8,6 +8,7 @@ const port = z.int().min(0).max(65535);
 const ip = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
 const endpoint = z.strictObject({ address: ip, port });
 const durationMs = z.int().min(1).max(24 * 3600 * 1000);
+const cidr = z.union([z.cidrv4(), z.cidrv6()], { error: 'must be a CIDR like 10.0.0.0/8' });
 
 const secret = z
   .string()
@@ -43,8 +44,14 @@ export const remoteConfigSchema = z.strictObject({
   fastOpenQueue: z.int().min(0).max(65535).default(0),
   /** A header's timestamp must be within this of the remote's clock; nonces are remembered this long. */
   replayWindowMs: durationMs.default(30_000),
-  /** Time a new connection has to send its first header. */
-  headerTimeoutMs: durationMs.default(10_000),
+  /**
+   * Connections that have not authenticated yet (no valid header): at most this many in
+   * all and `perSource` from one IPv4 address or IPv6 /64, each for at most
+   * `headerTimeoutMs` until its first header. Past a limit, a new one is reset at once.
+   */
+  unauthenticated: z
+    .strictObject({ maxConnections: z.int().min(1).max(1_000_000), perSource: z.int().min(1).max(1_000_000), headerTimeoutMs: durationMs })
+    .default({ maxConnections: 512, perSource: 64, headerTimeoutMs: 3_000 }),
   /** Time a pooled connection (hello done) may wait for its connect header; above the local's pool.idleTimeoutMs. */
   pooledIdleTimeoutMs: durationMs.default(300_000),
   connectTimeoutMs: durationMs.default(10_000),
@@ -52,7 +59,11 @@ export const remoteConfigSchema = z.strictObject({
   idleTimeoutMs: durationMs.default(900_000),
   maxConnections: z.int().min(1).max(1_000_000).default(10_000),
   /** CIDRs allowed even though the policy refuses them by default (private, loopback, own addresses...). */
-  allowDestinations: z.array(z.union([z.cidrv4(), z.cidrv6()], { error: 'must be a CIDR like 10.0.0.0/8' })).default([]),
+  allowDestinations: z.array(cidr).default([]),
+  /** CIDRs always refused, even if allowed above. */
+  denyDestinations: z.array(cidr).default([]),
+  /** This host's public addresses that its interfaces do not show (behind 1:1 NAT): refused like its own. */
+  ownAddresses: z.array(ip).default([]),
   keepalive,
   /** On SIGTERM, how long open connections may finish before they are closed. */
   drainTimeoutMs: durationMs.default(30_000),
@@ -97,7 +108,14 @@ export const localConfigSchema = z.strictObject({
     })
     .refine((pool) => pool.min <= pool.max, 'pool.min must not exceed pool.max')
     .default({ min: 2, max: 64, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 }),
+  /** Opening an MPTCP connection to the remote (pool and misses). */
   connectTimeoutMs: durationMs.default(10_000),
+  /**
+   * How long a client connection waits for the remote's answer to its header. Above the
+   * remote's connectTimeoutMs (10 s by default), so that a destination that does not
+   * answer is reported as `timeout` by the remote rather than cut off here first.
+   */
+  statusTimeoutMs: durationMs.default(15_000),
   idleTimeoutMs: durationMs.default(900_000),
   maxConnections: z.int().min(1).max(1_000_000).default(10_000),
   keepalive,

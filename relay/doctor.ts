@@ -13,6 +13,8 @@ export interface Readings {
   /** `ip mptcp endpoint`: device and flags of each endpoint. */
   endpoints: Array<{ address: string; dev?: string; flags: string[] }>;
   openFilesSoft: number | undefined;
+  /** Whose limit openFilesSoft is. */
+  openFilesOf?: string;
   portRange: [number, number] | undefined;
   /** undefined when conntrack is not loaded yet. */
   conntrackMax: number | undefined;
@@ -59,7 +61,7 @@ export function judge(r: Readings, options: DoctorOptions): Check[] {
         : 'ip mptcp endpoint add <address on the second WAN> dev <its interface> subflow',
     );
   }
-  add('open files', (r.openFilesSoft ?? 0) >= 65_536, `soft RLIMIT_NOFILE ${r.openFilesSoft ?? 'unknown'}`, 'LimitNOFILE=1048576 in the systemd unit, or `* soft nofile 999999` in /etc/security/limits.conf');
+  add('open files', (r.openFilesSoft ?? 0) >= 65_536, `soft RLIMIT_NOFILE ${r.openFilesSoft ?? 'unknown'}${r.openFilesOf ? ` (${r.openFilesOf})` : ''}`, 'LimitNOFILE=1048576 in the systemd unit, or `* soft nofile 999999` in /etc/security/limits.conf');
   const width = r.portRange ? r.portRange[1] - r.portRange[0] : 0;
   add('local port range', width >= 50_000, r.portRange ? `net.ipv4.ip_local_port_range = ${r.portRange.join(' ')}` : 'unreadable', 'sysctl -w net.ipv4.ip_local_port_range="10000 65535"');
   if (options.role === 'local') {
@@ -89,7 +91,29 @@ async function sysctl(path: string): Promise<string | undefined> {
 
 const num = (text: string | undefined) => (text === undefined || text === '' ? undefined : Number(text));
 
-export async function gather(): Promise<Readings> {
+/** Where the open-files limit was read: the daemon itself, else this process (which may differ). */
+export interface GatherOptions {
+  role: Role;
+  /** The running daemon; default: the main process of the mprelay-<role> systemd unit. */
+  pid?: number;
+}
+
+/** The daemon's pid: given, or the unit's MainPID from systemd (undefined when neither runs). */
+async function daemonPid(options: GatherOptions): Promise<number | undefined> {
+  if (options.pid !== undefined) return options.pid;
+  const shown = await execa('systemctl', ['show', '--property=MainPID', '--value', `mprelay-${options.role}.service`], { reject: false });
+  const pid = Number(shown.stdout.trim());
+  return shown.exitCode === 0 && pid > 0 ? pid : undefined;
+}
+
+/** Soft RLIMIT_NOFILE of a process, from /proc/<pid>/limits. */
+export async function openFilesOf(pid: number | 'self'): Promise<number | undefined> {
+  const text = await readFile(`/proc/${pid}/limits`, 'utf8').catch(() => '');
+  const soft = /Max open files\s+(\d+|unlimited)/.exec(text)?.[1];
+  return soft === 'unlimited' ? Infinity : num(soft);
+}
+
+export async function gather(options: GatherOptions): Promise<Readings> {
   const limitsText = (await execa('ip', ['mptcp', 'limits', 'show'], { reject: false })).stdout;
   const endpointText = (await execa('ip', ['mptcp', 'endpoint', 'show'], { reject: false })).stdout;
   const limitValue = (key: string) => Number(new RegExp(`${key} (\\d+)`).exec(limitsText)?.[1] ?? NaN);
@@ -103,14 +127,14 @@ export async function gather(): Promise<Readings> {
       const flags = words.filter((w) => ['subflow', 'signal', 'backup', 'fullmesh', 'implicit'].includes(w));
       return { address: words[0] ?? '', ...(words.includes('dev') && dev ? { dev } : {}), flags };
     });
-  const limitsFile = await readFile('/proc/self/limits', 'utf8');
-  const openFiles = /Max open files\s+(\d+|unlimited)/.exec(limitsFile)?.[1];
+  const pid = await daemonPid(options);
   const range = (await sysctl('net/ipv4/ip_local_port_range'))?.split(/\s+/).map(Number);
   return {
     mptcpEnabled: num(await sysctl('net/mptcp/enabled')),
     limits,
     endpoints,
-    openFilesSoft: openFiles === 'unlimited' ? Infinity : num(openFiles),
+    openFilesSoft: await openFilesOf(pid ?? 'self'),
+    openFilesOf: pid === undefined ? 'this shell (no running daemon found: pass --pid)' : `pid ${pid}`,
     portRange: range?.length === 2 ? [range[0] ?? 0, range[1] ?? 0] : undefined,
     conntrackMax: num(await sysctl('net/netfilter/nf_conntrack_max')),
     tcpFastOpen: num(await sysctl('net/ipv4/tcp_fastopen')),

@@ -1,7 +1,7 @@
 // The local side, on the home gateway: accepts the client TCP connections that an
 // nftables REDIRECT sends it, reads where each was headed, and carries it to the
 // remote over MPTCP: header and the client's bytes at once, no waiting for an answer.
-// A status other than ok resets the client, as a refused direct connection would.
+// Anything but a verified ok answer resets the client, as a refused direct connection would.
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { LocalConfig } from './config.ts';
@@ -9,14 +9,24 @@ import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { pipeBoth } from './pipe.ts';
 import { UpstreamPool } from './pool.ts';
-import { encodeHeader, HEADER_BYTES, NONCE_BYTES, STATUS, statusName, type Destination } from './protocol.ts';
-import { fdOf, mptcpState, originalDestination, setKeepalive, transparentListenerFd } from './sockets.ts';
-import { openUpstream, readStatus, type UpstreamTarget } from './upstream.ts';
+import { encodeHeader, isRelayable, NONCE_BYTES, type Destination } from './protocol.ts';
+import { keepaliveReporter, tuneKeepalive, type KeepaliveRefused } from './keepalive.ts';
+import { fdOf, mptcpState, originalDestination, transparentListenerFd } from './sockets.ts';
+import { answerProblem, openUpstream, readAnswer, type UpstreamTarget } from './upstream.ts';
 
 export interface LocalOptions {
   config: LocalConfig;
   log: Logger;
   metrics: RelayMetrics;
+}
+
+/** A connect header on its way: what reading its answer needs. */
+interface SentRequest {
+  upstream: net.Socket;
+  nonce: Buffer;
+  secret: Buffer;
+  /** Client bytes sent with the header (Fast Open), before the pipe started counting. */
+  earlyBytes?: number;
 }
 
 export class LocalRelay {
@@ -28,12 +38,16 @@ export class LocalRelay {
   readonly #target: UpstreamTarget;
   readonly #clients = new Set<net.Socket>();
   #listenPort = 0;
+  #key: LocalConfig['key'];
+  readonly #keepaliveRefused: KeepaliveRefused;
 
   constructor(options: LocalOptions) {
     const { config } = options;
     this.#config = config;
+    this.#key = config.key;
     this.#log = options.log;
     this.#metrics = options.metrics;
+    this.#keepaliveRefused = keepaliveReporter(options.metrics, options.log);
     this.#target = { address: config.remote.address, port: config.remote.port, fastOpen: config.fastOpen, keepalive: config.keepalive };
     this.#pool = new UpstreamPool({
       // Pooled connections are opened ahead of need: Fast Open would save them nothing.
@@ -43,8 +57,9 @@ export class LocalRelay {
       connectTimeoutMs: config.connectTimeoutMs,
       metrics: options.metrics,
       log: options.log,
+      keepaliveRefused: this.#keepaliveRefused,
     });
-    this.#server = net.createServer({ allowHalfOpen: true }, (client) => void this.#accept(client));
+    this.#server = net.createServer({ allowHalfOpen: true }, (client) => this.#handle(client));
     this.#server.maxConnections = config.maxConnections;
   }
 
@@ -63,6 +78,15 @@ export class LocalRelay {
     this.#pool.start();
     this.#log.info('local listening', { address: bound.address, port: bound.port, remote: this.#config.remote });
     return bound;
+  }
+
+  /** Takes the key of a new config (SIGHUP); returns the fields that differ but need a restart. */
+  reload(config: LocalConfig): string[] {
+    this.#key = config.key;
+    this.#pool.rekey(config.key);
+    this.#log.info('reloaded', { keyId: config.key.id });
+    const fields = Object.keys(config) as Array<keyof LocalConfig>;
+    return fields.filter((field) => field !== 'key' && JSON.stringify(config[field]) !== JSON.stringify(this.#config[field]));
   }
 
   get pool(): UpstreamPool {
@@ -84,7 +108,17 @@ export class LocalRelay {
     this.#log.info('local stopped');
   }
 
-  async #accept(client: net.Socket): Promise<void> {
+  /** One client connection: whatever goes wrong inside it is counted and logged, and ends that connection only. */
+  #handle(client: net.Socket): void {
+    this.#track(client);
+    this.#accept(client).catch((error: unknown) => {
+      this.#metrics.errors.inc({ kind: 'internal' });
+      this.#log.error('client connection failed inside the relay', { source: client.remoteAddress, error });
+      if (!client.destroyed) client.resetAndDestroy();
+    });
+  }
+
+  #track(client: net.Socket): void {
     this.#clients.add(client);
     this.#metrics.activeConnections.inc();
     client.once('close', () => {
@@ -92,6 +126,10 @@ export class LocalRelay {
       this.#metrics.activeConnections.dec();
     });
     client.on('error', () => {}); // the pipe reports errors once it runs; before that, close is enough
+  }
+
+  /** Where the client was headed, or undefined after resetting a client that cannot be relayed. */
+  #destinationOrReset(client: net.Socket): Destination | undefined {
     let destination: Destination;
     try {
       destination = this.#destinationOf(client);
@@ -101,42 +139,72 @@ export class LocalRelay {
       this.#log.warn('no original destination (not redirected?)', { source: client.remoteAddress, error });
       return void client.resetAndDestroy();
     }
+    // Port 0 cannot be named in a header (a LAN host can still connect() there): refuse it as the destination would.
+    if (!isRelayable(destination)) {
+      this.#metrics.errors.inc({ kind: 'bad-destination' });
+      this.#metrics.connections.inc({ result: 'bad-destination' });
+      this.#log.warn('client destination cannot be relayed', { source: client.remoteAddress, address: destination.address, port: destination.port });
+      return void client.resetAndDestroy();
+    }
+    return destination;
+  }
+
+  async #accept(client: net.Socket): Promise<void> {
+    const destination = this.#destinationOrReset(client);
+    if (!destination) return;
     client.setNoDelay(true);
+    tuneKeepalive(client, this.#config.keepalive, this.#keepaliveRefused);
+    const request = await this.#sendRequest(client, destination);
+    if (!request) return;
+    await this.#relay(client, request, destination);
+  }
+
+  /**
+   * Writes the connect header (and, on a fresh connection with Fast Open, the client's
+   * first bytes) on a pooled connection, or on a fresh one for a pool miss.
+   */
+  async #sendRequest(client: net.Socket, destination: Destination): Promise<SentRequest | undefined> {
+    const key = this.#key;
+    const nonce = randomBytes(NONCE_BYTES);
+    const header = { type: 'connect' as const, keyId: key.id, timestampMs: Date.now(), nonce, destination };
+    const pooled = this.#pool.take();
+    if (pooled) {
+      pooled.socket.write(encodeHeader(header, key.secret, pooled.challenge));
+      return { upstream: pooled.socket, nonce, secret: key.secret };
+    }
+    // A fresh connection: with Fast Open, give the client a moment to speak so its bytes ride in the SYN with the header.
+    const early = this.#config.fastOpen ? await firstBytes(client, this.#config.earlyDataWaitMs) : Buffer.alloc(0);
+    if (client.destroyed) return undefined;
+    let upstream: net.Socket;
     try {
-      setKeepalive(fdOf(client), this.#config.keepalive);
+      upstream = openUpstream(this.#target, this.#keepaliveRefused);
+      this.#metrics.upstreamOpened.inc({ by: 'miss' });
     } catch (error) {
-      this.#log.debug('keepalive not set', { error });
+      this.#metrics.errors.inc({ kind: 'upstream-socket' });
+      this.#log.error('cannot create MPTCP socket', { error });
+      return void client.resetAndDestroy();
     }
-    const { key } = this.#config;
-    const header = encodeHeader({ type: 'connect', keyId: key.id, timestampMs: Date.now(), nonce: randomBytes(NONCE_BYTES), destination }, key.secret);
-    let upstream = this.#pool.take();
-    if (upstream) {
-      upstream.write(header);
-    } else {
-      // A fresh connection: with Fast Open, give the client a moment to speak so its bytes ride in the SYN with the header.
-      const early = this.#config.fastOpen ? await firstBytes(client, this.#config.earlyDataWaitMs) : Buffer.alloc(0);
-      if (client.destroyed) return;
-      try {
-        upstream = openUpstream(this.#target);
-        this.#metrics.upstreamOpened.inc({ by: 'miss' });
-      } catch (error) {
-        this.#metrics.errors.inc({ kind: 'upstream-socket' });
-        this.#log.error('cannot create MPTCP socket', { error });
-        return void client.resetAndDestroy();
-      }
-      upstream.write(early.length > 0 ? Buffer.concat([header, early]) : header);
-    }
-    const status = readStatus(upstream, this.#config.connectTimeoutMs);
+    upstream.write(Buffer.concat([encodeHeader(header, key.secret), early]));
+    // Early bytes went with the header: the pipe's own count starts after them.
+    return { upstream, nonce, secret: key.secret, earlyBytes: early.length };
+  }
+
+  /** Pipes client and upstream; the remote's bytes reach the client only after a verified ok answer. */
+  async #relay(client: net.Socket, request: SentRequest, destination: Destination): Promise<void> {
+    const { upstream } = request;
+    const answer = readAnswer(upstream, { hello: false, secret: request.secret, nonce: request.nonce, timeoutMs: this.#config.statusTimeoutMs });
+    const problem = answer.then(answerProblem);
     const result = await pipeBoth(client, upstream, {
       idleTimeoutMs: this.#config.idleTimeoutMs,
-      bToAGate: status.then((code) => code === STATUS.ok),
+      bToAGate: problem.then((p) => p === undefined),
       onAEnd: () => this.#sampleSubflows(upstream),
     });
-    const code = await status;
-    const outcome = code === undefined ? 'no-status' : code === STATUS.ok ? (result.error ?? 'ok') : (statusName(code) ?? `status-${code}`);
-    if (code !== STATUS.ok) this.#metrics.errors.inc({ kind: `remote-${outcome}` });
+    const refused = await problem;
+    const outcome = refused ?? result.error ?? 'ok';
+    if (refused) this.#metrics.errors.inc({ kind: `remote-${refused}` });
+    if (refused === 'answer-mac') this.#log.warn('answer from the remote does not verify: not our remote, or tampered with on the way', { destination });
     this.#metrics.connections.inc({ result: outcome });
-    this.#metrics.bytes.inc({ direction: 'upstream' }, Math.max(0, result.aToB - HEADER_BYTES));
+    this.#metrics.bytes.inc({ direction: 'upstream' }, result.aToB + (request.earlyBytes ?? 0));
     this.#metrics.bytes.inc({ direction: 'downstream' }, result.bToA);
     this.#log.debug('connection closed', { destination, outcome, ...result });
   }

@@ -32,7 +32,9 @@ function errorReplacer(_key: string, value: unknown): unknown {
 
 /**
  * Lets one line per key through per period and counts the rest, so a scanner hammering
- * the public port cannot flood the log: "logged once per source per minute".
+ * the public port cannot flood the log: "logged once per source per minute". At most
+ * `maxKeys` are remembered: past that the oldest are forgotten (a forgotten source may
+ * log again early), so many sources cannot grow the map.
  */
 export class LogThrottle {
   #last = new Map<string, { atMs: number; suppressed: number }>();
@@ -40,7 +42,12 @@ export class LogThrottle {
   constructor(
     private readonly periodMs: number,
     private readonly now: () => number = Date.now,
+    private readonly maxKeys = 10_000,
   ) {}
+
+  get size(): number {
+    return this.#last.size;
+  }
 
   /** Returns the number of lines suppressed since the last one let through, or undefined to stay silent. */
   admit(key: string): number | undefined {
@@ -50,12 +57,17 @@ export class LogThrottle {
       entry.suppressed++;
       return undefined;
     }
-    if (this.#last.size > 10_000) this.#prune(nowMs);
+    this.#last.delete(key); // re-inserted last: the map stays in order of last admission
+    if (this.#last.size >= this.maxKeys) this.#prune(nowMs);
     this.#last.set(key, { atMs: nowMs, suppressed: 0 });
     return entry?.suppressed ?? 0;
   }
 
   #prune(nowMs: number): void {
     for (const [key, entry] of this.#last) if (nowMs - entry.atMs >= this.periodMs) this.#last.delete(key);
+    for (const key of this.#last.keys()) {
+      if (this.#last.size < this.maxKeys) break;
+      this.#last.delete(key);
+    }
   }
 }

@@ -5,7 +5,7 @@
 import type net from 'node:net';
 
 export interface PipeResult {
-  /** Bytes from `a` to `b` and from `b` to `a`. */
+  /** Bytes the pipe moved from `a` to `b` and from `b` to `a`. */
   aToB: number;
   bToA: number;
   /** Why it ended, if not by two clean half-closes. */
@@ -27,8 +27,10 @@ export function pipeBoth(a: net.Socket, b: net.Socket, options: PipeOptions): Pr
   return new Promise((resolve) => {
     let error: PipeResult['error'];
     let open = 2;
+    // What was written before the pipe (a header, an answer) is not the pipe's.
+    const before = { a: a.bytesWritten, b: b.bytesWritten };
     const closed = () => {
-      if (--open === 0) resolve({ aToB: b.bytesWritten, bToA: a.bytesWritten, ...(error ? { error } : {}) });
+      if (--open === 0) resolve({ aToB: b.bytesWritten - before.b, bToA: a.bytesWritten - before.a, ...(error ? { error } : {}) });
     };
     const fail = (kind: NonNullable<PipeResult['error']>) => {
       error ??= kind;

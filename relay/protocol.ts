@@ -5,11 +5,20 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ipv4Bytes, ipv4Text, ipv6Bytes, ipv6Text, type IpFamily } from './ip.ts';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const NONCE_BYTES = 12;
 /** HMAC-SHA256 truncated to 128 bits (as in RFC 4868's HMAC-SHA-256-128). */
 export const MAC_BYTES = 16;
 export const HEADER_BYTES = 58;
+/** The remote's fresh random value in a hello's answer, covered by the next header's MAC. */
+export const CHALLENGE_BYTES = 16;
+/** code + MAC; an ok answer to a hello also carries the challenge between them. */
+export const ANSWER_BYTES = 1 + MAC_BYTES;
+export const HELLO_ANSWER_BYTES = 1 + CHALLENGE_BYTES + MAC_BYTES;
+/** First byte of an answer's MAC input: never a header's version byte, so the two MACs cannot be confused. */
+const ANSWER_TAG = 0xff;
+const NO_CHALLENGE = Buffer.alloc(CHALLENGE_BYTES);
+const NO_MAC = Buffer.alloc(MAC_BYTES);
 
 const OFFSET = {
   version: 0,
@@ -35,6 +44,7 @@ export const STATUS = {
   refused: 0x04,
   timeout: 0x05,
   overload: 0x06,
+  version: 0x07,
 } as const;
 export type StatusName = keyof typeof STATUS;
 
@@ -48,6 +58,11 @@ export interface Destination {
   address: string;
   port: number;
   family: IpFamily;
+}
+
+/** Whether a header can name this destination (a client may still connect() to port 0). */
+export function isRelayable(destination: Destination): boolean {
+  return Number.isInteger(destination.port) && destination.port >= 1 && destination.port <= 65535;
 }
 
 interface HeaderBase {
@@ -73,17 +88,25 @@ export class HeaderError extends Error {
   constructor(
     readonly kind: HeaderErrorKind,
     message: string,
+    /** For kind 'version': the version byte the peer sent. */
+    readonly peerVersion?: number,
   ) {
     super(message);
     this.name = 'HeaderError';
   }
 }
 
-function mac(secret: Buffer, signed: Buffer): Buffer {
-  return createHmac('sha256', secret).update(signed).digest().subarray(0, MAC_BYTES);
+function mac(secret: Buffer, ...signed: Buffer[]): Buffer {
+  const hmac = createHmac('sha256', secret);
+  for (const part of signed) hmac.update(part);
+  return hmac.digest().subarray(0, MAC_BYTES);
 }
 
-export function encodeHeader(header: Header, secret: Buffer): Buffer {
+/**
+ * `challenge`: on a pooled connection, the one the remote sent in its answer to the
+ * hello, which binds this header to that connection; none for a hello or a fresh connection.
+ */
+export function encodeHeader(header: Header, secret: Buffer, challenge: Buffer = NO_CHALLENGE): Buffer {
   if (!Number.isInteger(header.keyId) || header.keyId < 0 || header.keyId > 255) throw new RangeError(`key id ${header.keyId} is not 0..255`);
   if (header.nonce.length !== NONCE_BYTES) throw new RangeError(`nonce must be ${NONCE_BYTES} bytes`);
   const buf = Buffer.alloc(HEADER_BYTES);
@@ -94,13 +117,41 @@ export function encodeHeader(header: Header, secret: Buffer): Buffer {
   header.nonce.copy(buf, OFFSET.nonce);
   if (header.type === 'connect') {
     const { address, port, family } = header.destination;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`port ${port} is not 1..65535`);
+    if (!isRelayable(header.destination)) throw new RangeError(`port ${port} is not 1..65535`);
     buf[OFFSET.family] = family === 4 ? FAMILY_CODE.ipv4 : FAMILY_CODE.ipv6;
     (family === 4 ? ipv4Bytes(address) : ipv6Bytes(address)).copy(buf, OFFSET.address);
     buf.writeUInt16BE(port, OFFSET.port);
   }
-  mac(secret, buf.subarray(0, OFFSET.mac)).copy(buf, OFFSET.mac);
+  mac(secret, buf.subarray(0, OFFSET.mac), challenge).copy(buf, OFFSET.mac);
   return buf;
+}
+
+export interface Answer {
+  code: number;
+  /** Present in an ok answer to a hello. */
+  challenge?: Buffer;
+}
+
+/** The remote's answer to a header: code, challenge (ok to a hello), MAC over the request's nonce and both. */
+export function encodeAnswer(answer: Answer, secret: Buffer, requestNonce: Buffer): Buffer {
+  const challenge = answer.challenge ?? NO_CHALLENGE;
+  const code = Buffer.from([answer.code]);
+  const tag = mac(secret, Buffer.from([ANSWER_TAG, PROTOCOL_VERSION]), code, requestNonce, challenge);
+  return Buffer.concat(answer.challenge ? [code, challenge, tag] : [code, tag]);
+}
+
+/** A refusal the remote cannot authenticate (no key yet, or none the peer holds): zeros where the MAC goes. */
+export function unauthenticatedAnswer(code: number): Buffer {
+  return Buffer.concat([Buffer.from([code]), NO_MAC]);
+}
+
+/** Whether an answer read off the wire is the remote's, for the request with this nonce. */
+export function answerVerifies(wire: Buffer, secret: Buffer, requestNonce: Buffer): boolean {
+  const code = wire[0];
+  if (code === undefined || (wire.length !== ANSWER_BYTES && wire.length !== HELLO_ANSWER_BYTES)) return false;
+  const challenge = wire.length === HELLO_ANSWER_BYTES ? wire.subarray(1, 1 + CHALLENGE_BYTES) : undefined;
+  const expected = encodeAnswer({ code, ...(challenge ? { challenge } : {}) }, secret, requestNonce);
+  return timingSafeEqual(expected, wire);
 }
 
 /** Secrets by key id; several ids at once let keys rotate without downtime. */
@@ -116,15 +167,23 @@ export type DecodeResult = { state: 'need-more' } | { state: 'header'; header: H
  */
 export class HeaderDecoder {
   #pending: Buffer = Buffer.alloc(0);
+  #challenge: Buffer = NO_CHALLENGE;
 
   constructor(private readonly keys: KeyLookup) {}
+
+  /** The next header must carry this challenge in its MAC (after answering a hello). */
+  bind(challenge: Buffer): void {
+    this.#challenge = challenge;
+  }
 
   /** Throws HeaderError for a header that must be dropped. */
   push(chunk: Buffer): DecodeResult {
     this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
     const buf = this.#pending;
     const version = buf[OFFSET.version];
-    if (version !== undefined && version !== PROTOCOL_VERSION) throw new HeaderError('version', `unsupported protocol version ${version}`);
+    if (version !== undefined && version !== PROTOCOL_VERSION) {
+      throw new HeaderError('version', `peer speaks protocol version ${version}, this remote speaks ${PROTOCOL_VERSION}: upgrade mprelay on both sides`, version);
+    }
     const type = buf[OFFSET.type];
     if (type !== undefined && type !== TYPE_CODE.connect && type !== TYPE_CODE.hello) throw new HeaderError('type', `unknown header type ${type}`);
     if (buf.length < HEADER_BYTES) return { state: 'need-more' };
@@ -138,7 +197,7 @@ export class HeaderDecoder {
     const keyId = buf[OFFSET.keyId] ?? 0;
     const secret = this.keys(keyId);
     if (!secret) throw new HeaderError('unknown-key', `unknown key id ${keyId}`);
-    if (!timingSafeEqual(mac(secret, buf.subarray(0, OFFSET.mac)), buf.subarray(OFFSET.mac, HEADER_BYTES))) {
+    if (!timingSafeEqual(mac(secret, buf.subarray(0, OFFSET.mac), this.#challenge), buf.subarray(OFFSET.mac, HEADER_BYTES))) {
       throw new HeaderError('mac', 'header MAC does not verify');
     }
     return parseFields(buf, keyId);

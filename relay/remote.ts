@@ -1,16 +1,20 @@
 // The remote side: an MPTCP listener on the public internet. Each connection sends a
 // header (optionally a hello first, when it is pooled); an authenticated connect header
-// to an allowed destination gets a plain TCP connection there, one status byte back,
-// then both directions piped. Nothing a peer without the key sends makes it connect out.
+// to an allowed destination gets a plain TCP connection there, an authenticated answer
+// back, then both directions piped. Nothing a peer without the key sends makes it connect
+// out, and until a connection authenticates it counts against a small budget of its own.
 import net from 'node:net';
 import type { RemoteConfig } from './config.ts';
 import { LogThrottle, type Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { pipeBoth } from './pipe.ts';
 import { DestinationPolicy } from './policy.ts';
-import { HeaderDecoder, HeaderError, STATUS, type ConnectHeader, type StatusName } from './protocol.ts';
+import { UnauthenticatedBudget } from './admission.ts';
+import { Handshake, type Decision, type Rejection } from './handshake.ts';
+import { STATUS, unauthenticatedAnswer } from './protocol.ts';
 import { ReplayGuard } from './replay.ts';
-import { fdOf, mptcpListenerFd, setKeepalive } from './sockets.ts';
+import { keepaliveReporter, tuneKeepalive, type KeepaliveRefused } from './keepalive.ts';
+import { mptcpListenerFd } from './sockets.ts';
 
 /** After answering a refusal, how long to keep reading (and discarding) so the status byte is not lost to a reset. */
 const REFUSAL_LINGER_MS = 2_000;
@@ -24,30 +28,41 @@ export interface RemoteOptions {
   ownAddresses?: () => readonly string[];
 }
 
-type Rejection = HeaderError['kind'] | 'stale' | 'replay' | 'header-timeout';
+/** What a reload changes on a running remote; any other field takes a restart. */
+const RELOADED: ReadonlySet<keyof RemoteConfig> = new Set(['keys', 'allowDestinations', 'denyDestinations', 'ownAddresses']);
+
+function keysOf(config: RemoteConfig): Map<number, Buffer> {
+  return new Map(config.keys.map((k) => [k.id, k.secret]));
+}
 
 export class RemoteRelay {
   readonly #config: RemoteConfig;
   readonly #log: Logger;
   readonly #metrics: RelayMetrics;
   readonly #server: net.Server;
-  readonly #policy: DestinationPolicy;
+  #policy: DestinationPolicy;
   readonly #replay: ReplayGuard;
-  readonly #keys: Map<number, Buffer>;
+  #keys: Map<number, Buffer>;
+  readonly #unauthenticated: UnauthenticatedBudget;
+  readonly #ownAddresses: (() => readonly string[]) | undefined;
   readonly #rejectLog = new LogThrottle(REJECT_LOG_PERIOD_MS);
   /** Connections still waiting for a header: closed at once on stop. */
   readonly #waiting = new Set<net.Socket>();
   /** Connections being relayed: given drainTimeoutMs on stop. */
   readonly #relaying = new Set<net.Socket>();
   #open = 0;
+  readonly #keepaliveRefused: KeepaliveRefused;
 
   constructor(options: RemoteOptions) {
     this.#config = options.config;
     this.#log = options.log;
     this.#metrics = options.metrics;
-    this.#policy = new DestinationPolicy(options.config.allowDestinations, options.ownAddresses);
+    this.#keepaliveRefused = keepaliveReporter(options.metrics, options.log);
+    this.#ownAddresses = options.ownAddresses;
+    this.#policy = this.#policyFor(options.config);
     this.#replay = new ReplayGuard(options.config.replayWindowMs);
-    this.#keys = new Map(options.config.keys.map((k) => [k.id, k.secret]));
+    this.#keys = keysOf(options.config);
+    this.#unauthenticated = new UnauthenticatedBudget(options.config.unauthenticated);
     this.#server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.#accept(socket));
   }
 
@@ -71,6 +86,22 @@ export class RemoteRelay {
     return this.#open;
   }
 
+  /**
+   * Takes the keys and the destination policy of a new config (SIGHUP); open connections
+   * go on. Returns the fields that differ but need a restart to take effect.
+   */
+  reload(config: RemoteConfig): string[] {
+    this.#keys = keysOf(config);
+    this.#policy = this.#policyFor(config);
+    this.#log.info('reloaded', { keyIds: [...this.#keys.keys()] });
+    const fields = Object.keys(config) as Array<keyof RemoteConfig>;
+    return fields.filter((field) => !RELOADED.has(field) && JSON.stringify(config[field]) !== JSON.stringify(this.#config[field]));
+  }
+
+  #policyFor(config: RemoteConfig): DestinationPolicy {
+    return new DestinationPolicy({ allow: config.allowDestinations, deny: config.denyDestinations, ownAddresses: config.ownAddresses }, this.#ownAddresses);
+  }
+
   /** Stops accepting, closes idle pooled connections, lets relayed ones finish for drainTimeoutMs, then closes them. */
   async stop(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -83,6 +114,7 @@ export class RemoteRelay {
   }
 
   #accept(socket: net.Socket): void {
+    const source = socket.remoteAddress ?? 'unknown';
     this.#open++;
     this.#metrics.activeConnections.inc();
     socket.once('close', () => {
@@ -94,72 +126,108 @@ export class RemoteRelay {
     socket.on('error', () => {}); // handled where it matters (pipe, connect); otherwise the close is enough
     if (this.#open > this.#config.maxConnections) {
       this.#metrics.errors.inc({ kind: 'overload' });
-      this.#refuse(socket, 'overload');
-      return;
+      this.#metrics.connections.inc({ result: 'overload' });
+      return this.#refuse(socket, unauthenticatedAnswer(STATUS.overload));
     }
-    try {
-      socket.setNoDelay(true);
-      setKeepalive(fdOf(socket), this.#config.keepalive);
-    } catch (error) {
-      this.#log.debug('keepalive not set', { error });
+    const admitted = this.#unauthenticated.admit(source);
+    if (admitted !== 'ok') {
+      // No answer and no log line per connection: this is what a flood looks like.
+      this.#metrics.errors.inc({ kind: `unauthenticated-${admitted}` });
+      this.#metrics.connections.inc({ result: 'dropped' });
+      return void socket.resetAndDestroy();
     }
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.#unauthenticated.release(source);
+    };
+    socket.once('close', release);
+    socket.setNoDelay(true);
+    tuneKeepalive(socket, this.#config.keepalive, this.#keepaliveRefused);
     this.#waiting.add(socket);
-    this.#awaitHeader(socket);
+    this.#awaitHeader(socket, source, release);
   }
 
-  #awaitHeader(socket: net.Socket): void {
-    const decoder = new HeaderDecoder((id) => this.#keys.get(id));
-    const source = socket.remoteAddress ?? 'unknown';
-    let timer = setTimeout(() => reject('header-timeout'), this.#config.headerTimeoutMs);
-    const reject = (kind: Rejection, detail?: string) => {
+  #awaitHeader(socket: net.Socket, source: string, authenticated: () => void): void {
+    const handshake = new Handshake((id) => this.#keys.get(id), this.#replay);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = (ms: number) => {
       clearTimeout(timer);
-      socket.off('data', onData);
-      this.#metrics.errors.inc({ kind: `header-${kind}` });
-      this.#metrics.connections.inc({ result: 'rejected' });
-      const suppressed = this.#rejectLog.admit(source);
-      if (suppressed !== undefined) this.#log.warn('header rejected', { source, kind, detail, suppressedSinceLast: suppressed });
-      // A peer that holds a key (stale clock, replayed, old key id) is told; anything else is just dropped.
-      if (kind === 'mac' || kind === 'unknown-key' || kind === 'stale' || kind === 'replay') this.#refuse(socket, 'authFailure');
-      else socket.resetAndDestroy();
+      timer = setTimeout(() => decide(handshake.timeout()), ms);
+    };
+    const stopListening = () => {
+      clearTimeout(timer);
+      socket.off('data', onData).off('end', onEnd);
+    };
+    const decide = (decision: Decision | undefined) => {
+      if (!decision) return;
+      if (decision.do === 'pool') {
+        authenticated();
+        socket.write(decision.answer);
+        return deadline(this.#config.pooledIdleTimeoutMs);
+      }
+      stopListening();
+      if (decision.do === 'connect') authenticated();
+      this.#carryOut(socket, source, decision);
     };
     const onData = (chunk: Buffer) => {
-      let result;
       try {
-        result = decoder.push(chunk);
+        decide(handshake.data(chunk));
       } catch (error) {
-        if (error instanceof HeaderError) return reject(error.kind, error.message);
-        throw error;
+        stopListening();
+        this.#internalError(socket, error);
       }
-      if (result.state === 'need-more') return;
-      const verdict = this.#replay.check(result.header.timestampMs, result.header.nonce);
-      if (verdict !== 'ok') return reject(verdict);
-      if (result.header.type === 'hello') {
-        // Pooled: answer so the local knows it is warm (and the join happened), then wait longer.
-        socket.write(Buffer.from([STATUS.ok]));
-        clearTimeout(timer);
-        timer = setTimeout(() => reject('header-timeout'), this.#config.pooledIdleTimeoutMs);
-        if (result.rest.length > 0) onData(result.rest);
-        return;
-      }
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.pause();
-      this.#waiting.delete(socket);
-      void this.#connect(socket, result.header, result.rest);
     };
-    socket.on('data', onData);
+    const onEnd = () => decide(handshake.end());
+    deadline(this.#config.unauthenticated.headerTimeoutMs);
+    socket.on('data', onData).on('end', onEnd);
     socket.once('close', () => clearTimeout(timer));
   }
 
-  async #connect(socket: net.Socket, header: ConnectHeader, earlyData: Buffer): Promise<void> {
-    const { address, port } = header.destination;
+  #carryOut(socket: net.Socket, source: string, decision: Exclude<Decision, { do: 'pool' }>): void {
+    switch (decision.do) {
+      case 'connect':
+        socket.pause();
+        this.#waiting.delete(socket);
+        this.#connect(socket, source, decision).catch((error: unknown) => this.#internalError(socket, error));
+        return;
+      case 'close':
+        this.#metrics.connections.inc({ result: decision.pooled ? 'pool-closed' : 'closed-before-header' });
+        this.#waiting.delete(socket);
+        socket.end();
+        socket.destroySoon();
+        return;
+      case 'refuse':
+      case 'drop':
+        this.#rejected(source, decision.kind, decision.detail);
+        if (decision.do === 'refuse') this.#refuse(socket, decision.answer);
+        else socket.resetAndDestroy();
+    }
+  }
+
+  #rejected(source: string, kind: Rejection, detail: string): void {
+    this.#metrics.errors.inc({ kind: `header-${kind}` });
+    this.#metrics.connections.inc({ result: 'rejected' });
+    const suppressed = this.#rejectLog.admit(source);
+    if (suppressed !== undefined) this.#log.warn('header rejected', { source, kind, detail, suppressedSinceLast: suppressed });
+  }
+
+  #internalError(socket: net.Socket, error: unknown): void {
+    this.#metrics.errors.inc({ kind: 'internal' });
+    this.#log.error('connection failed inside the relay', { source: socket.remoteAddress, error });
+    if (!socket.destroyed) socket.resetAndDestroy();
+  }
+
+  async #connect(socket: net.Socket, source: string, request: Extract<Decision, { do: 'connect' }>): Promise<void> {
+    const { address, port } = request.header.destination;
     const refusal = this.#policy.check(address);
     if (refusal) {
       this.#metrics.errors.inc({ kind: `policy-${refusal}` });
       this.#metrics.connections.inc({ result: 'policyRefused' });
-      const suppressed = this.#rejectLog.admit(`policy ${socket.remoteAddress}`);
-      if (suppressed !== undefined) this.#log.warn('destination refused', { source: socket.remoteAddress, address, port, reason: refusal, suppressedSinceLast: suppressed });
-      return this.#refuse(socket, 'policyRefused');
+      const suppressed = this.#rejectLog.admit(`policy ${source}`);
+      if (suppressed !== undefined) this.#log.warn('destination refused', { source, address, port, reason: refusal, suppressedSinceLast: suppressed });
+      return this.#refuse(socket, request.answer('policyRefused'));
     }
     this.#relaying.add(socket);
     const outcome = await connectTcp(address, port, this.#config.connectTimeoutMs);
@@ -170,30 +238,30 @@ export class RemoteRelay {
     if (!('socket' in outcome)) {
       this.#metrics.errors.inc({ kind: `connect-${outcome.status}` });
       this.#metrics.connections.inc({ result: outcome.status });
-      this.#log.info('destination connect failed', { address, port, status: outcome.status, code: outcome.code });
-      return this.#refuse(socket, outcome.status);
+      const suppressed = this.#rejectLog.admit(`connect ${source}`);
+      if (suppressed !== undefined) this.#log.info('destination connect failed', { source, address, port, status: outcome.status, code: outcome.code, suppressedSinceLast: suppressed });
+      return this.#refuse(socket, request.answer(outcome.status));
     }
-    const upstream = outcome.socket;
-    upstream.setNoDelay(true);
-    try {
-      setKeepalive(fdOf(upstream), this.#config.keepalive);
-    } catch (error) {
-      this.#log.debug('keepalive not set', { error });
-    }
-    socket.write(Buffer.from([STATUS.ok]));
-    if (earlyData.length > 0) upstream.write(earlyData);
-    socket.resume();
-    const result = await pipeBoth(socket, upstream, { idleTimeoutMs: this.#config.idleTimeoutMs });
-    this.#metrics.bytes.inc({ direction: 'upstream' }, result.aToB);
-    this.#metrics.bytes.inc({ direction: 'downstream' }, Math.max(0, result.bToA - 1));
-    this.#metrics.connections.inc({ result: result.error ?? 'ok' });
-    this.#log.debug('relay closed', { address, port, ...result });
+    await this.#relay(socket, outcome.socket, request);
   }
 
-  /** Answers one status byte, half-closes, and discards what the peer still sends until it closes. */
-  #refuse(socket: net.Socket, status: StatusName): void {
+  async #relay(socket: net.Socket, upstream: net.Socket, request: Extract<Decision, { do: 'connect' }>): Promise<void> {
+    upstream.setNoDelay(true);
+    tuneKeepalive(upstream, this.#config.keepalive, this.#keepaliveRefused);
+    socket.write(request.answer('ok'));
+    if (request.early.length > 0) upstream.write(request.early);
+    socket.resume();
+    const result = await pipeBoth(socket, upstream, { idleTimeoutMs: this.#config.idleTimeoutMs });
+    this.#metrics.bytes.inc({ direction: 'upstream' }, result.aToB + request.early.length);
+    this.#metrics.bytes.inc({ direction: 'downstream' }, result.bToA);
+    this.#metrics.connections.inc({ result: result.error ?? 'ok' });
+    this.#log.debug('relay closed', { destination: request.header.destination, ...result });
+  }
+
+  /** Answers, half-closes, and discards what the peer still sends until it closes. */
+  #refuse(socket: net.Socket, answer: Buffer): void {
     this.#waiting.delete(socket);
-    socket.end(Buffer.from([STATUS[status]]));
+    socket.end(answer);
     socket.resume();
     socket.once('end', () => socket.destroy());
     setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();

@@ -1,8 +1,13 @@
 // Replay protection: a header is accepted only if its timestamp is inside the window
 // and its nonce has not been seen. Nonces live in two generations, each spanning two
 // windows, so a nonce is remembered for as long as its timestamp could still pass
-// and memory stays bounded by the rate of authenticated headers.
-export type ReplayVerdict = 'ok' | 'stale' | 'replay';
+// and memory stays bounded: each generation holds at most `maxPerGeneration` nonces, and
+// past that headers are refused ('full': the remote answers overload) rather than
+// forgotten, since a forgotten nonce could be replayed.
+export type ReplayVerdict = 'ok' | 'stale' | 'replay' | 'full';
+
+/** 2 x 30 s windows at 4,000 authenticated headers a second. */
+export const MAX_NONCES_PER_GENERATION = 250_000;
 
 export class ReplayGuard {
   #current = new Set<string>();
@@ -12,6 +17,7 @@ export class ReplayGuard {
   constructor(
     private readonly windowMs: number,
     private readonly now: () => number = Date.now,
+    private readonly maxPerGeneration = MAX_NONCES_PER_GENERATION,
   ) {
     this.#rotatedAtMs = now();
   }
@@ -26,6 +32,7 @@ export class ReplayGuard {
     }
     const key = nonce.toString('base64');
     if (this.#current.has(key) || this.#previous.has(key)) return 'replay';
+    if (this.#current.size >= this.maxPerGeneration) return 'full';
     this.#current.add(key);
     return 'ok';
   }

@@ -17,6 +17,7 @@ const SOL_IP = 0;
 const SOL_IPV6 = 41;
 const SOL_MPTCP = 284;
 const SO_REUSEADDR = 2;
+const SO_PROTOCOL = 38;
 /** IP_TRANSPARENT (linux/in.h) and IPV6_TRANSPARENT (linux/in6.h): accept TPROXY'd connections. */
 const IP_TRANSPARENT = 19;
 const IPV6_TRANSPARENT = 75;
@@ -202,11 +203,17 @@ export interface MptcpState {
   subflows: number;
 }
 
-/** MPTCP_INFO of a connected socket; undefined for a socket that is not MPTCP at all. */
+/**
+ * MPTCP_INFO of a connected socket; undefined for a socket that is not MPTCP at all. On
+ * a connection that fell back to TCP the kernel refuses MPTCP_INFO (the getsockopt goes
+ * to the one TCP subflow), so a refusal on an MPTCP socket is the fallback.
+ */
 export function mptcpState(fd: number): MptcpState | undefined {
+  const protocol = Buffer.alloc(4);
+  if (c.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, protocol, [4]) < 0 || protocol.readInt32LE(0) !== IPPROTO_MPTCP) return undefined;
   const info = Buffer.alloc(96);
   const length = [info.length];
-  if (c.getsockopt(fd, SOL_MPTCP, MPTCP_INFO, info, length) < 0) return undefined;
+  if (c.getsockopt(fd, SOL_MPTCP, MPTCP_INFO, info, length) < 0) return { mptcp: false, subflows: 1 };
   const flags = info.readUInt32LE(8);
   if (flags & MPTCP_INFO_FLAG_FALLBACK) return { mptcp: false, subflows: 1 };
   return { mptcp: true, subflows: 1 + (info[0] ?? 0) };

@@ -3,6 +3,7 @@
 // use, fed by the `mprelay rules` nftables output for the LAN interface. Configs, the key
 // and logs go to the run's log directory.
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -11,7 +12,7 @@ import { ipIn, nsRun } from '../topology/netns.ts';
 import { ADDR, DEV, type Topology } from '../topology/types.ts';
 import { assemble, NO_WRAP, type Part } from './assemble.ts';
 import { listeningBy, startDaemon } from './daemon.ts';
-import type { SystemAdapter } from './system.ts';
+import { SystemStartError, type SystemAdapter } from './system.ts';
 
 export const MPRELAY_REMOTE_PORT = 8443;
 export const MPRELAY_LOCAL_PORT = 12400;
@@ -20,13 +21,20 @@ export const MPRELAY_LOCAL_METRICS_PORT = 9465;
 export const MPRELAY_TABLE = 'mplab_mprelay';
 export const MPRELAY_POOL = { min: 4, max: 32, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 };
 
-const CLI = path.resolve(import.meta.dirname, '../../relay/cli.ts');
-/** tsx's loader by absolute URL, so the daemon's pid is node itself (the tsx binary would fork). */
-const TSX = import.meta.resolve('tsx');
+/** The compiled relay (`npm run build`), run with plain node as a gateway runs it: no tsx, one process. */
+export const MPRELAY_CLI = path.resolve(import.meta.dirname, '../../relay/dist/cli.js');
 const POOL_WARM_TIMEOUT_MS = 15_000;
 
-function mprelayCommand(side: 'local' | 'remote', configFile: string) {
-  return { command: process.execPath, args: ['--import', TSX, CLI, side, '--config', configFile] };
+/** How to start `mprelay`: by default this checkout's compiled CLI; a test passes an installed `bin/mprelay`. */
+export interface MprelayLauncher {
+  command: string;
+  args: readonly string[];
+}
+
+export const CHECKOUT_LAUNCHER: MprelayLauncher = { command: process.execPath, args: [MPRELAY_CLI] };
+
+function mprelayCommand(launcher: MprelayLauncher, side: 'local' | 'remote', configFile: string) {
+  return { command: launcher.command, args: [...launcher.args, side, '--config', configFile] };
 }
 
 /** Sums one metric from the local's endpoint inside gw-local over the series whose labels include `labels`. */
@@ -61,13 +69,14 @@ async function applyRules(topology: Topology, logDir: string, interception: Inte
 }
 
 /** mprelay intercepting the client's TCP with nftables REDIRECT (the default) or TPROXY. */
-export function mprelaySystem(interception: Interception): SystemAdapter {
+export function mprelaySystem(interception: Interception, launcher: MprelayLauncher = CHECKOUT_LAUNCHER): SystemAdapter {
   return {
   name: 'mprelay',
   description: 'mprelay: one MPTCP connection per client connection from a warm, joined pool; destination sent with the first bytes',
   needs: { debianPackages: ['nftables', 'curl'], commands: ['nft', 'curl'] },
   start: (topology, logDir) =>
     assemble('mprelay', logDir, async (parts) => {
+      if (launcher === CHECKOUT_LAUNCHER && !existsSync(MPRELAY_CLI)) throw new SystemStartError('mprelay', `${MPRELAY_CLI} is missing: run \`npm run build\``, '');
       const secret = randomBytes(32).toString('base64');
       const remoteConfig = path.resolve(logDir, 'mprelay-remote.yaml');
       const localConfig = path.resolve(logDir, 'mprelay-local.yaml');
@@ -94,7 +103,7 @@ export function mprelaySystem(interception: Interception): SystemAdapter {
           system: 'mprelay',
           label: 'mprelay remote',
           ns: topology.ns.gwRemote,
-          ...mprelayCommand('remote', remoteConfig),
+          ...mprelayCommand(launcher, 'remote', remoteConfig),
           logFile: path.resolve(logDir, 'mprelay-remote.log'),
           healthy: listeningBy(topology.ns.gwRemote, ADDR.gwRemotePublic, MPRELAY_REMOTE_PORT),
         }),
@@ -105,7 +114,7 @@ export function mprelaySystem(interception: Interception): SystemAdapter {
           system: 'mprelay',
           label: 'mprelay local',
           ns: topology.ns.gwLocal,
-          ...mprelayCommand('local', localConfig),
+          ...mprelayCommand(launcher, 'local', localConfig),
           logFile: path.resolve(logDir, 'mprelay-local.log'),
           // Healthy once it listens and its pool is warm: the first measured connection must not pay for the fill.
           healthy: async (pid) => (await listening(pid)) && (await localMetric(topology, 'mprelay_pool_idle')) >= MPRELAY_POOL.min,

@@ -6,7 +6,15 @@ const key = Buffer.alloc(32, 7).toString('base64');
 
 test('a minimal remote config gets the documented defaults', (t) => {
   const config = parseConfig(remoteConfigSchema, `listen: { address: 0.0.0.0, port: 8443 }\nkeys: [{ id: 1, secret: "${key}" }]\n`, 'remote.yaml');
-  t.like(config, { replayWindowMs: 30_000, headerTimeoutMs: 10_000, maxConnections: 10_000, allowDestinations: [], fastOpenQueue: 0 });
+  t.like(config, {
+    replayWindowMs: 30_000,
+    unauthenticated: { maxConnections: 512, perSource: 64, headerTimeoutMs: 3_000 },
+    maxConnections: 10_000,
+    allowDestinations: [],
+    denyDestinations: [],
+    ownAddresses: [],
+    fastOpenQueue: 0,
+  });
   t.deepEqual(config.keys[0]?.secret, Buffer.alloc(32, 7));
 });
 
@@ -17,13 +25,13 @@ test('duplicate key ids are refused', (t) => {
 });
 
 test('errors name the file, the line and the field, and say what is allowed', (t) => {
-  const text = ['listen:', '  address: 0.0.0.0', '  port: 8443', 'keys:', `  - { id: 1, secret: "${key}" }`, `  - { id: 1, secret: "short" }`, 'allowDestinations: [10.0.0.0]', 'headerTimeoutMs: -5', 'colour: blue', ''].join('\n');
+  const text = ['listen:', '  address: 0.0.0.0', '  port: 8443', 'keys:', `  - { id: 1, secret: "${key}" }`, `  - { id: 1, secret: "short" }`, 'allowDestinations: [10.0.0.0]', 'connectTimeoutMs: -5', 'colour: blue', ''].join('\n');
   const error = t.throws(() => parseConfig(remoteConfigSchema, text, 'remote.yaml'), { instanceOf: ConfigError });
   t.is(
     error.message,
     [
       'remote.yaml:6: keys.1.secret: must be base64 of at least 16 random bytes (e.g. `openssl rand -base64 32`)',
-      'remote.yaml:8: headerTimeoutMs: Too small: expected number to be >=1',
+      'remote.yaml:8: connectTimeoutMs: Too small: expected number to be >=1',
       'remote.yaml:7: allowDestinations.0: must be a CIDR like 10.0.0.0/8',
       'remote.yaml:1: (top level): Unrecognized key: "colour"',
     ].join('\n'),
@@ -48,4 +56,10 @@ test('the example configs parse once a real key is filled in', (t) => {
     const text = readFileSync(file, 'utf8').replace('REPLACE-WITH-mprelay-keygen-OUTPUT', key);
     t.notThrows(() => parseConfig(schema, text, file));
   }
+});
+
+test('a local waits for the answer longer than a remote connects by default', (t) => {
+  const local = parseConfig(localConfigSchema, `listen: { address: 0.0.0.0, port: 12345 }\nremote: { address: 198.51.100.1, port: 8443 }\nkey: { id: 1, secret: "${key}" }\n`, 'local.yaml');
+  const remote = parseConfig(remoteConfigSchema, `listen: { address: 0.0.0.0, port: 8443 }\nkeys: [{ id: 1, secret: "${key}" }]\n`, 'remote.yaml');
+  t.true(local.statusTimeoutMs > remote.connectTimeoutMs);
 });

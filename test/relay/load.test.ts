@@ -1,6 +1,6 @@
 // The relay as deployed (the CLI, two processes) inside a private namespace: 1,000
 // concurrent relayed connections with every byte checked, no fd left behind, RSS
-// reported; and a loopback goodput benchmark (reported, not asserted).
+// reported; and a loopback goodput benchmark bounded against a plain Node TCP pipe.
 import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -149,17 +149,38 @@ async function timeEcho(host: string, port: number, localAddress: string | undef
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-test.serial('benchmark: loopback goodput, relayed vs direct, and relay CPU per Gbit/s (reported)', async (t) => {
-  const bytes = 512 << 20;
-  const direct = await timeEcho(SERVER, 80, undefined, bytes); // source is SERVER itself: not redirected
+/** The least a relay can be: one Node process piping each connection to the echo server with plain TCP. */
+async function startPlainPipe(): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = net.connect({ host: SERVER, port: 80, allowHalfOpen: true });
+    client.pipe(upstream).pipe(client);
+    for (const s of [client, upstream]) s.on('error', () => [client, upstream].forEach((x) => x.destroy()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * The relay has two processes, two hops and MPTCP where the plain pipe has one process
+ * and TCP, so it cannot match it; it must stay within a factor of it, measured in the
+ * same run (the machine is shared: absolute figures are reported, not asserted).
+ */
+const MIN_GOODPUT_RATIO_TO_PLAIN_PIPE = 0.25;
+
+test.serial('benchmark: loopback goodput, relayed vs a plain Node TCP pipe in the same run, and relay CPU per Gbit/s', async (t) => {
+  const bytes = 256 << 20;
+  const pipe = await startPlainPipe();
+  t.teardown(() => pipe.close());
+  const plain = await timeEcho('127.0.0.1', pipe.port, undefined, bytes);
   const cpuBefore = local.cpuSeconds() + remote.cpuSeconds();
   const relayed = await timeEcho(SERVER, 80, CLIENT, bytes);
   const cpuSeconds = local.cpuSeconds() + remote.cpuSeconds() - cpuBefore;
   // Echo: every byte crosses each hop twice (up and back).
   const gbit = (seconds: number) => ((2 * bytes * 8) / seconds / 1e9).toFixed(2);
-  t.log(`echo of ${bytes >> 20} MiB, one flow: direct ${gbit(direct)} Gbit/s, relayed ${gbit(relayed)} Gbit/s (both directions summed)`);
+  const ratio = plain / relayed;
+  t.log(`echo of ${bytes >> 20} MiB, one flow: plain Node pipe ${gbit(plain)} Gbit/s, relayed ${gbit(relayed)} Gbit/s (both directions summed): ratio ${ratio.toFixed(2)}`);
   t.log(`relay CPU (local + remote): ${cpuSeconds.toFixed(2)} s for ${((2 * bytes * 8) / 1e9).toFixed(2)} Gbit = ${(cpuSeconds / ((2 * bytes * 8) / 1e9)).toFixed(2)} CPU-s per Gbit`);
-  t.pass();
+  t.true(ratio >= MIN_GOODPUT_RATIO_TO_PLAIN_PIPE, `relayed goodput is ${ratio.toFixed(2)} of the plain pipe's, below ${MIN_GOODPUT_RATIO_TO_PLAIN_PIPE}`);
 });
 
 test.serial('SIGTERM: the local stops accepting, lets the open connection finish, then exits 0', async (t) => {

@@ -3,6 +3,12 @@ import fc from 'fast-check';
 import { createHmac, randomBytes } from 'node:crypto';
 import { SocketAddress } from 'node:net';
 import {
+  ANSWER_BYTES,
+  answerVerifies,
+  CHALLENGE_BYTES,
+  encodeAnswer,
+  HELLO_ANSWER_BYTES,
+  unauthenticatedAnswer,
   encodeHeader,
   HeaderDecoder,
   HeaderError,
@@ -99,11 +105,11 @@ test('wrong key and unknown key id are told apart', (t) => {
 });
 
 test('a bad version or type is rejected from its first byte, before the rest arrives', (t) => {
-  t.like(t.throws(() => new HeaderDecoder(keys).push(Buffer.from([2])), { instanceOf: HeaderError }), {
+  t.like(t.throws(() => new HeaderDecoder(keys).push(Buffer.from([1])), { instanceOf: HeaderError }), {
     kind: 'version',
-    message: 'unsupported protocol version 2',
+    message: 'peer speaks protocol version 1, this remote speaks 2: upgrade mprelay on both sides',
   });
-  t.like(t.throws(() => new HeaderDecoder(keys).push(Buffer.from([1, 9])), { instanceOf: HeaderError }), {
+  t.like(t.throws(() => new HeaderDecoder(keys).push(Buffer.from([2, 9])), { instanceOf: HeaderError }), {
     kind: 'type',
     message: 'unknown header type 9',
   });
@@ -135,9 +141,39 @@ test('an authenticated header with a bad field is malformed, not accepted', (t) 
 /** Recomputes the MAC over changed bytes, as a keyed but buggy sender would produce them. */
 function encodeHeaderRaw(wire: Buffer): Buffer {
   const out = Buffer.from(wire);
-  createHmac('sha256', secret).update(out.subarray(0, 42)).digest().subarray(0, 16).copy(out, 42);
+  createHmac('sha256', secret).update(out.subarray(0, 42)).update(Buffer.alloc(16)).digest().subarray(0, 16).copy(out, 42);
   return out;
 }
+
+test('a header bound to a challenge decodes only where that challenge was issued', (t) => {
+  const header: Header = { type: 'connect', keyId: 7, timestampMs: Date.now(), nonce: randomBytes(NONCE_BYTES), destination: { address: '203.0.113.5', port: 443, family: 4 } };
+  const challenge = randomBytes(CHALLENGE_BYTES);
+  const bound = encodeHeader(header, secret, challenge);
+  t.like(t.throws(() => new HeaderDecoder(keys).push(bound), { instanceOf: HeaderError }), { kind: 'mac' });
+  const elsewhere = new HeaderDecoder(keys);
+  elsewhere.bind(randomBytes(CHALLENGE_BYTES));
+  t.like(t.throws(() => elsewhere.push(bound), { instanceOf: HeaderError }), { kind: 'mac' });
+  const here = new HeaderDecoder(keys);
+  here.bind(challenge);
+  t.deepEqual(here.push(bound), { state: 'header', header, rest: Buffer.alloc(0) });
+});
+
+test('answers are signed over the request nonce, the code and the challenge; any change fails', (t) => {
+  const nonce = randomBytes(NONCE_BYTES);
+  const ok = encodeAnswer({ code: STATUS.ok, challenge: randomBytes(CHALLENGE_BYTES) }, secret, nonce);
+  const refused = encodeAnswer({ code: STATUS.refused }, secret, nonce);
+  t.deepEqual([ok.length, refused.length], [HELLO_ANSWER_BYTES, ANSWER_BYTES]);
+  t.true(answerVerifies(ok, secret, nonce));
+  t.true(answerVerifies(refused, secret, nonce));
+  t.false(answerVerifies(refused, secret, randomBytes(NONCE_BYTES)), 'another request');
+  t.false(answerVerifies(refused, randomBytes(32), nonce), 'another key');
+  for (let i = 0; i < ok.length; i++) {
+    const changed = Buffer.from(ok);
+    changed[i] = (changed[i] ?? 0) ^ 1;
+    t.false(answerVerifies(changed, secret, nonce), `byte ${i}`);
+  }
+  t.false(answerVerifies(unauthenticatedAnswer(STATUS.ok), secret, nonce), 'an unsigned ok');
+});
 
 test('status codes have names, unknown codes have none', (t) => {
   t.is(statusName(STATUS.overload), 'overload');

@@ -1,6 +1,8 @@
 // End to end inside a private namespace: client -> nftables REDIRECT -> local -> MPTCP
 // -> remote -> TCP -> echo server, with the real original-destination lookup.
 import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { startEchoServer, echoThrough, type EchoServer } from './helpers/echo.ts';
 import { enterNewNamespace, type TestNamespace } from './helpers/netns.ts';
 import { metricValue, startLocal, startRemote, waitFor } from './helpers/relays.ts';
@@ -87,6 +89,16 @@ test.serial('a pool miss opens a fresh connection, with Fast Open when configure
   }
 });
 
+test.serial('a client headed for port 0 is reset and counted; the local keeps relaying (it used to crash)', async (t) => {
+  const error = await t.throwsAsync(echoThrough({ host: SERVER_V4, port: 0, localAddress: CLIENT_V4 }, 10));
+  t.is((error as NodeJS.ErrnoException).code, 'ECONNRESET');
+  await waitFor(async () => (await metricValue(local.metrics, 'mprelay_errors_total', { kind: 'bad-destination' })) === 1, 'the bad destination to be counted');
+  t.is(await metricValue(local.metrics, 'mprelay_connections_total', { result: 'bad-destination' }), 1);
+  t.like(local.logs.lines.find((line) => line.msg === 'client destination cannot be relayed'), { level: 'warn', port: 0 });
+  const after = await echoThrough({ host: SERVER_V4, port: 80, localAddress: CLIENT_V4 }, 1000);
+  t.is(after.echoedSha256, after.sentSha256);
+});
+
 test.serial('a refused destination resets the client, as a direct connection would', async (t) => {
   const error = await t.throwsAsync(echoThrough({ host: SERVER_V4, port: 81, localAddress: CLIENT_V4 }, 10));
   t.is((error as NodeJS.ErrnoException).code, 'ECONNRESET');
@@ -104,9 +116,114 @@ test.serial('with the remote down, the pool backs off and a client connection is
     await waitFor(async () => (await metricValue(orphan.metrics, 'mprelay_errors_total', { kind: 'pool-open' })) >= 2, 'pool attempts to fail');
     const error = await t.throwsAsync(echoThrough({ host: SERVER_V4, port: 8082, localAddress: CLIENT_V4 }, 10));
     t.is((error as NodeJS.ErrnoException).code, 'ECONNRESET');
-    await waitFor(async () => (await metricValue(orphan.metrics, 'mprelay_connections_total', { result: 'no-status' })) === 1, 'the failure to be counted');
-    t.like(orphan.logs.lines.find((line) => line.msg === 'pool connection failed'), { level: 'warn', failures: 1, error: { message: 'no answer to hello' } });
+    await waitFor(async () => (await metricValue(orphan.metrics, 'mprelay_connections_total', { result: 'no-answer-unreachable' })) === 1, 'the failure to be counted');
+    t.like(orphan.logs.lines.find((line) => line.msg === 'pool connection failed'), { level: 'warn', failedRounds: 1, error: { message: 'hello not accepted: no-answer-unreachable' } });
   } finally {
     await orphan.relay.stop();
+  }
+});
+
+test.serial('a failed refill round backs off once, briefly and with jitter, not once per connection of the round', async (t) => {
+  const dead = await startRemote();
+  const deadPort = dead.address.port;
+  await dead.relay.stop();
+  const orphan = await startLocal(deadPort, { pool: { min: 8, max: 8, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 } });
+  try {
+    // Eight at once fail together: one round. The next round follows within the first backoff (<= 200 ms) and the 1 s tick.
+    await waitFor(async () => (await metricValue(orphan.metrics, 'mprelay_errors_total', { kind: 'pool-open' })) >= 16, 'a second round of refills', 3_000);
+    const warned = orphan.logs.lines.filter((line) => line.msg === 'pool connection failed');
+    t.like(warned[0], { failedRounds: 1 });
+    t.true((warned[0]?.retryInMs as number) >= 100 && (warned[0]?.retryInMs as number) <= 200, `first backoff ${String(warned[0]?.retryInMs)} ms`);
+  } finally {
+    await orphan.relay.stop();
+  }
+});
+
+test.serial('byte counters count the payload only, not the hello, the header or the answer', async (t) => {
+  await waitFor(() => local.relay.pool.idleCount >= 1, 'a warm pooled connection');
+  const count = async () => ({
+    localUp: await metricValue(local.metrics, 'mprelay_bytes_total', { direction: 'upstream' }),
+    localDown: await metricValue(local.metrics, 'mprelay_bytes_total', { direction: 'downstream' }),
+    remoteUp: await metricValue(remote.metrics, 'mprelay_bytes_total', { direction: 'upstream' }),
+    remoteDown: await metricValue(remote.metrics, 'mprelay_bytes_total', { direction: 'downstream' }),
+  });
+  const before = await count();
+  await echoThrough({ host: SERVER_V4, port: 80, localAddress: CLIENT_V4 }, 1000);
+  await waitFor(async () => (await count()).remoteDown > before.remoteDown && (await count()).localDown > before.localDown, 'both sides to count the connection');
+  const after = await count();
+  t.deepEqual(
+    { localUp: after.localUp - before.localUp, localDown: after.localDown - before.localDown, remoteUp: after.remoteUp - before.remoteUp, remoteDown: after.remoteDown - before.remoteDown },
+    { localUp: 1000, localDown: 1000, remoteUp: 1000, remoteDown: 1000 },
+  );
+});
+
+test.serial("a destination that never answers is reported as the remote's timeout: the local waits longer than the remote connects", async (t) => {
+  const slow = await startRemote({ allowDestinations: [`${SERVER_V4}/32`], connectTimeoutMs: 300 });
+  const client = await startLocal(slow.address.port, { connectTimeoutMs: 300, pool: { min: 1, max: 1, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 } });
+  await ns.run('/usr/sbin/nft', ['add', 'table', 'ip', 'mpl_blackhole']);
+  await ns.run('/usr/sbin/nft', ['add', 'chain', 'ip', 'mpl_blackhole', 'out', '{ type filter hook output priority 0; policy accept; }']);
+  await ns.run('/usr/sbin/nft', ['add', 'rule', 'ip', 'mpl_blackhole', 'out', 'ip', 'daddr', SERVER_V4, 'tcp', 'dport', '83', 'drop']);
+  await ns.run('/usr/sbin/nft', ['insert', 'rule', 'inet', 'mpl_test', 'out', 'ip', 'saddr', CLIENT_V4, 'tcp', 'dport', '83', 'redirect', 'to', `:${client.address.port}`]);
+  try {
+    await waitFor(() => client.relay.pool.idleCount >= 1, 'the pool to warm up');
+    const error = await t.throwsAsync(echoThrough({ host: SERVER_V4, port: 83, localAddress: CLIENT_V4 }, 10));
+    t.is((error as NodeJS.ErrnoException).code, 'ECONNRESET');
+    await waitFor(async () => (await metricValue(client.metrics, 'mprelay_connections_total', { result: 'timeout' })) === 1, 'the timeout to be counted');
+  } finally {
+    await ns.run('/usr/sbin/nft', ['delete', 'table', 'ip', 'mpl_blackhole']);
+    await client.relay.stop();
+    await slow.relay.stop();
+  }
+});
+
+/** A TCP server that plays a remote badly: `onData` decides what each connection gets. */
+async function fakeRemote(onData: (socket: net.Socket, chunk: Buffer) => void) {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.on('data', (chunk: Buffer) => onData(socket, chunk));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as net.AddressInfo).port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+test.serial('an ok answer that does not verify never lets its bytes reach the client: the client is reset', async (t) => {
+  // Whoever answers on the path: an ok byte, a made-up MAC, then bytes for the client.
+  const impostor = await fakeRemote((socket) => socket.write(Buffer.concat([Buffer.from([0x00]), randomBytes(16), Buffer.from('EVIL')])));
+  const fooled = await startLocal(impostor.port, { pool: { min: 0, max: 0, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 } });
+  await ns.run('/usr/sbin/nft', ['insert', 'rule', 'inet', 'mpl_test', 'out', 'ip', 'saddr', CLIENT_V4, 'tcp', 'dport', '8084', 'redirect', 'to', `:${fooled.address.port}`]);
+  try {
+    const received: Buffer[] = [];
+    const ending = await new Promise<string>((resolve) => {
+      const socket = net.connect({ host: SERVER_V4, port: 8084, localAddress: CLIENT_V4 });
+      socket.on('connect', () => socket.write('request'));
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+      socket.on('end', () => resolve('end'));
+    });
+    t.is(ending, 'ECONNRESET');
+    t.deepEqual(Buffer.concat(received), Buffer.alloc(0));
+    t.is(await metricValue(fooled.metrics, 'mprelay_errors_total', { kind: 'remote-answer-mac' }), 1);
+    t.like(fooled.logs.lines.find((line) => String(line.msg).startsWith('answer from the remote does not verify')), { level: 'warn' });
+  } finally {
+    await fooled.relay.stop();
+    await impostor.close();
+  }
+});
+
+test.serial('a remote of an older protocol version (it resets a version-2 hello) is named in the log', async (t) => {
+  // What mprelay remote 1 did with a header whose first byte is not 1: reset, no answer.
+  const old = await fakeRemote((socket, chunk) => chunk[0] !== 1 && socket.resetAndDestroy());
+  const newer = await startLocal(old.port, { pool: { min: 1, max: 1, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 } });
+  try {
+    await waitFor(() => newer.logs.lines.some((line) => line.msg === 'pool connection failed'), 'the hello to fail');
+    t.like(newer.logs.lines.find((line) => line.msg === 'pool connection failed'), {
+      level: 'warn',
+      error: {
+        message: 'the remote reset the hello without an answer: it does not speak protocol version 2 (an older mprelay remote?), or it is over its limit for unauthenticated connections',
+      },
+    });
+  } finally {
+    await newer.relay.stop();
+    await old.close();
   }
 });

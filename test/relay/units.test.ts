@@ -37,7 +37,7 @@ test('log throttle: one line per key per period, counting the suppressed ones', 
 });
 
 test('policy: special-purpose ranges refused, public allowed, allow list wins, IPv4-mapped seen through', (t) => {
-  const policy = new DestinationPolicy(['10.9.0.0/16'], () => ['203.0.113.1', '2001:db8::1']);
+  const policy = new DestinationPolicy({ allow: ['10.9.0.0/16'], deny: [], ownAddresses: [] }, () => ['203.0.113.1', '2001:db8::1']);
   const cases: Record<string, RefusalReason | undefined> = {
     '8.8.8.8': undefined,
     '2606:4700::1111': undefined,
@@ -62,6 +62,55 @@ test('policy: special-purpose ranges refused, public allowed, allow list wins, I
     '::ffff:203.0.113.1': 'own-address',
   };
   for (const [address, expected] of Object.entries(cases)) t.is(policy.check(address), expected, address);
+});
+
+test('policy: IPv6 addresses that embed IPv4 (NAT64, 6to4, Teredo, IPv4-compatible) are judged by the embedded address', (t) => {
+  const policy = new DestinationPolicy({ allow: [], deny: [], ownAddresses: [] }, () => ['203.0.113.1']);
+  const cases: Record<string, RefusalReason | undefined> = {
+    '64:ff9b::8.8.8.8': undefined,
+    '64:ff9b::127.0.0.1': 'loopback',
+    '64:ff9b::a9fe:a9fe': 'link-local',
+    '64:ff9b::203.0.113.1': 'own-address',
+    '64:ff9b:1::10.0.0.1': 'private',
+    '64:ff9b:1:c0a8:1:100:808:808': 'private', // 192.168.1.1 embedded at /48 (RFC 6052), 8.8.8.8 at /96
+    '2002:7f00:1::1': 'loopback', // 6to4 of 127.0.0.1
+    '2002:0808:0808::1': undefined,
+    '2001:0:0a00:0001::1': 'private', // Teredo server 10.0.0.1
+    '2001:0:0808:0808:0:0:80ff:fffe': 'loopback', // Teredo client 127.0.0.1, stored inverted
+    '::10.1.2.3': 'private', // IPv4-compatible
+    '::ffff:169.254.1.1': 'link-local',
+  };
+  for (const [address, expected] of Object.entries(cases)) t.is(policy.check(address), expected, address);
+});
+
+test('policy: a deny list wins over the allow list; configured own addresses (1:1 NAT) are refused', (t) => {
+  const policy = new DestinationPolicy({ allow: ['10.0.0.0/8'], deny: ['10.9.0.0/16', '198.51.100.0/24', '2001:db8:bad::/48'], ownAddresses: ['192.0.2.44'] }, () => []);
+  t.is(policy.check('10.1.1.1'), undefined);
+  t.is(policy.check('10.9.1.1'), 'denied');
+  t.is(policy.check('198.51.100.20'), 'denied');
+  t.is(policy.check('64:ff9b::198.51.100.20'), 'denied');
+  t.is(policy.check('2001:db8:bad::1'), 'denied');
+  t.is(policy.check('192.0.2.44'), 'own-address');
+  t.is(policy.check('::ffff:192.0.2.44'), 'own-address');
+});
+
+test('log throttle: many sources within the period cannot grow it past its bound', (t) => {
+  const throttle = new LogThrottle(60_000, () => 0, 1_000);
+  for (let i = 0; i < 100_000; i++) throttle.admit(`source-${i}`);
+  t.true(throttle.size <= 1_000, `${throttle.size} keys remembered`);
+  t.is(throttle.admit('source-99999'), undefined, 'the newest are still throttled');
+});
+
+test('replay guard: a full nonce cache refuses new headers rather than forgetting nonces', (t) => {
+  const nowMs = 1_000_000;
+  const guard = new ReplayGuard(30_000, () => nowMs, 1_000);
+  const first = randomBytes(12);
+  t.is(guard.check(nowMs, first), 'ok');
+  for (let i = 1; i < 1_000; i++) guard.check(nowMs, randomBytes(12));
+  t.is(guard.size, 1_000);
+  t.is(guard.check(nowMs, randomBytes(12)), 'full');
+  t.is(guard.check(nowMs, first), 'replay', 'nothing was forgotten');
+  t.is(guard.size, 1_000);
 });
 
 test('rules: the bypass sets hold the remote, the redirect names the LAN interface and port', (t) => {

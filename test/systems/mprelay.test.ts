@@ -2,7 +2,8 @@
 // server in the server namespace, both relay sides started by the adapter with the CLI.
 import test from 'ava';
 import { waitUntil } from '../../lab/systems/daemon.ts';
-import { localMetric, mprelay, mprelaySystem, MPRELAY_LOCAL_PORT, MPRELAY_POOL, MPRELAY_REMOTE_PORT } from '../../lab/systems/mprelay.ts';
+import { readFile } from 'node:fs/promises';
+import { localMetric, mprelay, MPRELAY_CLI, mprelaySystem, MPRELAY_LOCAL_PORT, MPRELAY_POOL, MPRELAY_REMOTE_PORT, type MprelayLauncher } from '../../lab/systems/mprelay.ts';
 import { SystemStartError } from '../../lab/systems/system.ts';
 import { nsRun } from '../../lab/topology/netns.ts';
 import { ADDR, DEV, type Topology } from '../../lab/topology/types.ts';
@@ -15,9 +16,31 @@ const HELD = 3;
 const toRemote = { peerIp: ADDR.gwRemotePublic, peerPort: MPRELAY_REMOTE_PORT };
 const SYN_TABLE = 'mpl_mprelay_test_syn';
 
-test.serial('mprelay with TPROXY interception: the destination is the socket address (no NAT), bytes both ways, routing undone on stop', async (t) => {
+/** The capabilities the shipped local unit grants (AmbientCapabilities=), as setpriv names them. */
+async function localUnitCapabilities(): Promise<string[]> {
+  const unit = await readFile('relay/systemd/mprelay-local.service', 'utf8');
+  return (/^AmbientCapabilities=(.*)$/m.exec(unit)?.[1] ?? '').split(/\s+/).filter(Boolean).map((cap) => cap.replace(/^CAP_/, '').toLowerCase());
+}
+
+/** Runs the compiled CLI with only `caps` (uid 0 gets no capabilities of its own: noroot), as the unit would. */
+function withOnly(caps: readonly string[]): MprelayLauncher {
+  const set = ['-all', ...caps.map((cap) => `+${cap}`)].join(',');
+  return {
+    command: 'setpriv',
+    args: ['--securebits=+noroot,+noroot_locked', `--inh-caps=${set}`, `--ambient-caps=${set}`, `--bounding-set=${set}`, '--no-new-privs', process.execPath, MPRELAY_CLI],
+  };
+}
+
+test.serial('mprelay TPROXY without CAP_NET_ADMIN cannot start (IP_TRANSPARENT): the reason the local unit keeps it', async (t) => {
   const topology = await useTopology(t);
-  const running = await startSystem(t, mprelaySystem('tproxy'), topology);
+  const error = await t.throwsAsync(mprelaySystem('tproxy', withOnly([])).start(topology, logDirOf(topology, 'mprelay')), { instanceOf: SystemStartError });
+  t.regex(error?.logTail ?? '', /setsockopt\(IP_TRANSPARENT\) failed: EPERM/);
+});
+
+test.serial("mprelay with TPROXY interception, with only the local unit's capabilities: the destination is the socket address (no NAT), bytes both ways, routing undone on stop", async (t) => {
+  const topology = await useTopology(t);
+  t.deepEqual(await localUnitCapabilities(), ['net_admin']);
+  const running = await startSystem(t, mprelaySystem('tproxy', withOnly(await localUnitCapabilities())), topology);
   const server = await startTrafficServer(t, topology, running);
   t.is(await assertBytesBothWays(t, topology, running, server), ADDR.gwRemoteWan, 'the server sees gw-remote');
   const { stdout: conntrack } = await nsRun(topology.ns.gwLocal, 'nft', ['list', 'table', 'inet', 'mplab_mprelay']);

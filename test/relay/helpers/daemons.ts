@@ -1,4 +1,4 @@
-// Runs `mprelay local|remote --config FILE` as real processes, the way a person or the
+// Runs `mprelay local|remote --config FILE` as real processes (compiled, plain node), the way a person or the
 // lab does, and reads their 'ready' log line, their RSS and their open fds.
 import { execa, type ResultPromise } from 'execa';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -7,7 +7,8 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { cpuSecondsOf } from '../../../lab/engines/proc.ts';
 
-export const CLI = path.resolve('relay/cli.ts');
+/** The compiled CLI (`npm run build`, which `npm test` runs first), with plain node as deployed. */
+export const CLI = path.resolve('relay/dist/cli.js');
 
 export interface Daemon {
   pid: number;
@@ -25,7 +26,7 @@ export interface Daemon {
 export async function startDaemon(side: 'local' | 'remote', config: unknown, dir: string): Promise<Daemon> {
   const file = path.join(dir, `${side}.yaml`);
   await writeFile(file, stringify(config));
-  const child: ResultPromise = execa(process.execPath, ['--import', 'tsx', CLI, side, '--config', file], { reject: false, buffer: false, stderr: 'inherit' });
+  const child: ResultPromise = execa(process.execPath, [CLI, side, '--config', file], { reject: false, buffer: false, stderr: 'inherit' });
   const lines: Array<Record<string, unknown>> = [];
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
     let rest = '';
