@@ -19,8 +19,8 @@ const USAGE = `usage:
   mplab links <scenario.yaml> [--json] [--backend auto|userspace|netem]
                                   build the topology, measure each link against its model, tear down
   mplab report <rundir>           rebuild a run's index.html (and reports/index.html) from its results.json
-  mplab gate <rundir> [--baseline <rundir|file>] [--markdown FILE]
-                                  exit 0 ok, 1 regression, 2 bad input
+  mplab gate <rundir> [--baseline <rundir|file>] [--markdown FILE] [--strict]
+                                  exit 0 ok, 1 regression (--strict: or undecided), 2 bad input
   mplab clean                     remove namespaces and processes left by killed runs
   mplab doctor                    check and install what the lab needs`;
 
@@ -83,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       baseline: { type: 'string' },
       markdown: { type: 'string' },
+      strict: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -122,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'gate': {
-      const outcome = await runGate({ run: needTarget(), baseline: values.baseline, markdownFile: values.markdown });
+      const outcome = await runGate({ run: needTarget(), baseline: values.baseline, markdownFile: values.markdown, strict: values.strict });
       process.stdout.write(outcome.text);
       return outcome.exitCode;
     }

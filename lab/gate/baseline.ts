@@ -5,7 +5,9 @@
 // many samples a test finds tiny real changes, and samples of one repetition are not
 // independent (a whole repetition can run slow), which the clustered interval accounts
 // for and the rank test does not.
-import { bootstrapCi95, mannWhitneyMinP, mannWhitneyP, statistic, type Clustered } from '../stats/compare.ts';
+import { bootstrapCi95, type Clustered } from '../stats/bootstrap.ts';
+import { mannWhitneyMinP, mannWhitneyP } from '../stats/compare.ts';
+import { statistic } from '../stats/statistic.ts';
 import { noiseFloor, noisePolicy, type NoisePolicy } from './noise.ts';
 import type { MetricKey, RunView } from '../report/html/run-view.ts';
 
@@ -43,11 +45,18 @@ export interface MissingWorkload {
   errors: string[];
 }
 
+export interface SkippedMetric {
+  key: MetricKey;
+  /** 'no-samples': the run ran it and has none of this metric (undecided: `--strict` fails it). */
+  kind: 'no-policy' | 'not-run' | 'no-samples';
+  reason: string;
+}
+
 export interface BaselineComparison {
   comparisons: MetricComparison[];
   missing: MissingWorkload[];
   /** Metrics not compared, and why (not run now, no samples now, unknown direction). */
-  skipped: { key: MetricKey; reason: string }[];
+  skipped: SkippedMetric[];
 }
 
 function verdictOf(c: Omit<MetricComparison, 'verdict'>): ComparisonVerdict {
@@ -91,11 +100,11 @@ export function compareWithBaseline(now: RunView, baseline: RunView): BaselineCo
     const info = baseline.metric(key.metric);
     const policy = info && noisePolicy(info);
     if (!info || !policy) {
-      result.skipped.push({ key, reason: 'no noise floor for this metric (lab/gate/noise.ts)' });
+      result.skipped.push({ key, kind: 'no-policy', reason: 'no noise floor for this metric (lab/gate/noise.ts)' });
       continue;
     }
     if (!now.ran(key)) {
-      result.skipped.push({ key, reason: `${now.label} did not run ${key.system} × ${key.workload}` });
+      result.skipped.push({ key, kind: 'not-run', reason: `${now.label} did not run ${key.system} × ${key.workload}` });
       continue;
     }
     const nowValues = now.values(key);
@@ -104,7 +113,7 @@ export function compareWithBaseline(now: RunView, baseline: RunView): BaselineCo
       continue;
     }
     if (now.keys().some((k) => k.system === key.system && k.workload === key.workload)) {
-      result.skipped.push({ key, reason: `no samples in this run (baseline: ${baseValues.length})` });
+      result.skipped.push({ key, kind: 'no-samples', reason: `no samples in this run (baseline: ${baseValues.length})` });
       continue;
     }
     const missing = result.missing.find((m) => m.system === key.system && m.workload === key.workload);

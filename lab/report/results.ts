@@ -9,7 +9,8 @@ import { summarize, type Summary } from '../stats/summary.ts';
 import type { DirectionCounters } from '../topology/types.ts';
 import type { MetricInfo } from '../workloads/metrics.ts';
 
-export const RESULTS_SCHEMA_VERSION = 1;
+/** 2: summaries carry reps and censored, p95/p99 may be null; blocks and the run protocol are recorded. */
+export const RESULTS_SCHEMA_VERSION = 2;
 
 const systemName = z.enum(SYSTEM_NAMES);
 const workloadName = z.enum(WORKLOAD_NAMES);
@@ -17,9 +18,11 @@ const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
 export const summarySchema = z.strictObject({
   n: z.number().int().min(1),
+  reps: z.number().int().min(1),
+  censored: z.number().int().min(0),
   p50: finite,
-  p95: finite,
-  p99: finite,
+  p95: finite.nullable(),
+  p99: finite.nullable(),
   mean: finite,
   ci95: z.tuple([finite, finite]),
 }) satisfies z.ZodType<Summary>;
@@ -130,19 +133,23 @@ export type RunRecord = z.infer<typeof runRecordSchema>;
 export type Environment = z.infer<typeof environmentSchema>;
 export type SummaryTable = Results['summary'];
 
-/** summary[system][workload][metric] from the samples: the only way summaries are made. */
+/** summary[system][workload][metric] from the samples, clustered by repetition: the only way summaries are made. */
 export function summarizeSamples(samples: readonly ResultSample[]): SummaryTable {
-  const groups = new Map<string, { sample: ResultSample; values: number[] }>();
+  const groups = new Map<string, { sample: ResultSample; byRepetition: Map<number, number[]>; censored: number }>();
   for (const sample of samples) {
     const key = `${sample.system}\0${sample.workload}\0${sample.metric}`;
-    const group = groups.get(key) ?? { sample, values: [] };
-    group.values.push(sample.value);
+    const group = groups.get(key) ?? { sample, byRepetition: new Map<number, number[]>(), censored: 0 };
+    const values = group.byRepetition.get(sample.repetition) ?? [];
+    values.push(sample.value);
+    group.byRepetition.set(sample.repetition, values);
+    if (sample.censored) group.censored++;
     groups.set(key, group);
   }
   const table: SummaryTable = {};
-  for (const { sample, values } of groups.values()) {
+  for (const { sample, byRepetition, censored } of groups.values()) {
     const bySystem = (table[sample.system] ??= {});
-    (bySystem[sample.workload] ??= {})[sample.metric] = summarize(values);
+    const clusters = [...byRepetition].sort(([a], [b]) => a - b).map(([, values]) => values);
+    (bySystem[sample.workload] ??= {})[sample.metric] = summarize(clusters, censored);
   }
   return table;
 }

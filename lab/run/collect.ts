@@ -38,7 +38,7 @@ export class Collector {
 
   results(scenario: Scenario, run: Results['run'], environment: Results['environment'], links: Results['links']): Results {
     return {
-      schemaVersion: 1,
+      schemaVersion: 2,
       scenario,
       run,
       environment,
