@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { SYSTEM_NAMES, WORKLOAD_NAMES, type Scenario } from '../scenario/schema.ts';
 import { summarize, type Summary } from '../stats/summary.ts';
-import type { DirectionCounters } from '../topology/types.ts';
+import type { DirectionCounters, LinkCounters } from '../topology/types.ts';
 import type { MetricInfo } from '../workloads/metrics.ts';
 
 /** 2: summaries carry reps and censored, p95/p99 may be null; blocks and the run protocol are recorded. */
@@ -85,9 +85,22 @@ const directionCountersSchema = z.strictObject({
   lossDrops: z.number(),
   queueDrops: z.number(),
   outageDrops: z.number(),
+  arrivedBytes: z.number().optional(),
+  backlogBytes: z.number().optional(),
+  latenessP50Us: z.number().optional(),
   latenessP99Us: z.number().optional(),
   latenessMaxUs: z.number().optional(),
+  appliedDelayMeanUs: z.number().optional(),
+  appliedDelaySdUs: z.number().optional(),
+  clampedPackets: z.number().optional(),
 }) satisfies z.ZodType<DirectionCounters>;
+
+const linkCountersSchema = z.strictObject({
+  down: directionCountersSchema,
+  up: directionCountersSchema,
+  cpuSeconds: z.number().optional(),
+  rtPriority: z.number().int().min(0).optional(),
+}) satisfies z.ZodType<LinkCounters>;
 
 export const environmentSchema = z.strictObject({
   hostname: z.string(),
@@ -123,7 +136,7 @@ export const resultsSchema = z.strictObject({
   samples: z.array(sampleSchema),
   timelines: z.array(timelineSchema),
   /** Link emulator counters at the end of the run, per link and direction. */
-  links: z.record(z.string(), z.strictObject({ down: directionCountersSchema, up: directionCountersSchema, cpuSeconds: z.number().optional() })),
+  links: z.record(z.string(), linkCountersSchema),
   summary: z.partialRecord(systemName, z.partialRecord(workloadName, z.record(z.string(), summarySchema))),
 });
 
