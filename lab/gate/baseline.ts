@@ -21,9 +21,13 @@ export interface MetricComparison {
   policy: NoisePolicy;
   baseline: { value: number; n: number };
   now: { value: number; n: number };
-  /** now - baseline of the policy's statistic, and its 95 % interval. */
+  /**
+   * now - baseline of the policy's statistic, and its 95 % interval: computed only when
+   * the rank test finds a change either way (null otherwise: no interval could make
+   * the verdict anything but "no change", and 2000 resamples per metric add up).
+   */
   change: number;
-  changeCi95: [number, number];
+  changeCi95: [number, number] | null;
   /** One-sided p-value of "now is worse than baseline". */
   pWorse: number;
   /** One-sided p-value of "now is better than baseline". */
@@ -61,6 +65,7 @@ export interface BaselineComparison {
 
 function verdictOf(c: Omit<MetricComparison, 'verdict'>): ComparisonVerdict {
   if (mannWhitneyMinP(c.now.n, c.baseline.n) >= REGRESSION_ALPHA) return 'too-few-samples';
+  if (c.changeCi95 === null) return 'unchanged';
   // Express the interval as "how much worse": positive is worse for either direction.
   const [lo, hi] = c.policy.better === 'lower' ? c.changeCi95 : [-c.changeCi95[1], -c.changeCi95[0]];
   if (c.pWorse < REGRESSION_ALPHA && lo > c.floor) return 'regression';
@@ -76,8 +81,9 @@ export function compareMetric(key: MetricKey, unit: string, policy: NoisePolicy,
   const stat = (values: readonly number[]) => statistic(policy.stat, values);
   const baseValue = stat(baseline);
   const nowValue = stat(now);
-  const worse = policy.better === 'lower' ? 'greater' : 'less';
-  const better = policy.better === 'lower' ? 'less' : 'greater';
+  const pWorse = mannWhitneyP(now, baseline, policy.better === 'lower' ? 'greater' : 'less');
+  const pBetter = mannWhitneyP(now, baseline, policy.better === 'lower' ? 'less' : 'greater');
+  const changed = pWorse < REGRESSION_ALPHA || pBetter < REGRESSION_ALPHA;
   const partial = {
     key,
     unit,
@@ -85,9 +91,9 @@ export function compareMetric(key: MetricKey, unit: string, policy: NoisePolicy,
     baseline: { value: baseValue, n: baseline.length },
     now: { value: nowValue, n: now.length },
     change: nowValue - baseValue,
-    changeCi95: bootstrapCi95([nowByRepetition, baselineByRepetition], ([n, b]) => stat(n!) - stat(b!)),
-    pWorse: mannWhitneyP(now, baseline, worse),
-    pBetter: mannWhitneyP(now, baseline, better),
+    changeCi95: changed ? bootstrapCi95([nowByRepetition, baselineByRepetition], ([n, b]) => stat(n!) - stat(b!)) : null,
+    pWorse,
+    pBetter,
     floor: noiseFloor(policy, baseValue),
   };
   return { ...partial, verdict: verdictOf(partial) };

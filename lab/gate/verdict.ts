@@ -78,12 +78,14 @@ function ruleDetail(r: RuleResult): string {
   return `${lhs}${rhs}; ${quantity} ${formatValue(r.quantity, unit)}, 95 % interval ${formatInterval(r.quantityCi95, unit)}, required ${r.rule.op} ${formatNumber(r.threshold)}`;
 }
 
+const changeInterval = (c: MetricComparison) => (c.changeCi95 ? formatInterval(c.changeCi95, c.unit) : 'none needed (the rank test finds no change)');
+
 function comparisonDetail(c: MetricComparison): string {
   const m = c.unit;
   const relative = c.change / c.baseline.value;
   return (
     `${c.policy.stat} baseline ${formatValue(c.baseline.value, m)} (n=${c.baseline.n}) -> now ${formatValue(c.now.value, m)} (n=${c.now.n}): ` +
-    `${formatSigned(c.change, m)} (${formatPercent(relative)}), 95 % interval ${formatInterval(c.changeCi95, m)}, ` +
+    `${formatSigned(c.change, m)} (${formatPercent(relative)}), 95 % interval ${changeInterval(c)}, ` +
     `noise floor ${formatValue(c.floor, m)}, p(worse)=${formatNumber(c.pWorse)}`
   );
 }
@@ -147,7 +149,7 @@ export function renderMarkdown(verdict: GateVerdict): string {
       out.push(
         `| ${c.verdict === 'regression' ? '**REGRESSION**' : VERDICT_LABEL[c.verdict]} | ${c.key.system} | ${c.key.workload} | ${c.key.metric} (${c.policy.stat}) | ` +
           `${formatValue(c.baseline.value, m)} | ${formatValue(c.now.value, m)} | ${formatSigned(c.change, m)} (${formatPercent(c.change / c.baseline.value)}) | ` +
-          `${formatInterval(c.changeCi95, m)} | ${formatValue(c.floor, m)} | ${formatNumber(c.pWorse)} |`,
+          `${changeInterval(c)} | ${formatValue(c.floor, m)} | ${formatNumber(c.pWorse)} |`,
       );
     }
     for (const m of comparison.missing) out.push(`| **REGRESSION** | ${m.system} | ${m.workload} | every metric | n=${m.baselineN} | no samples: ${cell(m.errors.join('; ') || 'failed in every repetition')} | | | | |`);

@@ -7,6 +7,7 @@ import { netemAvailableSync } from '../../lab/links/backend.ts';
 import { measureGoodput } from '../../lab/links/goodput.ts';
 import { measureLink } from '../../lab/links/measure.ts';
 import { ETHERNET_HEADER_BYTES, ipBytes, netemArgs, netemCounters, netemLimitPackets, netemLossArgs, offloadsOffArgs } from '../../lab/links/netem.ts';
+import { netstatGroup } from '../../lab/topology/blackhole.ts';
 import { nsRun } from '../../lab/topology/netns.ts';
 import { direction, linkModel, useLinkPair } from './pair.ts';
 
@@ -83,6 +84,6 @@ netemTest('netem with 4 ms jitter under a saturating TCP flow reorders nothing',
 });
 
 async function reorderEvents(ns: string): Promise<number> {
-  const { stdout } = await nsRun(ns, 'nstat', ['-asz', 'TcpExtTCPOFOQueue']);
-  return Number(/TcpExtTCPOFOQueue\s+(\d+)/.exec(String(stdout))?.[1] ?? 'NaN');
+  const { stdout } = await nsRun(ns, 'cat', ['/proc/net/netstat']);
+  return netstatGroup(String(stdout), 'TcpExt').get('TCPOFOQueue') ?? Number.NaN;
 }

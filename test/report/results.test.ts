@@ -5,6 +5,7 @@ import { samplesCsv, summaryCsv } from '../../lab/report/csv.ts';
 import { metricTable, resultsSchema, summarizeSamples, type Results, type ResultSample } from '../../lab/report/results.ts';
 import { summarize } from '../../lab/stats/summary.ts';
 import { metric } from '../../lab/workloads/metrics.ts';
+import { runInfo } from '../helpers/run-info.ts';
 import { testScenario } from '../helpers/scenarios.ts';
 
 const samples: ResultSample[] = [
@@ -18,7 +19,7 @@ async function results(): Promise<Results> {
   return {
     schemaVersion: 2,
     scenario: await testScenario('test-clean'),
-    run: { id: 'abc123', startedAt: now, finishedAt: now, quick: false, repeat: 2, warmup: 0, systems: ['direct-tcp', 'mprelay'], workloads: ['connect', 'throughput'] },
+    run: runInfo({ id: 'abc123', startedAt: now, finishedAt: now, repeat: 2, systems: ['direct-tcp', 'mprelay'], workloads: ['connect', 'throughput'] }),
     environment: {
       hostname: 'h',
       kernel: '6.18',
@@ -34,6 +35,7 @@ async function results(): Promise<Results> {
     runs: [],
     samples,
     timelines: [],
+    blocks: [],
     links: {},
     summary: summarizeSamples(samples),
   };
