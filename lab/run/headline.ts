@@ -16,7 +16,7 @@ function num(value: number): string {
   return value.toFixed(Math.min(digits, 3));
 }
 
-const medianEstimate = (summary: Summary | undefined) => summary && { value: summary.p50, ci95: summary.ci95 };
+const medianEstimate = (summary: Summary | undefined) => summary && { value: summary.p50, ci95: summary.ci95, reps: summary.reps };
 
 function cell(summary: Summary | undefined, share: boolean): string {
   if (!summary) return '-';
@@ -56,7 +56,7 @@ export function formatHeadline(results: Results, runDir: string): string {
   const worstLateness = Math.max(0, ...results.blocks.flatMap((b) => (b.health ? [b.health.worstLatenessP99Us] : [])));
   const precision = `±${Math.round(run.precision * 100)} %`;
   return [
-    `${results.scenario.name}${run.quick ? ' (quick)' : ''}: ${run.repeat} repetition(s)${run.repeatPolicy.kind === 'auto' ? ` (repeat: auto: ${run.stopReason})` : ''}; * best, its interval clear of the others; = best median but not separable (intervals overlap)`,
+    `${results.scenario.name}${run.quick ? ' (quick)' : ''}: ${run.repeat} repetition(s)${run.repeatPolicy.kind === 'auto' ? ` (repeat: auto: ${run.stopReason})` : ''}; * best, its interval clear of the others; = best median but not separable (intervals overlap); no mark from a single repetition`,
     ...lines,
     run.imprecise.length === 0
       ? `every headline metric within ${precision} of its median`

@@ -50,7 +50,7 @@ export function headline(view: RunView): Headline {
     const column = rows.map((r) => r.cells[i] ?? null);
     const cells = column.filter((cell): cell is HeadlineCell => cell !== null);
     // A share has no interval to separate by: no best.
-    const verdict = c.share ? { kind: 'none' as const } : bestOf(column.map((cell) => cell && cell.ci95 && { value: cell.value, ci95: cell.ci95 }), c.better);
+    const verdict = c.share ? { kind: 'none' as const } : bestOf(column.map((cell) => cell && cell.ci95 && { value: cell.value, ci95: cell.ci95, reps: cell.reps }), c.better);
     if (verdict.kind === 'best') column[verdict.index]!.best = true;
     if (verdict.kind === 'not-separable') for (const index of verdict.indices) column[index]!.notSeparable = true;
     const reference = rows.find((r) => r.system === REFERENCE_SYSTEM)?.cells[i];
@@ -82,7 +82,7 @@ export function headlineHtml(table: Headline): string {
   return (
     `<div class="scroll"><table class="headline"><thead><tr><th>system</th>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>` +
     `<p class="note">Median with its 95 % interval, a bootstrap over repetitions (survived: repetitions whose download survived the outage). ` +
-    `★ best of the column, its interval clear of every other system's; ≈ the best median and the systems whose intervals overlap it: not separable, no best claimed. ` +
+    `★ best of the column, its interval clear of every other system's; ≈ the best median and the systems whose intervals overlap it: not separable, no best claimed; no mark at all where a system has a single repetition. ` +
     (table.rows.some((r) => r.system === REFERENCE_SYSTEM) ? `Ratios: the system's median divided by ${REFERENCE_SYSTEM}'s.` : `No ratios: ${REFERENCE_SYSTEM} is not in this run.`) +
     '</p>'
   );
