@@ -9,20 +9,23 @@ import { printHeadline } from './run/headline.ts';
 import { REPORTS_DIR, runScenario } from './run/run.ts';
 import { loadScenario, ScenarioError } from './scenario/load.ts';
 import { SYSTEM_NAMES, WORKLOAD_NAMES, type Scenario, type SystemNameInScenario, type WorkloadName } from './scenario/schema.ts';
+import { parseDurationMs, parsePercent, type Parsed } from './scenario/units.ts';
 import { systemsByName } from './systems/index.ts';
 import { cleanLeftovers } from './topology/clean.ts';
 import { runLinksReport } from './topology/links-report.ts';
 
 const USAGE = `usage:
-  mplab run <scenario.yaml> [--systems a,b] [--workloads w,x] [--repeat N] [--quick] [--out DIR] [--backend B]
+  mplab run <scenario.yaml> [--systems a,b] [--workloads w,x] [--repeat N|auto] [--precision 10%] [--budget 20m]
+            [--quick] [--out DIR] [--backend B]
                                   run every system on the scenario's links; writes results, CSV and the HTML report
+                                  (--precision or --budget alone imply --repeat auto; --quick: one short repetition)
   mplab scenario <name> [options] the same for scenarios/<name>.yaml (\`npm run scenario <name>\`)
   mplab links <scenario.yaml> [--json] [--backend auto|userspace|netem]
                                   build the topology, measure each link against its model, tear down
   mplab report <rundir>           rebuild a run's index.html (and reports/index.html) from its results.json
   mplab report --history DIR      rebuild DIR/index.html (every run's history, with the gate's verdicts) and write DIR/history.csv
-  mplab gate <rundir> [--baseline <rundir|file>] [--markdown FILE]
-                                  exit 0 ok, 1 regression, 2 bad input
+  mplab gate <rundir> [--baseline <rundir|file>] [--markdown FILE] [--strict]
+                                  exit 0 ok, 1 regression (--strict: or undecided), 2 bad input
   mplab clean                     remove namespaces and processes left by killed runs
   mplab doctor                    check and install what the lab needs`;
 
@@ -39,6 +42,14 @@ function listOption<T extends string>(value: string | undefined, allowed: readon
   return items as T[];
 }
 
+function unitOption(value: string | undefined, parse: (text: string) => Parsed, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parse(value);
+  if (!parsed.ok) throw new UsageError(`${flag}: ${parsed.message}`);
+  if (parsed.value <= 0) throw new UsageError(`${flag}: ${value} must be above zero`);
+  return parsed.value;
+}
+
 function backendOption(value: string | undefined) {
   if (value === undefined || value === 'auto' || value === 'userspace' || value === 'netem') return value;
   throw new UsageError(`--backend: ${value} (allowed: auto, userspace, netem)`);
@@ -53,8 +64,11 @@ async function ensureInstalled(systems: readonly SystemNameInScenario[]): Promis
 async function run(scenario: Scenario, values: Record<string, string | boolean | undefined>): Promise<number> {
   const systems = listOption(values.systems as string | undefined, SYSTEM_NAMES, '--systems');
   const workloads = listOption(values.workloads as string | undefined, WORKLOAD_NAMES, '--workloads') as WorkloadName[] | undefined;
-  const repeat = values.repeat === undefined ? undefined : Number(values.repeat);
-  if (repeat !== undefined && !(Number.isInteger(repeat) && repeat >= 1)) throw new UsageError(`--repeat: ${String(values.repeat)} is not a positive integer`);
+  const precision = unitOption(values.precision as string | undefined, parsePercent, '--precision');
+  const budgetMs = unitOption(values.budget as string | undefined, parseDurationMs, '--budget');
+  let repeat: number | 'auto' | undefined = values.repeat === 'auto' ? 'auto' : values.repeat === undefined ? undefined : Number(values.repeat);
+  if (typeof repeat === 'number' && !(Number.isInteger(repeat) && repeat >= 1)) throw new UsageError(`--repeat: ${String(values.repeat)} is not a positive integer or auto`);
+  if (repeat === undefined && (precision !== undefined || budgetMs !== undefined)) repeat = 'auto';
   await ensureInstalled(systems ?? scenario.systems);
   const outDir = (values.out as string | undefined) ?? REPORTS_DIR;
   const { runDir, results } = await runScenario(scenario, {
@@ -62,6 +76,8 @@ async function run(scenario: Scenario, values: Record<string, string | boolean |
     systems,
     workloads,
     repeat,
+    precision,
+    budgetMs,
     quick: values.quick === true,
     backend: backendOption(values.backend as string | undefined),
   });
@@ -82,10 +98,13 @@ async function main(argv: string[]): Promise<number> {
       systems: { type: 'string' },
       workloads: { type: 'string' },
       repeat: { type: 'string' },
+      precision: { type: 'string' },
+      budget: { type: 'string' },
       out: { type: 'string' },
       baseline: { type: 'string' },
       markdown: { type: 'string' },
       history: { type: 'string' },
+      strict: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -133,7 +152,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'gate': {
-      const outcome = await runGate({ run: needTarget(), baseline: values.baseline, markdownFile: values.markdown });
+      const outcome = await runGate({ run: needTarget(), baseline: values.baseline, markdownFile: values.markdown, strict: values.strict });
       process.stdout.write(outcome.text);
       return outcome.exitCode;
     }

@@ -5,7 +5,9 @@
 // many samples a test finds tiny real changes, and samples of one repetition are not
 // independent (a whole repetition can run slow), which the clustered interval accounts
 // for and the rank test does not.
-import { bootstrapCi95, mannWhitneyMinP, mannWhitneyP, statistic, type Clustered } from '../stats/compare.ts';
+import { bootstrapCi95, type Clustered } from '../stats/bootstrap.ts';
+import { mannWhitneyMinP, mannWhitneyP } from '../stats/compare.ts';
+import { statistic } from '../stats/statistic.ts';
 import { noiseFloor, noisePolicy, type NoisePolicy } from './noise.ts';
 import type { MetricKey, RunView } from '../report/html/run-view.ts';
 
@@ -19,9 +21,13 @@ export interface MetricComparison {
   policy: NoisePolicy;
   baseline: { value: number; n: number };
   now: { value: number; n: number };
-  /** now - baseline of the policy's statistic, and its 95 % interval. */
+  /**
+   * now - baseline of the policy's statistic, and its 95 % interval: computed only when
+   * the rank test finds a change either way (null otherwise: no interval could make
+   * the verdict anything but "no change", and 2000 resamples per metric add up).
+   */
   change: number;
-  changeCi95: [number, number];
+  changeCi95: [number, number] | null;
   /** One-sided p-value of "now is worse than baseline". */
   pWorse: number;
   /** One-sided p-value of "now is better than baseline". */
@@ -43,15 +49,23 @@ export interface MissingWorkload {
   errors: string[];
 }
 
+export interface SkippedMetric {
+  key: MetricKey;
+  /** 'no-samples': the run ran it and has none of this metric (undecided: `--strict` fails it). */
+  kind: 'no-policy' | 'not-run' | 'no-samples';
+  reason: string;
+}
+
 export interface BaselineComparison {
   comparisons: MetricComparison[];
   missing: MissingWorkload[];
   /** Metrics not compared, and why (not run now, no samples now, unknown direction). */
-  skipped: { key: MetricKey; reason: string }[];
+  skipped: SkippedMetric[];
 }
 
 function verdictOf(c: Omit<MetricComparison, 'verdict'>): ComparisonVerdict {
   if (mannWhitneyMinP(c.now.n, c.baseline.n) >= REGRESSION_ALPHA) return 'too-few-samples';
+  if (c.changeCi95 === null) return 'unchanged';
   // Express the interval as "how much worse": positive is worse for either direction.
   const [lo, hi] = c.policy.better === 'lower' ? c.changeCi95 : [-c.changeCi95[1], -c.changeCi95[0]];
   if (c.pWorse < REGRESSION_ALPHA && lo > c.floor) return 'regression';
@@ -67,8 +81,9 @@ export function compareMetric(key: MetricKey, unit: string, policy: NoisePolicy,
   const stat = (values: readonly number[]) => statistic(policy.stat, values);
   const baseValue = stat(baseline);
   const nowValue = stat(now);
-  const worse = policy.better === 'lower' ? 'greater' : 'less';
-  const better = policy.better === 'lower' ? 'less' : 'greater';
+  const pWorse = mannWhitneyP(now, baseline, policy.better === 'lower' ? 'greater' : 'less');
+  const pBetter = mannWhitneyP(now, baseline, policy.better === 'lower' ? 'less' : 'greater');
+  const changed = pWorse < REGRESSION_ALPHA || pBetter < REGRESSION_ALPHA;
   const partial = {
     key,
     unit,
@@ -76,9 +91,9 @@ export function compareMetric(key: MetricKey, unit: string, policy: NoisePolicy,
     baseline: { value: baseValue, n: baseline.length },
     now: { value: nowValue, n: now.length },
     change: nowValue - baseValue,
-    changeCi95: bootstrapCi95([nowByRepetition, baselineByRepetition], ([n, b]) => stat(n!) - stat(b!)),
-    pWorse: mannWhitneyP(now, baseline, worse),
-    pBetter: mannWhitneyP(now, baseline, better),
+    changeCi95: changed ? bootstrapCi95([nowByRepetition, baselineByRepetition], ([n, b]) => stat(n!) - stat(b!)) : null,
+    pWorse,
+    pBetter,
     floor: noiseFloor(policy, baseValue),
   };
   return { ...partial, verdict: verdictOf(partial) };
@@ -91,11 +106,11 @@ export function compareWithBaseline(now: RunView, baseline: RunView): BaselineCo
     const info = baseline.metric(key.metric);
     const policy = info && noisePolicy(info);
     if (!info || !policy) {
-      result.skipped.push({ key, reason: 'no noise floor for this metric (lab/gate/noise.ts)' });
+      result.skipped.push({ key, kind: 'no-policy', reason: 'no noise floor for this metric (lab/gate/noise.ts)' });
       continue;
     }
     if (!now.ran(key)) {
-      result.skipped.push({ key, reason: `${now.label} did not run ${key.system} × ${key.workload}` });
+      result.skipped.push({ key, kind: 'not-run', reason: `${now.label} did not run ${key.system} × ${key.workload}` });
       continue;
     }
     const nowValues = now.values(key);
@@ -104,7 +119,7 @@ export function compareWithBaseline(now: RunView, baseline: RunView): BaselineCo
       continue;
     }
     if (now.keys().some((k) => k.system === key.system && k.workload === key.workload)) {
-      result.skipped.push({ key, reason: `no samples in this run (baseline: ${baseValues.length})` });
+      result.skipped.push({ key, kind: 'no-samples', reason: `no samples in this run (baseline: ${baseValues.length})` });
       continue;
     }
     const missing = result.missing.find((m) => m.system === key.system && m.workload === key.workload);

@@ -2,8 +2,10 @@
 // bootstrap 95 % interval (clustered by repetition) of its quantity (lhs / rhs for a metric on the right, lhs for
 // a constant): it fails only when the whole interval is on the wrong side of the
 // threshold, passes when the whole interval is on the right side, and is inconclusive
-// (reported, not failed) when the interval straddles it.
-import { bootstrapCi95, statistic } from '../stats/compare.ts';
+// when the interval straddles it or a side has too few samples for its statistic
+// (p95 below 20): reported, and failed only by `--strict`.
+import { bootstrapCi95 } from '../stats/bootstrap.ts';
+import { hasEnoughSamples, MIN_SAMPLES, statistic } from '../stats/statistic.ts';
 import { formatRef, type MetricRef, type Rule } from './rules.ts';
 import type { RunView } from '../report/html/run-view.ts';
 
@@ -25,7 +27,7 @@ export interface RuleResult {
   quantityCi95: [number, number];
   threshold: number;
   verdict: RuleVerdict;
-  /** Why a rule failed without a number: a side has no samples in this run. */
+  /** Why a rule has no number: a side has no samples in this run (fail), or too few for its statistic (inconclusive). */
   reason?: string;
 }
 
@@ -67,16 +69,23 @@ export function checkRule(run: RunView, rule: Rule): RuleResult {
     ...(lhsSamples.length === 0 ? [rule.lhs] : []),
     ...(rule.rhs.kind === 'metric' && rhsSamples?.length === 0 ? [rule.rhs.ref] : []),
   ];
-  if (empty.length > 0) {
-    return {
-      rule,
-      lhs: { ref: rule.lhs, unit: unitOf(run, rule.lhs), value: Number.NaN, n: lhsSamples.length },
-      quantity: Number.NaN,
-      quantityCi95: [Number.NaN, Number.NaN],
-      threshold,
-      verdict: 'fail',
-      reason: `no samples for ${empty.map(formatRef).join(', ')} (the system failed in every repetition?)`,
-    };
+  const unjudged = (verdict: RuleVerdict, reason: string): RuleResult => ({
+    rule,
+    lhs: { ref: rule.lhs, unit: unitOf(run, rule.lhs), value: Number.NaN, n: lhsSamples.length },
+    quantity: Number.NaN,
+    quantityCi95: [Number.NaN, Number.NaN],
+    threshold,
+    verdict,
+    reason,
+  });
+  if (empty.length > 0) return unjudged('fail', `no samples for ${empty.map(formatRef).join(', ')} (the system failed in every repetition?)`);
+  const sides = [
+    { ref: rule.lhs, n: lhsSamples.length },
+    ...(rule.rhs.kind === 'metric' ? [{ ref: rule.rhs.ref, n: rhsSamples?.length ?? 0 }] : []),
+  ];
+  const short = sides.filter((side) => !hasEnoughSamples(side.ref.stat, side.n));
+  if (short.length > 0) {
+    return unjudged('inconclusive', `too few samples: ${short.map((side) => `${formatRef(side.ref)} has ${side.n}, ${side.ref.stat} needs ${MIN_SAMPLES[side.ref.stat]}`).join('; ')}`);
   }
   const lhsStat = (values: readonly number[]) => statistic(rule.lhs.stat, values);
   const lhs: SideValue = { ref: rule.lhs, unit: unitOf(run, rule.lhs), value: lhsStat(lhsSamples), n: lhsSamples.length };

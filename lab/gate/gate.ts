@@ -1,5 +1,5 @@
 // `mplab gate`: a run's verdict from its scenario's rules and, when given, a baseline.
-// Exit codes: 0 ok, 1 regression, 2 bad input (missing or invalid results, a rule that
+// Exit codes: 0 ok, 1 regression (or, with `strict`, anything left undecided), 2 bad input (missing or invalid results, a rule that
 // does not parse or names something the run did not run, a baseline of another scenario).
 import { writeFile } from 'node:fs/promises';
 import { loadRun, RunInputError } from '../report/html/load-run.ts';
@@ -15,6 +15,8 @@ export interface GateOptions {
   baseline?: string;
   /** Also write the verdict as Markdown here (for a CI job summary). */
   markdownFile?: string;
+  /** Fail on inconclusive rules and on metrics with too few (or no) samples to judge. */
+  strict?: boolean;
 }
 
 export interface GateOutcome {
@@ -29,7 +31,7 @@ async function verdictOf(options: GateOptions): Promise<GateVerdict> {
   const failedRuns = now.results.runs
     .filter((r) => r.status === 'failed')
     .map((r) => `${r.system} × ${r.workload}, repetition ${r.repetition}: ${r.error ?? 'failed'}`);
-  const verdict: GateVerdict = { run: now.label, failedRuns, rules: rules.map((rule) => checkRule(now, rule)) };
+  const verdict: GateVerdict = { run: now.label, strict: options.strict ?? false, failedRuns, rules: rules.map((rule) => checkRule(now, rule)) };
   if (options.baseline !== undefined) {
     const baseline = await loadRun(options.baseline);
     if (baseline.scenarioName !== now.scenarioName) {

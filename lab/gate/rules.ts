@@ -3,7 +3,7 @@
 // Parsed strictly: a rule the gate cannot read is an error that says where and why,
 // never a rule that silently passes.
 import { SYSTEM_NAMES, WORKLOAD_NAMES, type SystemNameInScenario, type WorkloadName } from '../scenario/schema.ts';
-import { STATISTICS, type StatisticName } from '../stats/compare.ts';
+import { STATISTICS, type StatisticName } from '../stats/statistic.ts';
 
 export interface MetricRef {
   system: SystemNameInScenario;

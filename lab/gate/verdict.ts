@@ -1,14 +1,17 @@
 // The gate's verdict and its two renderings: plain text for the terminal, Markdown for
 // a CI job summary. Both say which rule or metric failed, baseline vs now, and the
-// interval.
+// interval. Strict (CI): what the gate could not decide fails too: an inconclusive rule,
+// a metric with too few samples for the rank test, a metric without samples now.
 import { formatInterval, formatNumber, formatPercent, formatSigned, formatValue } from '../report/html/format.ts';
-import { REGRESSION_ALPHA, type BaselineComparison, type MetricComparison, type MissingWorkload } from './baseline.ts';
+import { REGRESSION_ALPHA, type BaselineComparison, type MetricComparison, type MissingWorkload, type SkippedMetric } from './baseline.ts';
 import type { RuleResult } from './check-rules.ts';
 import { formatRef } from './rules.ts';
 import type { MetricKey } from '../report/html/run-view.ts';
 
 export interface GateVerdict {
   run: string;
+  /** Undecided rules and metrics fail too (see `undecided`). */
+  strict: boolean;
   /** Workload runs that failed in the run (reported; a regression only if the baseline comparison finds one). */
   failedRuns: string[];
   rules: RuleResult[];
@@ -23,10 +26,45 @@ export function regressions(verdict: GateVerdict): { rules: RuleResult[]; metric
   };
 }
 
-/** 1 when any rule failed, any metric regressed, or a system failed a workload in every repetition; else 0. */
-export function exitCode(verdict: GateVerdict): 0 | 1 {
+/** What the gate could not decide: inconclusive rules, metrics with too few samples, metrics without samples now. */
+export function undecided(verdict: GateVerdict): { rules: RuleResult[]; metrics: MetricComparison[]; unsampled: SkippedMetric[] } {
+  return {
+    rules: verdict.rules.filter((r) => r.verdict === 'inconclusive'),
+    metrics: verdict.baseline?.comparison.comparisons.filter((c) => c.verdict === 'too-few-samples') ?? [],
+    unsampled: verdict.baseline?.comparison.skipped.filter((s) => s.kind === 'no-samples') ?? [],
+  };
+}
+
+/** Under `--strict`, what was left undecided, said in a few words; undefined when nothing was (or not strict). */
+function strictFailure(verdict: GateVerdict): string | undefined {
+  if (!verdict.strict) return undefined;
+  const left = undecided(verdict);
+  const parts = [
+    ...(left.rules.length ? [`${left.rules.length} inconclusive rule(s)`] : []),
+    ...(left.metrics.length ? [`${left.metrics.length} metric(s) with too few samples`] : []),
+    ...(left.unsampled.length ? [`${left.unsampled.length} metric(s) without samples`] : []),
+  ];
+  return parts.length ? parts.join(', ') : undefined;
+}
+
+function regressed(verdict: GateVerdict): boolean {
   const found = regressions(verdict);
-  return found.rules.length + found.metrics.length + found.missing.length > 0 ? 1 : 0;
+  return found.rules.length + found.metrics.length + found.missing.length > 0;
+}
+
+/**
+ * 1 when any rule failed, any metric regressed, or a system failed a workload in every
+ * repetition, and (strict) when anything was left undecided; else 0.
+ */
+export function exitCode(verdict: GateVerdict): 0 | 1 {
+  return regressed(verdict) || strictFailure(verdict) !== undefined ? 1 : 0;
+}
+
+/** The verdict in one line. */
+function verdictLine(verdict: GateVerdict): string {
+  if (regressed(verdict)) return 'REGRESSION';
+  const strict = strictFailure(verdict);
+  return strict ? `UNDECIDED (strict: ${strict})` : `ok${verdict.strict ? ' (strict)' : ''}`;
 }
 
 const keyText = (key: MetricKey) => `${key.system} ${key.workload} ${key.metric}`;
@@ -40,12 +78,15 @@ function ruleDetail(r: RuleResult): string {
   return `${lhs}${rhs}; ${quantity} ${formatValue(r.quantity, unit)}, 95 % interval ${formatInterval(r.quantityCi95, unit)}, required ${r.rule.op} ${formatNumber(r.threshold)}`;
 }
 
+/** The change's 95 % interval, or why there is none. */
+export const changeInterval = (c: MetricComparison) => (c.changeCi95 ? formatInterval(c.changeCi95, c.unit) : 'none needed (the rank test finds no change)');
+
 function comparisonDetail(c: MetricComparison): string {
   const m = c.unit;
   const relative = c.change / c.baseline.value;
   return (
     `${c.policy.stat} baseline ${formatValue(c.baseline.value, m)} (n=${c.baseline.n}) -> now ${formatValue(c.now.value, m)} (n=${c.now.n}): ` +
-    `${formatSigned(c.change, m)} (${formatPercent(relative)}), 95 % interval ${formatInterval(c.changeCi95, m)}, ` +
+    `${formatSigned(c.change, m)} (${formatPercent(relative)}), 95 % interval ${changeInterval(c)}, ` +
     `noise floor ${formatValue(c.floor, m)}, p(worse)=${formatNumber(c.pWorse)}`
   );
 }
@@ -87,16 +128,14 @@ export function renderText(verdict: GateVerdict): string {
     for (const s of comparison.skipped) lines.push(`  ${'not compared'.padEnd(12)} ${keyText(s.key)}: ${s.reason}`);
   }
   if (verdict.rules.length === 0 && !verdict.baseline) lines.push('nothing to check: the scenario has no gate rules and no baseline was given');
-  const code = exitCode(verdict);
-  lines.push(code === 1 ? 'verdict: REGRESSION (exit 1)' : 'verdict: ok (exit 0)');
+  lines.push(`verdict: ${verdictLine(verdict)} (exit ${exitCode(verdict)})`);
   return `${lines.join('\n')}\n`;
 }
 
 const cell = (text: string) => text.replaceAll('|', '\\|');
 
 export function renderMarkdown(verdict: GateVerdict): string {
-  const code = exitCode(verdict);
-  const out = [`## mplab gate: ${code === 1 ? '❌ regression' : '✅ ok'}`, '', `Run: \`${verdict.run}\``, ''];
+  const out = [`## mplab gate: ${exitCode(verdict) === 0 ? '✅' : '❌'} ${verdictLine(verdict)}`, '', `Run: \`${verdict.run}\``, ''];
   if (verdict.failedRuns.length > 0) out.push('Failed during the run:', '', ...verdict.failedRuns.map((f) => `- ${f}`), '');
   if (verdict.rules.length > 0) {
     out.push('### Rules', '', '| verdict | rule | detail |', '|---|---|---|');
@@ -111,7 +150,7 @@ export function renderMarkdown(verdict: GateVerdict): string {
       out.push(
         `| ${c.verdict === 'regression' ? '**REGRESSION**' : VERDICT_LABEL[c.verdict]} | ${c.key.system} | ${c.key.workload} | ${c.key.metric} (${c.policy.stat}) | ` +
           `${formatValue(c.baseline.value, m)} | ${formatValue(c.now.value, m)} | ${formatSigned(c.change, m)} (${formatPercent(c.change / c.baseline.value)}) | ` +
-          `${formatInterval(c.changeCi95, m)} | ${formatValue(c.floor, m)} | ${formatNumber(c.pWorse)} |`,
+          `${changeInterval(c)} | ${formatValue(c.floor, m)} | ${formatNumber(c.pWorse)} |`,
       );
     }
     for (const m of comparison.missing) out.push(`| **REGRESSION** | ${m.system} | ${m.workload} | every metric | n=${m.baselineN} | no samples: ${cell(m.errors.join('; ') || 'failed in every repetition')} | | | | |`);

@@ -24,7 +24,7 @@ if (mtimeMs(output) >= mtimeMs(source) && !process.argv.includes('--force')) {
 }
 
 mkdirSync(fileURLToPath(new URL('../../build/', import.meta.url)), { recursive: true });
-const args = ['-O2', '-Wall', '-Wextra', '-Werror', '-std=c11', '-o', output, source];
+const args = ['-O2', '-Wall', '-Wextra', '-Werror', '-std=c11', '-o', output, source, '-lm'];
 const result = spawnSync(compiler, args, { stdio: 'inherit' });
 if (result.error && result.error.code === 'ENOENT') {
   console.error(

@@ -7,6 +7,17 @@
  *   -> serialisation at the rate -> propagation delay + jitter (never reordered)
  *   -> write to the other TUN.
  *
+ * Jitter is a process in time, not a draw per packet: per direction it holds a value
+ * drawn uniformly from [-jitter, +jitter], then ramps linearly to the next draw, in
+ * segments of JITTER_SEGMENT_FACTOR x jitter (half hold, half ramp). Its
+ * slope never exceeds 0.5, so a packet that leaves the queue after another is also due
+ * after it: nothing is reordered and nothing needs clamping, under any load. (Drawing
+ * per packet and clamping each due time to the previous one's, as before, raised the
+ * mean delay under load and narrowed its spread.) Packets see the process at their
+ * departure, so its time average is theirs: mean delay = configured delay, spread
+ * (standard deviation) ~0.91 x that of a uniform +-jitter (the ramps), the extremes
+ * reached in the holds.
+ *
  * up = local -> remote, down = remote -> local. Single thread: epoll over both
  * TUNs, stdin (commands) and one timerfd armed with absolute CLOCK_MONOTONIC
  * times. The devices are not persistent: they vanish when this process exits.
@@ -23,7 +34,8 @@
  *          ge_enter=<0..1>,ge_exit=<0..1>,ge_loss=<0..1>,queue=<bytes>
  *   (rate and queue are required; the others default to 0, ge_exit to 1)
  *
- * stdout: JSON lines. {"event":"ready",...} once both devices are up, then exactly
+ * stdout: JSON lines. {"event":"ready",...,"rtPriority":N} once both devices are up
+ * (N = the SCHED_FIFO priority granted, 0 if none), then exactly
  * one reply line per command. stdin: commands, one a line:
  *   outage on | outage off | rate up|down <bit/s> | stats | quit
  * EOF on stdin quits, so the link dies with the program that started it.
@@ -32,6 +44,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <sched.h>
@@ -55,6 +68,9 @@
 #define LATENESS_BUCKETS 100000
 /* SCHED_FIFO priority (1-99; 0 = normal scheduling): see main(). */
 #define DEFAULT_RT_PRIORITY 10
+/* Jitter segment length per unit of jitter: 8 keeps the ramp's slope at most 2 x jitter / (segment / 2) = 0.5. */
+#define JITTER_SEGMENT_FACTOR 8
+#define JITTER_STRATA 8
 
 typedef int64_t ns_t;
 
@@ -70,6 +86,26 @@ struct packet {
 
 struct fifo {
     struct packet *head, *tail;
+};
+
+/* The jitter process of one direction: from `from_ns` (held until the segment's middle)
+ * ramping to `to_ns` at its end. Values are drawn stratified: each run of
+ * JITTER_STRATA segments takes one value from each of JITTER_STRATA equal slices of
+ * [-jitter, +jitter], in random order, so the mean is the configured delay over every
+ * few hundred ms rather than only in the long run. */
+struct jitter_process {
+    uint64_t rng_state;
+    double strata[JITTER_STRATA]; /* this run's values in [-1, 1), used from `next` on */
+    int next;
+    bool started;
+    ns_t segment_start_ns, segment_ns;
+    ns_t from_ns, to_ns;
+};
+
+/* Running mean and variance (Welford), for the applied delay. */
+struct running_stats {
+    uint64_t n;
+    double mean, m2;
 };
 
 struct direction_model {
@@ -89,6 +125,8 @@ struct direction {
     /* Each direction draws from its own generator, so its losses depend only on its own
      * packet sequence and the seed, not on how the two directions interleave in time. */
     uint64_t rng_state;
+    /* Jitter has its own generator: losses stay a function of the packet sequence alone. */
+    struct jitter_process jitter;
     /* Every accepted packet, in order. Departure and due times are fixed on arrival
      * (both never decrease), so the queue is the tail of packets not yet departed
      * and only writes need a timer: one wakeup per packet. */
@@ -97,7 +135,14 @@ struct direction {
     size_t queued_bytes;    /* bytes of the packets from `waiting` on */
     ns_t last_departure_ns; /* the link is busy serialising until then */
     ns_t last_due_ns;       /* due times never decrease: no reordering */
+    ns_t last_arrival_ns;   /* the last packet read from the device, kept or dropped (0: none yet) */
+    size_t in_flight_bytes; /* bytes of the departed packets not yet written (on the "wire") */
+    uint64_t arrived_packets, arrived_bytes;
     uint64_t sent_packets, sent_bytes, loss_drops, queue_drops, outage_drops, write_errors;
+    /* Due times raised to the previous packet's (only after a rate change: see schedule). */
+    uint64_t clamped_packets;
+    /* Applied delay of every written packet: write time - end of its serialisation. */
+    struct running_stats applied_delay;
     uint32_t *lateness_hist;
     uint64_t lateness_count;
     ns_t lateness_max_ns;
@@ -133,6 +178,51 @@ static uint64_t rng_next(uint64_t *state) {
 /* Uniform in [0, 1). */
 static double rng_uniform(uint64_t *state) {
     return (double)(rng_next(state) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static ns_t jitter_draw(struct jitter_process *j, ns_t jitter_ns) {
+    if (j->next == 0 || j->next >= JITTER_STRATA) {
+        for (int i = 0; i < JITTER_STRATA; i++) j->strata[i] = ((double)i + rng_uniform(&j->rng_state)) * 2.0 / JITTER_STRATA - 1.0;
+        for (int i = JITTER_STRATA - 1; i > 0; i--) { /* Fisher-Yates */
+            int k = (int)(rng_uniform(&j->rng_state) * (double)(i + 1));
+            double swap = j->strata[i]; j->strata[i] = j->strata[k]; j->strata[k] = swap;
+        }
+        j->next = 0;
+    }
+    return (ns_t)(j->strata[j->next++] * (double)jitter_ns);
+}
+
+/* The jitter process's value at time t. Times come in non-decreasing order (departures);
+ * after a pause longer than one segment it starts afresh from a new draw, which keeps
+ * due times in order since a segment is longer than twice the jitter. */
+static ns_t jitter_at(struct jitter_process *j, ns_t jitter_ns, ns_t t) {
+    if (jitter_ns <= 0) return 0;
+    j->segment_ns = jitter_ns * JITTER_SEGMENT_FACTOR;
+    if (!j->started || t >= j->segment_start_ns + 2 * j->segment_ns) {
+        j->started = true;
+        j->segment_start_ns = t;
+        j->from_ns = jitter_draw(j, jitter_ns);
+        j->to_ns = jitter_draw(j, jitter_ns);
+    }
+    while (t >= j->segment_start_ns + j->segment_ns) {
+        j->segment_start_ns += j->segment_ns;
+        j->from_ns = j->to_ns;
+        j->to_ns = jitter_draw(j, jitter_ns);
+    }
+    ns_t half = j->segment_ns / 2, into = t - j->segment_start_ns;
+    if (into <= half) return j->from_ns;
+    return j->from_ns + (ns_t)((double)(j->to_ns - j->from_ns) * (double)(into - half) / (double)(j->segment_ns - half));
+}
+
+static void running_add(struct running_stats *r, double x) {
+    r->n++;
+    double delta = x - r->mean;
+    r->mean += delta / (double)r->n;
+    r->m2 += delta * (x - r->mean);
+}
+
+static double running_sd(const struct running_stats *r) {
+    return r->n > 1 ? sqrt(r->m2 / (double)(r->n - 1)) : 0;
 }
 
 static void fifo_push(struct fifo *f, struct packet *p) {
@@ -240,22 +330,29 @@ static ns_t serialisation_ns(const struct direction *d, size_t len) {
 static void leave_queue(struct direction *d, ns_t now) {
     while (d->waiting && d->waiting->departure_ns <= now) {
         d->queued_bytes -= d->waiting->len;
+        d->in_flight_bytes += d->waiting->len;
         d->waiting = d->waiting->next;
     }
 }
 
 /* Departure: serialised after the packet before it (or at arrival if the link is idle);
- * due: then the propagation delay and jitter, but never before the packet before it. */
+ * due: then the propagation delay and the jitter process at the departure. Departures
+ * never decrease and the process's slope is above -1, so due times never decrease
+ * either; the clamp only acts when a rate change re-schedules queued packets (which
+ * keep the jitter they were given), and is counted. */
 static void schedule(struct direction *d, struct packet *p) {
     ns_t start = p->arrival_ns > d->last_departure_ns ? p->arrival_ns : d->last_departure_ns;
     p->departure_ns = start + serialisation_ns(d, p->len);
     d->last_departure_ns = p->departure_ns;
     ns_t due = p->departure_ns + d->m.delay_ns + p->jitter_ns;
-    if (due < d->last_due_ns) due = d->last_due_ns;
+    if (due < d->last_due_ns) { due = d->last_due_ns; d->clamped_packets++; }
     p->due_ns = d->last_due_ns = due;
 }
 
 static void accept_packet(struct direction *d, const unsigned char *buf, size_t len, ns_t now) {
+    d->arrived_packets++;
+    d->arrived_bytes += len;
+    d->last_arrival_ns = now;
     if (outage) { d->outage_drops++; return; }
     if (lose(d)) { d->loss_drops++; return; }
     leave_queue(d, now);
@@ -265,8 +362,9 @@ static void accept_packet(struct direction *d, const unsigned char *buf, size_t 
     memcpy(p->data, buf, len);
     p->len = len;
     p->arrival_ns = now;
-    p->jitter_ns = 0;
-    if (d->m.jitter_ns > 0) p->jitter_ns = (ns_t)((rng_uniform(&d->rng_state) * 2.0 - 1.0) * (double)d->m.jitter_ns);
+    /* The process at the departure this packet will have (schedule computes the same start). */
+    ns_t start = now > d->last_departure_ns ? now : d->last_departure_ns;
+    p->jitter_ns = jitter_at(&d->jitter, d->m.jitter_ns, start + serialisation_ns(d, len));
     schedule(d, p);
     fifo_push(&d->packets, p);
     if (!d->waiting) d->waiting = p;
@@ -299,10 +397,12 @@ static void advance(struct direction *d, ns_t now) {
     while (d->packets.head && d->packets.head->due_ns <= now) {
         struct packet *p = fifo_pop(&d->packets);
         ns_t write_ns = now_ns();
+        d->in_flight_bytes -= p->len;
         if (write(d->out_fd, p->data, p->len) == (ssize_t)p->len) {
             d->sent_packets++;
             d->sent_bytes += p->len;
             record_lateness(d, write_ns - p->due_ns);
+            running_add(&d->applied_delay, (double)(write_ns - p->departure_ns));
         } else {
             d->write_errors++;
         }
@@ -320,6 +420,7 @@ static void start_outage(struct direction *d) {
     d->outage_drops += drop_all(&d->packets);
     d->waiting = NULL;
     d->queued_bytes = 0;
+    d->in_flight_bytes = 0;
 }
 
 /* When the next write is due in this direction, or INT64_MAX. */
@@ -350,13 +451,19 @@ static uint64_t lateness_quantile_us(const struct direction *d, double q) {
     return LATENESS_BUCKETS;
 }
 
-static void print_direction(const struct direction *d) {
+static void print_direction(const struct direction *d, ns_t now) {
     printf("\"%s\":{\"sentPackets\":%" PRIu64 ",\"sentBytes\":%" PRIu64 ",\"lossDrops\":%" PRIu64
            ",\"queueDrops\":%" PRIu64 ",\"outageDrops\":%" PRIu64 ",\"writeErrors\":%" PRIu64
-           ",\"queuedBytes\":%zu,\"rateBitsPerSec\":%.0f,\"latenessP99Us\":%" PRIu64 ",\"latenessMaxUs\":%" PRId64 "}",
+           ",\"arrivedPackets\":%" PRIu64 ",\"arrivedBytes\":%" PRIu64 ",\"idleUs\":%" PRId64
+           ",\"queuedBytes\":%zu,\"inFlightBytes\":%zu,\"rateBitsPerSec\":%.0f"
+           ",\"latenessP50Us\":%" PRIu64 ",\"latenessP99Us\":%" PRIu64 ",\"latenessMaxUs\":%" PRId64
+           ",\"appliedDelayMeanUs\":%.1f,\"appliedDelaySdUs\":%.1f,\"clampedPackets\":%" PRIu64 "}",
            d->name, d->sent_packets, d->sent_bytes, d->loss_drops, d->queue_drops, d->outage_drops,
-           d->write_errors, d->queued_bytes, d->m.rate_bps, lateness_quantile_us(d, 0.99),
-           (d->lateness_max_ns + 999) / 1000);
+           d->write_errors, d->arrived_packets, d->arrived_bytes,
+           d->last_arrival_ns ? (now - d->last_arrival_ns) / 1000 : (ns_t)-1,
+           d->queued_bytes, d->in_flight_bytes, d->m.rate_bps,
+           lateness_quantile_us(d, 0.5), lateness_quantile_us(d, 0.99), (d->lateness_max_ns + 999) / 1000,
+           d->applied_delay.mean / 1000.0, running_sd(&d->applied_delay) / 1000.0, d->clamped_packets);
 }
 
 static void reply_ack(const char *cmd, ns_t at) {
@@ -374,9 +481,9 @@ static bool handle_command(char *line, struct direction *up, struct direction *d
         leave_queue(up, at);
         leave_queue(down, at);
         printf("{\"event\":\"stats\",\"monotonicNs\":%" PRId64 ",\"outage\":%s,", at, outage ? "true" : "false");
-        print_direction(up);
+        print_direction(up, at);
         putchar(',');
-        print_direction(down);
+        print_direction(down, at);
         puts("}");
     } else if (n == 2 && !strcmp(word, "outage") && (!strcmp(arg, "on") || !strcmp(arg, "off"))) {
         outage = !strcmp(arg, "on");
@@ -454,10 +561,13 @@ int main(int argc, char **argv) {
     /* On a busy machine a normal task waits behind others for milliseconds after its
      * timer fires. Real-time priority makes it run at once; the loop always blocks in
      * epoll_wait (and exits on any device error), so it cannot hog a core. */
+    int rt_granted = 0; /* reported in the ready line: lateness figures depend on it */
     if (rt_priority > 0) {
         struct sched_param sp = { .sched_priority = rt_priority };
         if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) < 0)
             fprintf(stderr, "mpl-link: no real-time priority (%s): lateness will suffer on a busy machine\n", strerror(errno));
+        else
+            rt_granted = rt_priority;
     }
 
     int own_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -477,6 +587,8 @@ int main(int argc, char **argv) {
     init_direction(&down, "down", down_model, remote_tun, local_tun);
     up.rng_state = seed;
     down.rng_state = rng_next(&(uint64_t){ seed ^ 0xd1b54a32d192ed03ULL });
+    up.jitter.rng_state = rng_next(&(uint64_t){ seed ^ 0x8cb92ba72f3d8dd7ULL });
+    down.jitter.rng_state = rng_next(&(uint64_t){ seed ^ 0x4f1bbcdcbfa53e0aULL });
 
     int timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (timer < 0) die("timerfd_create");
@@ -490,7 +602,7 @@ int main(int argc, char **argv) {
     epoll_add(ep, timer, EPOLLET);
     epoll_add(ep, STDIN_FILENO, 0);
 
-    printf("{\"event\":\"ready\",\"pid\":%d,\"dev\":\"%s\"}\n", (int)getpid(), dev);
+    printf("{\"event\":\"ready\",\"pid\":%d,\"dev\":\"%s\",\"rtPriority\":%d}\n", (int)getpid(), dev, rt_granted);
     if (fflush(stdout) != 0) return 1;
 
     static unsigned char packet_buf[MAX_PACKET];

@@ -67,22 +67,40 @@ export function emulatorArgs(opts: Required<Pick<LinkStartOptions, 'model' | 'ns
   ];
 }
 
-interface EmulatorDirectionStats extends Required<DirectionCounters> {
+interface EmulatorDirectionStats extends Omit<Required<DirectionCounters>, 'backlogBytes'> {
   writeErrors: number;
+  arrivedPackets: number;
+  /** Since the last packet arrived; -1 before the first. */
+  idleUs: number;
   queuedBytes: number;
+  inFlightBytes: number;
   rateBitsPerSec: number;
 }
 
 /** One line the emulator prints. */
 type EmulatorLine =
-  | { event: 'ready'; pid: number; dev: string }
+  | { event: 'ready'; pid: number; dev: string; rtPriority: number }
   | { event: 'ack'; command: string; monotonicNs: number }
   | { event: 'stats'; monotonicNs: number; outage: boolean; up: EmulatorDirectionStats; down: EmulatorDirectionStats }
   | { event: 'error'; message: string };
 
 function toCounters(stats: EmulatorDirectionStats): DirectionCounters {
-  const { sentPackets, sentBytes, lossDrops, queueDrops, outageDrops, latenessP99Us, latenessMaxUs } = stats;
-  return { sentPackets, sentBytes, lossDrops, queueDrops, outageDrops, latenessP99Us, latenessMaxUs };
+  const { sentPackets, sentBytes, lossDrops, queueDrops, outageDrops, arrivedBytes, latenessP50Us, latenessP99Us, latenessMaxUs, appliedDelayMeanUs, appliedDelaySdUs, clampedPackets } = stats;
+  return {
+    sentPackets,
+    sentBytes,
+    lossDrops,
+    queueDrops,
+    outageDrops,
+    arrivedBytes,
+    backlogBytes: stats.queuedBytes + stats.inFlightBytes,
+    latenessP50Us,
+    latenessP99Us,
+    latenessMaxUs,
+    appliedDelayMeanUs,
+    appliedDelaySdUs,
+    clampedPackets,
+  };
 }
 
 export async function startUserspaceLink(opts: LinkStartOptions): Promise<LinkControl> {
@@ -107,7 +125,8 @@ export async function startUserspaceLink(opts: LinkStartOptions): Promise<LinkCo
   // Every command gets exactly one reply line, in order.
   const pending: { resolve: (line: EmulatorLine) => void; reject: (error: Error) => void }[] = [];
   let exited: Error | undefined;
-  let onReady: ((line: EmulatorLine) => void) | undefined;
+  let onReady: ((line: Extract<EmulatorLine, { event: 'ready' }>) => void) | undefined;
+  let rtPriority = 0;
 
   const lines = createInterface({ input: child.stdout });
   lines.on('line', (text) => {
@@ -126,7 +145,13 @@ export async function startUserspaceLink(opts: LinkStartOptions): Promise<LinkCo
     for (const waiter of pending.splice(0)) waiter.reject(exited);
   });
 
-  const ready = new Promise<void>((resolve) => (onReady = () => resolve()));
+  const ready = new Promise<void>(
+    (resolve) =>
+      (onReady = (line) => {
+        rtPriority = line.rtPriority;
+        resolve();
+      }),
+  );
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, READY_TIMEOUT_MS, 'timeout').unref());
   const started = await Promise.race([ready.then(() => 'ready' as const), exit.then(() => 'exited' as const), timeout]);
   if (started !== 'ready') {
@@ -171,7 +196,7 @@ export async function startUserspaceLink(opts: LinkStartOptions): Promise<LinkCo
       const line = await command('stats');
       if (line.event !== 'stats') throw new Error(`${label}: expected stats, got ${JSON.stringify(line)}`);
       const cpuSeconds = cpuSecondsOf(pid) ?? undefined;
-      return { up: toCounters(line.up), down: toCounters(line.down), cpuSeconds };
+      return { up: toCounters(line.up), down: toCounters(line.down), cpuSeconds, rtPriority };
     },
     stop() {
       return (stopping ??= (async () => {

@@ -6,10 +6,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { SYSTEM_NAMES, WORKLOAD_NAMES, type Scenario } from '../scenario/schema.ts';
 import { summarize, type Summary } from '../stats/summary.ts';
-import type { DirectionCounters } from '../topology/types.ts';
+import type { BlockHealth, DirectionHealth } from '../run/health.ts';
+import type { DirectionCounters, LinkCounters } from '../topology/types.ts';
 import type { MetricInfo } from '../workloads/metrics.ts';
 
-export const RESULTS_SCHEMA_VERSION = 1;
+/** 2: summaries carry reps and censored, p95/p99 may be null; blocks and the run protocol are recorded. */
+export const RESULTS_SCHEMA_VERSION = 2;
 
 const systemName = z.enum(SYSTEM_NAMES);
 const workloadName = z.enum(WORKLOAD_NAMES);
@@ -17,9 +19,11 @@ const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
 export const summarySchema = z.strictObject({
   n: z.number().int().min(1),
+  reps: z.number().int().min(1),
+  censored: z.number().int().min(0),
   p50: finite,
-  p95: finite,
-  p99: finite,
+  p95: finite.nullable(),
+  p99: finite.nullable(),
   mean: finite,
   ci95: z.tuple([finite, finite]),
 }) satisfies z.ZodType<Summary>;
@@ -82,9 +86,87 @@ const directionCountersSchema = z.strictObject({
   lossDrops: z.number(),
   queueDrops: z.number(),
   outageDrops: z.number(),
+  arrivedBytes: z.number().optional(),
+  backlogBytes: z.number().optional(),
+  latenessP50Us: z.number().optional(),
   latenessP99Us: z.number().optional(),
   latenessMaxUs: z.number().optional(),
+  appliedDelayMeanUs: z.number().optional(),
+  appliedDelaySdUs: z.number().optional(),
+  clampedPackets: z.number().optional(),
 }) satisfies z.ZodType<DirectionCounters>;
+
+const linkCountersSchema = z.strictObject({
+  down: directionCountersSchema,
+  up: directionCountersSchema,
+  cpuSeconds: z.number().optional(),
+  rtPriority: z.number().int().min(0).optional(),
+}) satisfies z.ZodType<LinkCounters>;
+
+const directionHealthSchema = z.strictObject({
+  latenessP50Us: finite,
+  latenessP99Us: finite,
+  latenessMaxUs: finite,
+  appliedDelayMeanUs: finite,
+  appliedDelaySdUs: finite,
+}) satisfies z.ZodType<DirectionHealth>;
+
+const blockHealthSchema = z.strictObject({
+  rtPriority: z.number().int().min(0),
+  links: z.record(z.string(), z.strictObject({ up: directionHealthSchema, down: directionHealthSchema })),
+  worstLatenessP99Us: finite,
+  bad: z.boolean(),
+}) satisfies z.ZodType<BlockHealth>;
+
+/**
+ * One block attempt: a system in its own fresh topology for one repetition (or the
+ * warm-up). A block whose emulators ran late is run again once; the first attempt is
+ * kept here (kept: false) and its samples are not in `samples`.
+ */
+export const blockRecordSchema = z.strictObject({
+  phase: z.enum(['warmup', 'measure']),
+  system: systemName,
+  repetition: z.number().int().min(1),
+  /** 0-based place in its repetition's (rotated) order. */
+  position: z.number().int().min(0),
+  attempt: z.number().int().min(1),
+  /** Whether its samples are in the results (a warm-up's never are). */
+  kept: z.boolean(),
+  startedAt: z.iso.datetime(),
+  durationMs: finite,
+  /** Building the topology, starting the system and the probes. */
+  setupMs: finite,
+  /** Stopping them and tearing the topology down. */
+  teardownMs: finite,
+  workloads: z.array(
+    z.strictObject({
+      workload: workloadName,
+      /** The wait for quiet links before it (see lab/run/quiet.ts). */
+      quietWaitMs: finite,
+      quiet: z.boolean(),
+      busy: z.string().optional(),
+      /** Its own run, from handing the plan to the probe until its result. */
+      durationMs: finite,
+    }),
+  ),
+  /** Emulator lateness and priority during the block; null for netem (no figures). */
+  health: blockHealthSchema.nullable(),
+  /** MPTCP blackholes the kernel detected during the block, over all its namespaces; null if not read. */
+  blackhole: z.strictObject({ events: z.number().int().min(0), disabledSyns: z.number().int().min(0) }).nullable(),
+  /** The block's link counters, per link. */
+  links: z.record(z.string(), linkCountersSchema),
+  /** What makes the block's figures suspect: late emulators, a workload without a quiet link, blackholes. */
+  flags: z.array(z.string()),
+});
+
+const impreciseSchema = z.strictObject({
+  system: systemName,
+  workload: workloadName,
+  metric: z.string(),
+  relativeHalfWidth: z.number(),
+  n: z.number().int().min(1),
+  reps: z.number().int().min(1),
+});
 
 export const environmentSchema = z.strictObject({
   hostname: z.string(),
@@ -109,18 +191,33 @@ export const resultsSchema = z.strictObject({
     startedAt: z.iso.datetime(),
     finishedAt: z.iso.datetime(),
     quick: z.boolean(),
+    /** Repetitions made. */
     repeat: z.number().int().min(1),
+    /** How their number was chosen, and why the run stopped there. */
+    repeatPolicy: z.union([
+      z.strictObject({ kind: z.literal('fixed'), repetitions: z.number().int().min(1) }),
+      z.strictObject({ kind: z.literal('auto'), precision: z.number().positive(), budgetMs: z.number().positive() }),
+    ]),
+    stopReason: z.string(),
     warmup: z.number().int().min(0),
     systems: z.array(systemName),
     workloads: z.array(workloadName),
+    /** The system order of each repetition (rotated by one each time). */
+    order: z.array(z.array(systemName)),
+    /** Headline metrics whose 95 % interval stayed wider than ±precision of the median. */
+    precision: z.number().positive(),
+    imprecise: z.array(impreciseSchema),
+    /** Where the wall time went: inside workloads (measurement windows) vs set-up, quiet waits, teardown. */
+    timing: z.strictObject({ wallMs: finite, inWorkloadsMs: finite, setupMs: finite, quietWaitMs: finite, teardownMs: finite }),
   }),
   environment: environmentSchema,
   metrics: z.record(z.string(), metricInfoSchema),
   runs: z.array(runRecordSchema),
   samples: z.array(sampleSchema),
   timelines: z.array(timelineSchema),
-  /** Link emulator counters at the end of the run, per link and direction. */
-  links: z.record(z.string(), z.strictObject({ down: directionCountersSchema, up: directionCountersSchema, cpuSeconds: z.number().optional() })),
+  blocks: z.array(blockRecordSchema),
+  /** Link emulator counters summed over every block of the run (lateness: the worst block's), per link and direction. */
+  links: z.record(z.string(), linkCountersSchema),
   summary: z.partialRecord(systemName, z.partialRecord(workloadName, z.record(z.string(), summarySchema))),
 });
 
@@ -128,21 +225,27 @@ export type Results = z.infer<typeof resultsSchema>;
 export type ResultSample = z.infer<typeof sampleSchema>;
 export type RunRecord = z.infer<typeof runRecordSchema>;
 export type Environment = z.infer<typeof environmentSchema>;
+export type BlockRecord = z.infer<typeof blockRecordSchema>;
+export type RunInfo = Results['run'];
 export type SummaryTable = Results['summary'];
 
-/** summary[system][workload][metric] from the samples: the only way summaries are made. */
+/** summary[system][workload][metric] from the samples, clustered by repetition: the only way summaries are made. */
 export function summarizeSamples(samples: readonly ResultSample[]): SummaryTable {
-  const groups = new Map<string, { sample: ResultSample; values: number[] }>();
+  const groups = new Map<string, { sample: ResultSample; byRepetition: Map<number, number[]>; censored: number }>();
   for (const sample of samples) {
     const key = `${sample.system}\0${sample.workload}\0${sample.metric}`;
-    const group = groups.get(key) ?? { sample, values: [] };
-    group.values.push(sample.value);
+    const group = groups.get(key) ?? { sample, byRepetition: new Map<number, number[]>(), censored: 0 };
+    const values = group.byRepetition.get(sample.repetition) ?? [];
+    values.push(sample.value);
+    group.byRepetition.set(sample.repetition, values);
+    if (sample.censored) group.censored++;
     groups.set(key, group);
   }
   const table: SummaryTable = {};
-  for (const { sample, values } of groups.values()) {
+  for (const { sample, byRepetition, censored } of groups.values()) {
     const bySystem = (table[sample.system] ??= {});
-    (bySystem[sample.workload] ??= {})[sample.metric] = summarize(values);
+    const clusters = [...byRepetition].sort(([a], [b]) => a - b).map(([, values]) => values);
+    (bySystem[sample.workload] ??= {})[sample.metric] = summarize(clusters, censored);
   }
   return table;
 }

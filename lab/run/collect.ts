@@ -1,6 +1,7 @@
 // Gathers what the workloads measured during a run, tagged with system, workload and
-// repetition, and assembles results.json from it (summaries derived from the samples).
-import { metricTable, summarizeSamples, type Results, type ResultSample, type RunRecord } from '../report/results.ts';
+// repetition, and the record of every block, and assembles results.json from it
+// (summaries derived from the samples).
+import { metricTable, summarizeSamples, type BlockRecord, type Results, type ResultSample, type RunRecord, type SummaryTable } from '../report/results.ts';
 import type { Scenario, SystemNameInScenario, WorkloadName } from '../scenario/schema.ts';
 import type { MetricInfo } from '../workloads/metrics.ts';
 import type { WorkloadRun } from '../workloads/workload.ts';
@@ -15,6 +16,7 @@ export class Collector {
   private readonly samples: ResultSample[] = [];
   private readonly timelines: Results['timelines'] = [];
   private readonly runs: RunRecord[] = [];
+  private readonly blocks: BlockRecord[] = [];
   private readonly metrics = new Map<string, MetricInfo>();
 
   ok(key: RunKey, startedAt: Date, run: WorkloadRun): void {
@@ -36,16 +38,43 @@ export class Collector {
     last?.errors.push(problem);
   }
 
+  /** Forgets what one block measured (it is run again: its emulators ran late). */
+  discard(system: SystemNameInScenario, repetition: number): void {
+    const other = (r: RunKey) => r.system !== system || r.repetition !== repetition;
+    for (const list of [this.samples, this.timelines, this.runs] as RunKey[][]) {
+      const keep = list.filter(other);
+      list.splice(0, list.length, ...keep);
+    }
+  }
+
+  block(record: BlockRecord): void {
+    this.blocks.push(record);
+  }
+
+  blockRecords(): readonly BlockRecord[] {
+    return this.blocks;
+  }
+
+  /** Summaries so far of the metrics `wanted` selects (for deciding on another repetition). */
+  summary(wanted: (metric: string) => boolean): SummaryTable {
+    return summarizeSamples(this.samples.filter((s) => wanted(s.metric)));
+  }
+
+  metricTable(): Results['metrics'] {
+    return metricTable(this.metrics.values());
+  }
+
   results(scenario: Scenario, run: Results['run'], environment: Results['environment'], links: Results['links']): Results {
     return {
-      schemaVersion: 1,
+      schemaVersion: 2,
       scenario,
       run,
       environment,
-      metrics: metricTable(this.metrics.values()),
+      metrics: this.metricTable(),
       runs: this.runs,
       samples: this.samples,
       timelines: this.timelines,
+      blocks: this.blocks,
       links,
       summary: summarizeSamples(this.samples),
     };

@@ -1,10 +1,13 @@
 // The table printed at the end of a run: the headline metrics (rows) for each system
-// (columns), median with its 95 % interval, the best in each row marked, and where the
-// full report is.
+// (columns), median with its 95 % interval, the best in each row marked only when it
+// is separable from the rest (lab/stats/separable.ts), then what a reader must know to
+// trust it: the metrics that stayed imprecise, blocks flagged, where the time went.
 import type { Results } from '../report/results.ts';
 import { headlineColumns, type HeadlineColumn } from '../report/headline-columns.ts';
 import type { SystemNameInScenario } from '../scenario/schema.ts';
+import { bestOf } from '../stats/separable.ts';
 import type { Summary } from '../stats/summary.ts';
+import { formatDuration } from './progress.ts';
 
 /** Three significant digits, no exponent: 0.512, 45.2, 1234. */
 function num(value: number): string {
@@ -12,6 +15,8 @@ function num(value: number): string {
   const digits = Math.max(0, 2 - Math.floor(Math.log10(Math.abs(value))));
   return value.toFixed(Math.min(digits, 3));
 }
+
+const medianEstimate = (summary: Summary | undefined) => summary && { value: summary.p50, ci95: summary.ci95, reps: summary.reps };
 
 function cell(summary: Summary | undefined, share: boolean): string {
   if (!summary) return '-';
@@ -26,14 +31,11 @@ export function formatHeadline(results: Results, runDir: string): string {
   const table: string[][] = [['metric (median [95% CI])', ...systems]];
   for (const row of rows) {
     const better = results.metrics[row.metric]?.better ?? 'lower';
-    const values = systems.map((s) => summaryOf(s, row)?.[row.share ? 'mean' : 'p50']);
-    const present = values.filter((v): v is number => v !== undefined);
-    const best = better === 'lower' ? Math.min(...present) : Math.max(...present);
+    // A share (0/1 per repetition) has no interval to separate by: no mark.
+    const verdict = row.share ? { kind: 'none' as const } : bestOf(systems.map((s) => medianEstimate(summaryOf(s, row))), better);
+    const mark = (i: number) => (verdict.kind === 'best' && verdict.index === i ? ' *' : verdict.kind === 'not-separable' && verdict.indices.includes(i) ? ' =' : '');
     const unit = results.metrics[row.metric]?.unit ?? '';
-    table.push([
-      `${row.workload}.${row.metric}${unit && !row.metric.endsWith(unit) ? ` (${unit})` : ''}`,
-      ...systems.map((s, i) => `${cell(summaryOf(s, row), row.share === true)}${values[i] === best && present.length > 1 ? ' *' : ''}`),
-    ]);
+    table.push([`${row.workload}.${row.metric}${unit && !row.metric.endsWith(unit) ? ` (${unit})` : ''}`, ...systems.map((s, i) => `${cell(summaryOf(s, row), row.share === true)}${mark(i)}`)]);
   }
   const widths = table[0]!.map((_, col) => Math.max(...table.map((r) => r[col]!.length)));
   const lines = table.map((r) => r.map((c, col) => (col === 0 ? c.padEnd(widths[col]!) : c.padStart(widths[col]!))).join('  '));
@@ -48,10 +50,20 @@ export function formatHeadline(results: Results, runDir: string): string {
     byReason.set(key, [...(byReason.get(key) ?? []), `${r.workload} rep ${r.repetition}`]);
   }
   const failures = [...byReason].map(([key, runs]) => `  FAILED ${key.split(':')[0]} (${runs.join(', ')}):${key.slice(key.indexOf(':') + 1)}`);
+  const { run } = results;
+  const { timing } = run;
+  const flagged = results.blocks.filter((b) => b.flags.length > 0);
+  const worstLateness = Math.max(0, ...results.blocks.flatMap((b) => (b.health ? [b.health.worstLatenessP99Us] : [])));
+  const precision = `±${Math.round(run.precision * 100)} %`;
   return [
-    `${results.scenario.name}${results.run.quick ? ' (quick)' : ''}: ${results.run.repeat} repetition(s), * = best`,
+    `${results.scenario.name}${run.quick ? ' (quick)' : ''}: ${run.repeat} repetition(s)${run.repeatPolicy.kind === 'auto' ? ` (repeat: auto: ${run.stopReason})` : ''}; * best, its interval clear of the others; = best median but not separable (intervals overlap); no mark from a single repetition`,
     ...lines,
-    `probes at most ${busiest('client')} (client) and ${busiest('server')} (server) of one core while measuring`,
+    run.imprecise.length === 0
+      ? `every headline metric within ${precision} of its median`
+      : `imprecise (interval wider than ${precision} of the median): ${run.imprecise.map((m) => `${m.system} ${m.workload}.${m.metric} ±${Math.round(m.relativeHalfWidth * 100)} %`).join(', ')}`,
+    `${formatDuration(timing.wallMs)} wall time, ${Math.round((100 * timing.inWorkloadsMs) / timing.wallMs)} % inside workloads (set-up ${formatDuration(timing.setupMs)}, quiet waits ${formatDuration(timing.quietWaitMs)}, teardown ${formatDuration(timing.teardownMs)})`,
+    `probes at most ${busiest('client')} (client) and ${busiest('server')} (server) of one core while measuring; link emulator lateness p99 at most ${worstLateness} us in any block`,
+    ...flagged.map((b) => `  FLAGGED ${b.system} ${b.phase === 'warmup' ? 'warm-up' : 'rep'} ${b.repetition}${b.attempt > 1 ? ` (attempt ${b.attempt})` : ''}: ${b.flags.join('; ')}`),
     ...(failed.length > 0 ? [`${failed.length} workload run(s) failed:`, ...failures] : []),
     `report: ${runDir}`,
   ].join('\n');

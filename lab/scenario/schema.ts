@@ -82,6 +82,10 @@ const link = z.strictObject({
   schedule: z.array(scheduleEvent).default([]),
 });
 
+/** `repeat: auto` runs at least this many repetitions, the fewest a cluster interval means anything with. */
+export const MIN_AUTO_REPETITIONS = 3;
+export const MAX_REPETITIONS = 100;
+
 export const SYSTEM_NAMES = ['direct-tcp', 'ssh-tunnel', 'redsocks-dante', 'redsocks-sshsocks', 'mptcp-direct', 'mprelay'] as const;
 export const WORKLOAD_NAMES = ['connect', 'hol', 'throughput', 'failover'] as const;
 
@@ -117,7 +121,12 @@ export const scenarioSchema = z
     links: z.strictObject({ a: link, b: link }),
     systems: z.array(z.enum(SYSTEM_NAMES)).min(1).default([...SYSTEM_NAMES].filter((s) => s !== 'redsocks-sshsocks')),
     workloads: workloads.default({}),
-    repeat: z.number().int().min(1).max(100).default(3),
+    // Repetitions: a number, or `auto`: at least MIN_AUTO_REPETITIONS, then more while a
+    // headline metric's interval is wider than `precision` around its median and the
+    // `budget` (the whole run's wall time) allows another repetition.
+    repeat: z.union([z.number().int().min(1).max(MAX_REPETITIONS), z.literal('auto')], { error: `a number of repetitions from 1 to ${MAX_REPETITIONS}, or auto` }).default(3),
+    precision: unit(parsePercent, 0.001, 1, (v) => `${v * 100}%`).prefault('10%'),
+    budget: duration(24 * 3_600_000).prefault('20m'),
     warmup: z.number().int().min(0).max(10).default(1),
     gate: z.strictObject({ rules: z.array(z.string().min(1)).default([]) }).default({ rules: [] }),
   })

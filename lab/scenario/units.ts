@@ -20,7 +20,7 @@ export function parseRateBitsPerSec(text: string): Parsed {
 }
 
 export function parseDurationMs(text: string): Parsed {
-  return parseWithUnits(text, { us: 0.001, ms: 1, s: 1000, min: 60_000 }, 'duration', '20ms or 5s');
+  return parseWithUnits(text, { us: 0.001, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 }, 'duration', '20ms or 5s');
 }
 
 export function parseSizeBytes(text: string): Parsed {

@@ -1,55 +1,7 @@
 // Comparisons of two sets of samples: the statistics the gate decides with. A change
-// is called real only from the samples (rank test + bootstrap interval), never from
-// two summary numbers.
-import { cumulativeStdNormalProbability, mean, quantile, sampleWithReplacement, wilcoxonRankSum } from 'simple-statistics';
-import { seededRandom } from './random.ts';
-import { BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED } from './summary.ts';
-
-/** The summary statistics a rule or a comparison can name (the keys of a results.json summary). */
-export const STATISTICS = ['p50', 'p95', 'p99', 'mean'] as const;
-export type StatisticName = (typeof STATISTICS)[number];
-
-export function statistic(name: StatisticName, values: readonly number[]): number {
-  if (values.length === 0) throw new Error(`statistic ${name}: no samples`);
-  const data = [...values];
-  switch (name) {
-    case 'p50':
-      return quantile(data, 0.5);
-    case 'p95':
-      return quantile(data, 0.95);
-    case 'p99':
-      return quantile(data, 0.99);
-    case 'mean':
-      return mean(data);
-  }
-}
-
-/** Samples in clusters: one inner array per repetition of a run. */
-export type Clustered = readonly (readonly number[])[];
-
-/**
- * Percentile bootstrap 95 % interval of `estimate` over independent groups (different
- * runs or systems, not paired), each a set of clusters (repetitions). A resample draws
- * the clusters with replacement, then the samples within each drawn cluster: samples of
- * one repetition share its conditions (which subflow won, a retransmission timer), so
- * when repetitions disagree the interval widens instead of trusting the sample count.
- * One cluster per group is the ordinary bootstrap. Seeded: same samples, same interval.
- */
-export function bootstrapCi95(
-  groups: readonly Clustered[],
-  estimate: (resampled: number[][]) => number,
-  resamples = BOOTSTRAP_RESAMPLES,
-  seed = BOOTSTRAP_SEED,
-): [number, number] {
-  const data = groups.map((clusters) => clusters.filter((c) => c.length > 0).map((c) => [...c]));
-  if (data.some((clusters) => clusters.length === 0)) throw new Error('bootstrapCi95: a group has no samples');
-  const random = seededRandom(seed);
-  const resampleGroup = (clusters: number[][]) =>
-    sampleWithReplacement(clusters, clusters.length, random).flatMap((c) => sampleWithReplacement(c, c.length, random));
-  const estimates: number[] = [];
-  for (let i = 0; i < resamples; i++) estimates.push(estimate(data.map(resampleGroup)));
-  return [quantile(estimates, 0.025), quantile(estimates, 0.975)];
-}
+// is called real only from the samples (rank test + clustered bootstrap interval,
+// bootstrap.ts), never from two summary numbers.
+import { cumulativeStdNormalProbability, wilcoxonRankSum } from 'simple-statistics';
 
 /**
  * One-sided Mann-Whitney U test (Wilcoxon rank sum), normal approximation with
@@ -80,4 +32,11 @@ function upperTailP(u: number, n1: number, n2: number): number {
  */
 export function mannWhitneyMinP(n1: number, n2: number): number {
   return upperTailP(n1 * n2, n1, n2);
+}
+
+/** The fewest samples per side (equal sides) with which `mannWhitneyMinP` gets below alpha. */
+export function samplesNeeded(alpha: number): number {
+  let n = 1;
+  while (mannWhitneyMinP(n, n) >= alpha) n++;
+  return n;
 }

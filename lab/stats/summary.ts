@@ -1,35 +1,50 @@
-// Summaries of one metric's samples: the numbers results.json, the CSV and the gate
-// all read. Defined once here; everything else derives from samples through it.
-import { mean, median, quantile, sampleWithReplacement } from 'simple-statistics';
-import { seededRandom } from './random.ts';
+// Summaries of one metric's samples: the numbers results.json, the CSV, the headline,
+// the report and the gate all read. Defined once here; everything else derives from
+// samples through it. Samples come grouped by repetition: the interval resamples
+// repetitions, then samples within them (bootstrap.ts), since samples taken back to
+// back in one repetition share its conditions and are not independent.
+import { bootstrapCi95, type Clustered } from './bootstrap.ts';
+import { statistic, statisticOrNull } from './statistic.ts';
 
 export interface Summary {
+  /** Samples. */
   n: number;
+  /** Repetitions the samples came from (the unit of the interval). */
+  reps: number;
+  /** Samples that are failed attempts entered at their timeout (included in every figure). */
+  censored: number;
   p50: number;
-  p95: number;
-  p99: number;
+  /** null below 20 samples. */
+  p95: number | null;
+  /** null below 100 samples. */
+  p99: number | null;
   mean: number;
-  /** Bootstrap 95 % percentile interval of the median. */
+  /** Cluster-bootstrap 95 % percentile interval of the median. */
   ci95: [number, number];
 }
 
-export const BOOTSTRAP_RESAMPLES = 2000;
-/** Fixed seed: the same samples always give the same interval. */
-export const BOOTSTRAP_SEED = 0x5eed;
+const median = ([values]: number[][]) => statistic('p50', values!);
 
-/** Percentile bootstrap interval of the median, seeded and deterministic. */
-export function bootstrapMedianCi95(values: readonly number[], resamples = BOOTSTRAP_RESAMPLES, seed = BOOTSTRAP_SEED): [number, number] {
-  if (values.length === 0) throw new Error('bootstrapMedianCi95: no samples');
-  const random = seededRandom(seed);
-  const data = [...values];
-  const medians: number[] = [];
-  for (let i = 0; i < resamples; i++) medians.push(median(sampleWithReplacement(data, data.length, random)));
-  return [quantile(medians, 0.025), quantile(medians, 0.975)];
+/** The summary of samples grouped by repetition (one inner array per repetition); `censored` of them are censored. */
+export function summarize(byRepetition: Clustered, censored = 0): Summary {
+  const clusters = byRepetition.filter((c) => c.length > 0);
+  const values = clusters.flat();
+  if (values.length === 0) throw new Error('summarize: no samples');
+  return {
+    n: values.length,
+    reps: clusters.length,
+    censored,
+    p50: statistic('p50', values),
+    p95: statisticOrNull('p95', values),
+    p99: statisticOrNull('p99', values),
+    mean: statistic('mean', values),
+    ci95: bootstrapCi95([clusters], median),
+  };
 }
 
-export function summarize(values: readonly number[]): Summary {
-  if (values.length === 0) throw new Error('summarize: no samples');
-  const data = [...values];
-  const [p50, p95, p99] = quantile(data, [0.5, 0.95, 0.99]) as [number, number, number];
-  return { n: data.length, p50, p95, p99, mean: mean(data), ci95: bootstrapMedianCi95(data) };
+/** Half the interval's width relative to the median: 0.1 means "median ± 10 %". Infinite for a zero median with any width. */
+export function relativeHalfWidth(summary: Summary): number {
+  const halfWidth = (summary.ci95[1] - summary.ci95[0]) / 2;
+  if (halfWidth === 0) return 0;
+  return summary.p50 === 0 ? Number.POSITIVE_INFINITY : halfWidth / Math.abs(summary.p50);
 }

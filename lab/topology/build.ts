@@ -109,6 +109,8 @@ function sysctlsFor(role: keyof Namespaces, congestionControl: string): Record<s
     // The lab is IPv4; IPv6 router and neighbour solicitations would add stray packets to the link counters.
     'net.ipv6.conf.all.disable_ipv6': '1',
     'net.ipv6.conf.default.disable_ipv6': '1',
+    // No cached RTT, cwnd or ssthresh from an earlier connection to the same host: each connection starts cold.
+    'net.ipv4.tcp_no_metrics_save': '1',
   };
   const isGateway = role === 'gwLocal' || role === 'gwRemote';
   return isGateway ? { ...common, 'net.ipv4.ip_forward': '1' } : common;

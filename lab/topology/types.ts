@@ -52,13 +52,24 @@ export interface LinkControl {
 
 export interface DirectionCounters {
   sentPackets: number;
+  /** IP bytes delivered (both backends count the same bytes: no link-layer header). */
   sentBytes: number;
   lossDrops: number;
   queueDrops: number;
   outageDrops: number;
+  /** IP bytes that reached the link, delivered, dropped or still held (the quiet wait watches it). */
+  arrivedBytes?: number;
+  /** IP bytes held right now: queued for serialisation or on the delay line. */
+  backlogBytes?: number;
   /** Lateness of departures against their due time (userspace backend only). */
+  latenessP50Us?: number;
   latenessP99Us?: number;
   latenessMaxUs?: number;
+  /** Delay applied after serialisation (propagation + jitter + lateness): mean and standard deviation (userspace only). */
+  appliedDelayMeanUs?: number;
+  appliedDelaySdUs?: number;
+  /** Due times the emulator had to raise to keep the order (jitter needs none; a rate change may). */
+  clampedPackets?: number;
 }
 
 export interface LinkCounters {
@@ -66,6 +77,8 @@ export interface LinkCounters {
   up: DirectionCounters;
   /** CPU time used by the emulator process, if it is a process of ours. */
   cpuSeconds?: number;
+  /** SCHED_FIFO priority the emulator got (0: none, so lateness suffers on a busy machine); absent for netem. */
+  rtPriority?: number;
 }
 
 export interface Topology {

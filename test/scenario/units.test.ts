@@ -8,11 +8,13 @@ test('rates in bit, kbit, mbit, gbit', (t) => {
   t.deepEqual(parseRateBitsPerSec('1gbit'), { ok: true, value: 1e9 });
 });
 
-test('durations in us, ms, s, min', (t) => {
+test('durations in us, ms, s, m or min, h', (t) => {
   t.deepEqual(parseDurationMs('20ms'), { ok: true, value: 20 });
   t.deepEqual(parseDurationMs('5s'), { ok: true, value: 5000 });
   t.deepEqual(parseDurationMs('500us'), { ok: true, value: 0.5 });
   t.deepEqual(parseDurationMs('2min'), { ok: true, value: 120_000 });
+  t.deepEqual(parseDurationMs('20m'), { ok: true, value: 1_200_000 });
+  t.deepEqual(parseDurationMs('1h'), { ok: true, value: 3_600_000 });
 });
 
 test('sizes in B, KB, MB (binary)', (t) => {
@@ -33,7 +35,7 @@ test('a wrong unit says what is allowed', (t) => {
   });
   t.deepEqual(parseDurationMs('-5ms'), {
     ok: false,
-    message: 'expected a duration like 20ms or 5s (units: us, ms, s, min), got "-5ms"',
+    message: 'expected a duration like 20ms or 5s (units: us, ms, s, m, min, h), got "-5ms"',
   });
   t.deepEqual(parsePercent('1'), { ok: false, message: 'expected a percentage like 1% (units: %), got "1"' });
 });

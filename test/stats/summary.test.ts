@@ -1,42 +1,61 @@
 import test from 'ava';
-import { bootstrapMedianCi95, summarize } from '../../lab/stats/summary.ts';
+import { relativeHalfWidth, summarize } from '../../lab/stats/summary.ts';
 import { seededRandom } from '../../lab/stats/random.ts';
 
-test('summary of 1..100: quantiles, mean, and an interval around the median', (t) => {
+const draw = (random: () => number, n: number, offset = 0) => Array.from({ length: n }, () => offset + random() * 10);
+
+test('summary of 1..100 in one repetition: quantiles, mean, and an interval around the median', (t) => {
   const values = Array.from({ length: 100 }, (_, i) => i + 1);
-  const s = summarize(values);
-  t.is(s.n, 100);
-  t.is(s.mean, 50.5);
-  t.true(s.p50 >= 50 && s.p50 <= 51);
-  t.true(s.p95 >= 95 && s.p95 <= 96);
-  t.true(s.p99 >= 99 && s.p99 <= 100);
+  const s = summarize([values]);
+  t.like(s, { n: 100, reps: 1, censored: 0, mean: 50.5, p50: 50.5, p95: 95.05, p99: 99.01 });
   t.true(s.ci95[0] < s.p50 && s.p50 < s.ci95[1], JSON.stringify(s.ci95));
   // For n = 100 the order-statistic interval of the median is about ranks 40..61.
   t.true(s.ci95[0] >= 38 && s.ci95[1] <= 63, JSON.stringify(s.ci95));
 });
 
-test('the bootstrap is deterministic, and covers the median whatever the order of the samples', (t) => {
-  const random = seededRandom(7);
-  const values = Array.from({ length: 57 }, () => random() * 100);
-  const shuffled = [...values].reverse();
-  t.deepEqual(bootstrapMedianCi95(values), bootstrapMedianCi95(values));
-  const [a, b] = [bootstrapMedianCi95(values), bootstrapMedianCi95(shuffled)];
-  // Same multiset: the resamples differ, but both intervals cover the median.
-  const median = summarize(values).p50;
-  t.true(a[0] <= median && median <= a[1] && b[0] <= median && median <= b[1]);
+test('n counts samples, reps the repetitions that have any; p95 and p99 only from 20 and 100 samples', (t) => {
+  const s = summarize([[1, 2, 3], [], [4, 5]], 2);
+  t.like(s, { n: 5, reps: 2, censored: 2, p50: 3, p95: null, p99: null, mean: 3 });
+  const twenty = summarize([Array.from({ length: 10 }, (_, i) => i), Array.from({ length: 10 }, (_, i) => i + 10)]);
+  t.is(twenty.p95, 18.05);
+  t.is(twenty.p99, null);
 });
 
-test('more samples give a narrower interval', (t) => {
-  const random = seededRandom(3);
-  const draw = (n: number) => Array.from({ length: n }, () => random() * 10);
+test('cluster bootstrap: shifting one repetition as a whole widens the interval', (t) => {
+  // Five repetitions of 20 samples; then the same with the third repetition 10 higher throughout.
+  const random = seededRandom(11);
+  const reps = Array.from({ length: 5 }, () => draw(random, 20));
+  const shifted = reps.map((r, i) => (i === 2 ? r.map((v) => v + 10) : r));
+  const calm = summarize(reps);
+  const oneOff = summarize(shifted);
   const width = (ci: [number, number]) => ci[1] - ci[0];
-  t.true(width(bootstrapMedianCi95(draw(400))) < width(bootstrapMedianCi95(draw(20))));
+  t.true(width(oneOff.ci95) > 1.5 * width(calm.ci95), `calm ${calm.ci95}, one repetition shifted ${oneOff.ci95}`);
+  // The same 100 samples pooled into one "repetition" hide it: the interval barely moves.
+  const pooled = summarize([shifted.flat()]);
+  t.true(width(pooled.ci95) < width(oneOff.ci95), `pooled ${pooled.ci95}`);
+});
+
+test('the bootstrap is seeded: the same samples give the same interval, whatever their order within a repetition', (t) => {
+  const random = seededRandom(7);
+  const reps = [draw(random, 30), draw(random, 30)];
+  t.deepEqual(summarize(reps), summarize(reps));
+  const median = summarize(reps).p50;
+  const reversed = summarize(reps.map((r) => [...r].reverse()));
+  t.true(reversed.ci95[0] <= median && median <= reversed.ci95[1]);
 });
 
 test('one sample, constant samples, no samples', (t) => {
-  t.deepEqual(summarize([4]), { n: 1, p50: 4, p95: 4, p99: 4, mean: 4, ci95: [4, 4] });
-  t.deepEqual(summarize([2, 2, 2]).ci95, [2, 2]);
-  t.throws(() => summarize([]), { message: /no samples/ });
+  t.deepEqual(summarize([[4]]), { n: 1, reps: 1, censored: 0, p50: 4, p95: null, p99: null, mean: 4, ci95: [4, 4] });
+  t.deepEqual(summarize([[2, 2], [2]]).ci95, [2, 2]);
+  t.throws(() => summarize([[], []]), { message: 'summarize: no samples' });
+});
+
+test('relative half-width: the interval against its median', (t) => {
+  const at = (p50: number, ci95: [number, number]) => relativeHalfWidth({ ...summarize([[p50]]), p50, ci95 });
+  t.is(at(100, [90, 110]), 0.1);
+  t.is(at(-50, [-55, -45]), 0.1);
+  t.is(at(0, [0, 0]), 0);
+  t.is(at(0, [0, 1]), Number.POSITIVE_INFINITY);
 });
 
 test('seeded random is uniform enough on [0, 1)', (t) => {

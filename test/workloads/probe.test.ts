@@ -59,10 +59,14 @@ test.serial('download and upload for a fixed time: bytes verified at the receive
 
 test.serial('echo: one round trip per interval, verified', async (t) => {
   const target = await startServer(t);
-  const { samples, error } = await echoLoop(target, 0, monotonicMs() + 450, 100, 64);
+  const intervalMs = 100;
+  const { samples, error } = await echoLoop(target, 0, monotonicMs() + 450, intervalMs, 64);
   t.is(error, null);
-  t.true(samples.length >= 4 && samples.length <= 5, String(samples.length));
-  for (let i = 1; i < samples.length; i++) t.true(samples[i]!.sentMs - samples[i - 1]!.sentMs >= 99);
+  // At most one per interval; on a busy machine a late round trip may cost one.
+  t.true(samples.length >= 3 && samples.length <= 5, String(samples.length));
+  // Node's timers run on the event loop's cached millisecond clock, which a busy machine
+  // leaves stale: a send can come a little early by the monotonic clock. Slack, not exactness.
+  for (let i = 1; i < samples.length; i++) t.true(samples[i]!.sentMs - samples[i - 1]!.sentMs >= 0.9 * intervalMs, JSON.stringify(samples));
 });
 
 test.serial('a relay that corrupts one byte is caught', async (t) => {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { compareWithBaseline, type ComparisonVerdict, type MetricComparison, type MissingWorkload } from '../../gate/baseline.ts';
 import { checkRule, RuleInputError, type RuleResult, type RuleVerdict } from '../../gate/check-rules.ts';
 import { parseRule, RuleError } from '../../gate/rules.ts';
-import { exitCode, type GateVerdict } from '../../gate/verdict.ts';
+import { changeInterval, exitCode, type GateVerdict } from '../../gate/verdict.ts';
 import { formatInterval, formatNumber, formatPercent, formatSigned, formatValue } from '../html/format.ts';
 import type { MetricKey, RunView } from '../html/run-view.ts';
 
@@ -70,7 +70,7 @@ function comparisonNote(c: MetricComparison): string {
   const u = c.unit;
   return (
     `${COMPARISON[c.verdict].words} vs baseline: ${c.policy.stat} ${formatValue(c.baseline.value, u)} (n=${c.baseline.n}) → ${formatValue(c.now.value, u)} (n=${c.now.n}), ` +
-    `${formatSigned(c.change, u)} (${formatPercent(c.change / c.baseline.value)}), 95 % interval ${formatInterval(c.changeCi95, u)}, noise floor ${formatValue(c.floor, u)}, p(worse)=${formatNumber(c.pWorse)}`
+    `${formatSigned(c.change, u)} (${formatPercent(c.change / c.baseline.value)}), 95 % interval ${changeInterval(c)}, noise floor ${formatValue(c.floor, u)}, p(worse)=${formatNumber(c.pWorse)}`
   );
 }
 
@@ -115,7 +115,7 @@ export interface Baseline {
 
 export function runVerdict(now: RunView, baseline: Baseline | undefined): RunVerdict {
   const { results: rules, inputErrors } = checkRules(now);
-  const gate: GateVerdict = { run: now.label, failedRuns: now.results.runs.filter((r) => r.status === 'failed').map((r) => `${r.system} × ${r.workload}`), rules };
+  const gate: GateVerdict = { run: now.label, strict: false, failedRuns: now.results.runs.filter((r) => r.status === 'failed').map((r) => `${r.system} × ${r.workload}`), rules };
   if (baseline && baseline.view.scenarioName !== now.scenarioName) {
     inputErrors.push(`the baseline ${baseline.view.label} is a run of scenario ${baseline.view.scenarioName}, the run is of ${now.scenarioName}`);
   } else if (baseline) {

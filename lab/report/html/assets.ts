@@ -30,6 +30,8 @@ table { border-collapse: collapse; }
 table.headline th, table.headline td, table.plain th, table.plain td, table.compare th, table.compare td { border: 1px solid #ddd; padding: 4px 8px; vertical-align: top; }
 table.headline td { text-align: right; min-width: 90px; }
 table.headline td.best { background: #e8f6ec; font-weight: 600; }
+table.headline td.tied { background: #f4f4f4; }
+tr.flagged td { background: #fdf0ec; } tr.dropped td { color: #999; }
 .median { font-size: 15px; } .interval, .ratio, .metric, .note { color: #666; font-size: 12px; font-weight: normal; }
 td.none, .none { color: #aaa; }
 th.system { text-align: left; }

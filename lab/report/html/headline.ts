@@ -1,6 +1,9 @@
 // The headline table: systems x key metrics, each cell the median with its 95 %
 // interval (for a 0/1 outcome: how many repetitions had it), the best of each column
-// marked, and each system's ratio to mprelay.
+// marked only when separable from the others (lab/stats/separable.ts; otherwise the
+// systems whose intervals overlap the best median's are marked as not separable), and
+// each system's ratio to mprelay.
+import { bestOf } from '../../stats/separable.ts';
 import { esc } from './escape.ts';
 import { formatInterval, formatNumber, formatValue } from './format.ts';
 import type { RunView } from './run-view.ts';
@@ -15,7 +18,12 @@ export interface HeadlineCell {
   /** The median's interval (none for a share column). */
   ci95?: [number, number];
   n: number;
+  /** Repetitions the samples came from. */
+  reps: number;
+  /** Best of the column, its interval clear of every other system's. */
   best: boolean;
+  /** Among the best median's system and those whose intervals overlap it: no best can be claimed. */
+  notSeparable: boolean;
   /** This system's median / mprelay's median. */
   ratio?: number;
 }
@@ -34,14 +42,17 @@ export function headline(view: RunView): Headline {
     cells: columns.map((c): HeadlineCell | null => {
       const s = view.summary({ system, ...c });
       if (!s) return null;
-      return c.share ? { value: s.mean, n: s.n, best: false } : { value: s.p50, ci95: s.ci95, n: s.n, best: false };
+      const common = { n: s.n, reps: s.reps, best: false, notSeparable: false };
+      return c.share ? { value: s.mean, ...common } : { value: s.p50, ci95: s.ci95, ...common };
     }),
   }));
   columns.forEach((c, i) => {
-    const cells = rows.map((r) => r.cells[i]).filter((cell): cell is HeadlineCell => cell !== null);
-    const lowerIsBetter = c.better === 'lower';
-    const bestValue = lowerIsBetter ? Math.min(...cells.map((cell) => cell.value)) : Math.max(...cells.map((cell) => cell.value));
-    for (const cell of cells) cell.best = cell.value === bestValue;
+    const column = rows.map((r) => r.cells[i] ?? null);
+    const cells = column.filter((cell): cell is HeadlineCell => cell !== null);
+    // A share has no interval to separate by: no best.
+    const verdict = c.share ? { kind: 'none' as const } : bestOf(column.map((cell) => cell && cell.ci95 && { value: cell.value, ci95: cell.ci95, reps: cell.reps }), c.better);
+    if (verdict.kind === 'best') column[verdict.index]!.best = true;
+    if (verdict.kind === 'not-separable') for (const index of verdict.indices) column[index]!.notSeparable = true;
     const reference = rows.find((r) => r.system === REFERENCE_SYSTEM)?.cells[i];
     if (!c.share && reference && reference.value !== 0) for (const cell of cells) cell.ratio = cell.value / reference.value;
   });
@@ -53,9 +64,11 @@ function cellHtml(cell: HeadlineCell | null, unit: string, isReference: boolean)
   const ratio = cell.ratio !== undefined && !isReference ? `<div class="ratio">${formatNumber(cell.ratio)}× ${REFERENCE_SYSTEM}</div>` : '';
   const main = cell.ci95 ? formatValue(cell.value, unit) : `${Math.round(cell.value * cell.n)} of ${cell.n}`;
   const detail = cell.ci95 ? formatInterval(cell.ci95, unit) : 'repetitions';
+  const mark = cell.best ? '★ ' : cell.notSeparable ? '≈ ' : '';
+  const title = `n = ${cell.n} from ${cell.reps} repetition(s)${cell.notSeparable ? '; not separable from the other ≈ cells of this column: their intervals overlap' : ''}`;
   return (
-    `<td class="${cell.best ? 'best' : ''}" title="n = ${cell.n}">` +
-    `<div class="median">${cell.best ? '★ ' : ''}${esc(main)}</div>` +
+    `<td class="${cell.best ? 'best' : cell.notSeparable ? 'tied' : ''}" title="${esc(title)}">` +
+    `<div class="median">${mark}${esc(main)}</div>` +
     `<div class="interval">${esc(detail)}</div>${ratio}</td>`
   );
 }
@@ -68,7 +81,8 @@ export function headlineHtml(table: Headline): string {
     .join('\n');
   return (
     `<div class="scroll"><table class="headline"><thead><tr><th>system</th>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>` +
-    `<p class="note">Median with its bootstrap 95 % interval (survived: repetitions whose download survived the outage). ★ best of the column. ` +
+    `<p class="note">Median with its 95 % interval, a bootstrap over repetitions (survived: repetitions whose download survived the outage). ` +
+    `★ best of the column, its interval clear of every other system's; ≈ the best median and the systems whose intervals overlap it: not separable, no best claimed; no mark at all where a system has a single repetition. ` +
     (table.rows.some((r) => r.system === REFERENCE_SYSTEM) ? `Ratios: the system's median divided by ${REFERENCE_SYSTEM}'s.` : `No ratios: ${REFERENCE_SYSTEM} is not in this run.`) +
     '</p>'
   );

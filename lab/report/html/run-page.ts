@@ -5,6 +5,7 @@ import { chartSet, type ChartId } from './chart-data.ts';
 import { esc, scriptJson } from './escape.ts';
 import { headline, headlineHtml } from './headline.ts';
 import type { RunView } from './run-view.ts';
+import { blocksHtml, impreciseHtml, repetitionsHtml } from './protocol.ts';
 import { filesHtml, linkCountersHtml, linkModelsHtml, valueHtml } from './sections.ts';
 import { systemColors } from './colors.ts';
 
@@ -46,9 +47,14 @@ export function runPageHtml(input: RunPageInput): string {
 <p class="sub">run ${esc(run.id)} · ${esc(run.startedAt)} to ${esc(run.finishedAt)}${run.quick ? ' · quick' : ''} · ${run.repeat} repetitions (+${run.warmup} warm-up) · git ${esc(view.results.environment.git.revision.slice(0, 12))}${view.results.environment.git.dirty ? ' (dirty)' : ''}<br>systems: ${esc(view.systems.join(', '))} · workloads: ${esc(view.workloads.join(', ') || 'none')}</p>
 <h2>Headline</h2>
 ${headlineHtml(headline(view))}
+${impreciseHtml(run)}
 ${failures}
 <h2>Charts</h2>
 ${chartSections}
+<h2>Run protocol</h2>
+${repetitionsHtml(run)}
+<h3>Blocks and emulator health</h3>
+${blocksHtml(view.results.blocks)}
 <h2>Links</h2>
 <h3>Configured</h3>
 ${linkModelsHtml(view.links)}
