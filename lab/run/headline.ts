@@ -13,10 +13,11 @@ function num(value: number): string {
   return value.toFixed(Math.min(digits, 3));
 }
 
-function cell(summary: Summary | undefined, share: boolean): string {
+/** A share: its mean and k of n; a latency: median [interval], and how many of its samples are censored (failed attempts at their timeout). */
+function cell(summary: Summary | undefined, share: boolean, censored: number): string {
   if (!summary) return '-';
-  if (share) return `${num(summary.mean)} (n=${summary.n})`;
-  return `${num(summary.p50)} [${num(summary.ci95[0])}-${num(summary.ci95[1])}]`;
+  if (share) return `${num(summary.mean)} (${Math.round(summary.mean * summary.n)}/${summary.n})`;
+  return `${num(summary.p50)} [${num(summary.ci95[0])}-${num(summary.ci95[1])}]${censored > 0 ? ` c${censored}` : ''}`;
 }
 
 export function formatHeadline(results: Results, runDir: string): string {
@@ -27,12 +28,13 @@ export function formatHeadline(results: Results, runDir: string): string {
   for (const row of rows) {
     const better = results.metrics[row.metric]?.better ?? 'lower';
     const values = systems.map((s) => summaryOf(s, row)?.[row.share ? 'mean' : 'p50']);
+    const censored = (system: SystemNameInScenario) => results.samples.filter((s) => s.censored && s.system === system && s.workload === row.workload && s.metric === row.metric).length;
     const present = values.filter((v): v is number => v !== undefined);
     const best = better === 'lower' ? Math.min(...present) : Math.max(...present);
     const unit = results.metrics[row.metric]?.unit ?? '';
     table.push([
       `${row.workload}.${row.metric}${unit && !row.metric.endsWith(unit) ? ` (${unit})` : ''}`,
-      ...systems.map((s, i) => `${cell(summaryOf(s, row), row.share === true)}${values[i] === best && present.length > 1 ? ' *' : ''}`),
+      ...systems.map((s, i) => `${cell(summaryOf(s, row), row.share !== undefined, censored(s))}${values[i] === best && present.length > 1 ? ' *' : ''}`),
     ]);
   }
   const widths = table[0]!.map((_, col) => Math.max(...table.map((r) => r[col]!.length)));
@@ -48,11 +50,13 @@ export function formatHeadline(results: Results, runDir: string): string {
     byReason.set(key, [...(byReason.get(key) ?? []), `${r.workload} rep ${r.repetition}`]);
   }
   const failures = [...byReason].map(([key, runs]) => `  FAILED ${key.split(':')[0]} (${runs.join(', ')}):${key.slice(key.indexOf(':') + 1)}`);
+  const labErrors = results.runs.flatMap((r) => r.labErrors.map((e) => `  LAB ERROR ${r.system} ${r.workload} rep ${r.repetition}: ${e}`));
   return [
-    `${results.scenario.name}${results.run.quick ? ' (quick)' : ''}: ${results.run.repeat} repetition(s), * = best`,
+    `${results.scenario.name}${results.run.quick ? ' (quick)' : ''}: ${results.run.repeat} repetition(s), * = best, cN = N samples censored at their timeout (failed attempts), (k/n) = k of n attempts or repetitions`,
     ...lines,
     `probes at most ${busiest('client')} (client) and ${busiest('server')} (server) of one core while measuring`,
     ...(failed.length > 0 ? [`${failed.length} workload run(s) failed:`, ...failures] : []),
+    ...(labErrors.length > 0 ? [`${labErrors.length} lab error(s) (not the systems'; not among the samples):`, ...labErrors] : []),
     `report: ${runDir}`,
   ].join('\n');
 }

@@ -14,11 +14,12 @@ export interface Block {
 
 /** The warm-up opens a few connections through each system and keeps nothing. */
 const WARMUP_CONNECTIONS = 3;
+const WARMUP_TIMEOUT_MS = 10_000;
 /** Rough time to start and stop a system, for the estimate. */
 const BLOCK_START_MS = 1500;
 
 export function planBlocks(scenario: Scenario, systems: readonly SystemNameInScenario[], workloads: WorkloadName[]): Block[] {
-  const warmScenario: Scenario = { ...scenario, workloads: { ...scenario.workloads, connect: { connections: WARMUP_CONNECTIONS } } };
+  const warmScenario: Scenario = { ...scenario, workloads: { ...scenario.workloads, connect: { connections: WARMUP_CONNECTIONS, timeout: WARMUP_TIMEOUT_MS } } };
   const blocks: Block[] = [];
   for (let round = 1; round <= scenario.warmup; round++) {
     for (const system of systems) blocks.push({ phase: 'warmup', system, repetition: round, workloads: ['connect'], scenario: warmScenario });

@@ -13,6 +13,7 @@ import { systemsByName } from '../systems/index.ts';
 import type { RunningSystem } from '../systems/system.ts';
 import { buildTopology } from '../topology/build.ts';
 import type { Topology } from '../topology/types.ts';
+import { runWithEvidence } from '../workloads/evidence.ts';
 import { WORKLOADS } from '../workloads/index.ts';
 import { ProbePool, type Probes } from '../workloads/probes.ts';
 import { Collector } from './collect.ts';
@@ -142,7 +143,7 @@ async function runBlock(context: RunContext, block: Block): Promise<void> {
     const key = { system: block.system, workload, repetition: block.repetition };
     if (running && probes) {
       try {
-        const run = await WORKLOADS[workload].run({ scenario: block.scenario, topology: context.topology, system: running, serverProbe: probes.server, clientProbe: probes.client });
+        const run = await runWithEvidence(WORKLOADS[workload], { scenario: block.scenario, topology: context.topology, system: running, serverProbe: probes.server, clientProbe: probes.client });
         if (block.phase === 'measure') context.collector.ok(key, startedAt, run);
       } catch (thrown) {
         error = describeError(thrown);

@@ -31,6 +31,8 @@ table.headline th, table.headline td, table.plain th, table.plain td, table.comp
 table.headline td { text-align: right; min-width: 90px; }
 table.headline td.best { background: #e8f6ec; font-weight: 600; }
 .median { font-size: 15px; } .interval, .ratio, .metric, .note { color: #666; font-size: 12px; font-weight: normal; }
+.censored { color: #b03a2e; font-size: 12px; font-weight: normal; }
+details.evidence { margin: 0 0 24px; } details.evidence table { font-size: 12px; }
 td.none, .none { color: #aaa; }
 th.system { text-align: left; }
 .scroll { overflow-x: auto; }

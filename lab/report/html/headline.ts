@@ -15,6 +15,10 @@ export interface HeadlineCell {
   /** The median's interval (none for a share column). */
   ci95?: [number, number];
   n: number;
+  /** Samples censored at their timeout (failed attempts) among the n. */
+  censored: number;
+  /** What a share column counts. */
+  shareOf?: 'repetitions' | 'attempts';
   best: boolean;
   /** This system's median / mprelay's median. */
   ratio?: number;
@@ -34,7 +38,8 @@ export function headline(view: RunView): Headline {
     cells: columns.map((c): HeadlineCell | null => {
       const s = view.summary({ system, ...c });
       if (!s) return null;
-      return c.share ? { value: s.mean, n: s.n, best: false } : { value: s.p50, ci95: s.ci95, n: s.n, best: false };
+      const censored = view.samples({ system, ...c }).filter((sample) => sample.censored).length;
+      return c.share ? { value: s.mean, n: s.n, censored, shareOf: c.share, best: false } : { value: s.p50, ci95: s.ci95, n: s.n, censored, best: false };
     }),
   }));
   columns.forEach((c, i) => {
@@ -52,11 +57,12 @@ function cellHtml(cell: HeadlineCell | null, unit: string, isReference: boolean)
   if (!cell) return '<td class="none" title="no sample in this run: not run, failed, or (recovery) never reached the threshold">no samples</td>';
   const ratio = cell.ratio !== undefined && !isReference ? `<div class="ratio">${formatNumber(cell.ratio)}× ${REFERENCE_SYSTEM}</div>` : '';
   const main = cell.ci95 ? formatValue(cell.value, unit) : `${Math.round(cell.value * cell.n)} of ${cell.n}`;
-  const detail = cell.ci95 ? formatInterval(cell.ci95, unit) : 'repetitions';
+  const detail = cell.ci95 ? formatInterval(cell.ci95, unit) : (cell.shareOf ?? 'repetitions');
+  const censored = cell.censored > 0 && cell.ci95 ? `<div class="censored">${cell.censored} of ${cell.n} censored at the timeout</div>` : '';
   return (
     `<td class="${cell.best ? 'best' : ''}" title="n = ${cell.n}">` +
     `<div class="median">${cell.best ? '★ ' : ''}${esc(main)}</div>` +
-    `<div class="interval">${esc(detail)}</div>${ratio}</td>`
+    `<div class="interval">${esc(detail)}</div>${censored}${ratio}</td>`
   );
 }
 
@@ -68,7 +74,8 @@ export function headlineHtml(table: Headline): string {
     .join('\n');
   return (
     `<div class="scroll"><table class="headline"><thead><tr><th>system</th>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>` +
-    `<p class="note">Median with its bootstrap 95 % interval (survived: repetitions whose download survived the outage). ★ best of the column. ` +
+    `<p class="note">Median with its bootstrap 95 % interval; failed or timed-out attempts are in it at their timeout (censored, counted under the cell). ` +
+    `Shares: attempts that succeeded, or repetitions whose download survived the outage. ★ best of the column. ` +
     (table.rows.some((r) => r.system === REFERENCE_SYSTEM) ? `Ratios: the system's median divided by ${REFERENCE_SYSTEM}'s.` : `No ratios: ${REFERENCE_SYSTEM} is not in this run.`) +
     '</p>'
   );
