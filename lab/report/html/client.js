@@ -210,10 +210,11 @@
         ],
       },
       options: {
+        // Stacked axes: the first one defined is drawn at the bottom.
         scales: {
           x: axis('time since the window started (s)'),
+          attempts: { type: 'category', labels: systems, offset: true, stack: 'window', stackWeight: 1.2, ticks: { autoSkip: false, font: { size: 10 } } },
           y: axis('received (Mbit/s over 200 ms)', { beginAtZero: true, stack: 'window', stackWeight: 3 }),
-          attempts: { type: 'category', labels: systems, offset: true, stack: 'window', stackWeight: 1, title: { display: true, text: 'new connections' } },
         },
         plugins: {
           shade: { windows: [window.outage] },

@@ -23,7 +23,7 @@ const named = (name: string) => (evidence: Evidence) => counter(evidence, (n) =>
 const linkMegabytes = (link: 'a' | 'b') => (evidence: Evidence) => (evidence.links[link].down.sentBytes + evidence.links[link].up.sentBytes) / 1e6;
 
 export const EVIDENCE_COLUMNS: Column[] = [
-  { label: 'MPTCP connections', title: 'MP_CAPABLE SYNs sent (MPTcpExtMPCapableSYNTX)', value: named('MPTcpExtMPCapableSYNTX') },
+  { label: 'MPTCP connections', title: 'connections whose SYN-ACK carried MP_CAPABLE (MPTcpExtMPCapableSYNACKRX)', value: named('MPTcpExtMPCapableSYNACKRX') },
   { label: 'subflow joins sent', title: 'MP_JOIN SYNs sent (MPTcpExtMPJoinSynTx)', value: named('MPTcpExtMPJoinSynTx') },
   { label: 'joins accepted', title: 'MP_JOIN third ACKs received by the passive side (MPTcpExtMPJoinAckRx)', value: named('MPTcpExtMPJoinAckRx') },
   { label: 'reinjected', title: 'data reinjected on another subflow (MPTcpExtMPTCPRetrans)', value: named('MPTcpExtMPTCPRetrans') },
@@ -43,7 +43,8 @@ export function evidenceHtml(view: RunView, workload: string): string {
     const evidence = view.results.runs.filter((r) => r.system === system && r.workload === workload && r.evidence !== null).map((r) => r.evidence!);
     if (!evidence.length) return [];
     const means = EVIDENCE_COLUMNS.map((c) => evidence.reduce((sum, e) => sum + c.value(e), 0) / evidence.length);
-    return [`<tr><th class="system">${esc(system)}</th><td>${evidence.length}</td>${means.map((m) => `<td>${esc(formatNumber(m))}</td>`).join('')}</tr>`];
+    const shown = (m: number) => (Number.isInteger(m) ? String(m) : formatNumber(m));
+    return [`<tr><th class="system">${esc(system)}</th><td>${evidence.length}</td>${means.map((m) => `<td>${esc(shown(m))}</td>`).join('')}</tr>`];
   });
   if (!rows.length) return '';
   const head = EVIDENCE_COLUMNS.map((c) => `<th title="${esc(c.title)}">${esc(c.label)}</th>`).join('');
