@@ -1,4 +1,5 @@
 import test from 'ava';
+import { cumulativeStdNormalProbability } from 'simple-statistics';
 import { bootstrapCi95, mannWhitneyMinP, mannWhitneyP, statistic } from '../../lab/stats/compare.ts';
 import { summarize } from '../../lab/stats/summary.ts';
 
@@ -49,4 +50,14 @@ test('the smallest p a rank test can reach: two samples each can never call a ch
   t.true(mannWhitneyMinP(4, 4) > 0.01);
   t.true(mannWhitneyMinP(8, 8) < 0.01);
   t.is(mannWhitneyMinP(5, 5), mannWhitneyP([1, 2, 3, 4, 5], [6, 7, 8, 9, 10], 'less'));
+});
+
+test('Mann-Whitney with ties: 0/1 outcomes, 12 failures in 60 against none, is significant; identical samples are not', (t) => {
+  const now = [...Array(48).fill(1), ...Array(12).fill(0)];
+  const baseline = Array(60).fill(1);
+  // By hand: U = 1440, mean 1800, tie-corrected sd = sqrt(3600/12 * (121 - (12^3-12 + 108^3-108) / (120*119))) = 98.99.
+  const p = mannWhitneyP(now, baseline, 'less');
+  t.true(Math.abs(p - (1 - cumulativeStdNormalProbability((1800 - 1440 - 0.5) / 98.99))) < 1e-4, String(p));
+  t.true(p < 0.01);
+  t.true(mannWhitneyP(baseline, baseline, 'less') > 0.99);
 });

@@ -23,9 +23,15 @@ export function describe(error: unknown): string {
   return e.code ?? e.message ?? String(error);
 }
 
-/** Ends a connection with a reset (RST), not a close that lets queued bytes drain. */
+/**
+ * Ends a connection with a reset (RST), not a close that lets queued bytes drain. One
+ * still connecting has nothing queued and is simply destroyed (Node would otherwise
+ * wait for the handshake to finish before resetting, forever if it never does).
+ */
 export function abort(socket: net.Socket): void {
-  if (!socket.destroyed) socket.resetAndDestroy();
+  if (socket.destroyed) return;
+  if (socket.connecting) socket.destroy();
+  else socket.resetAndDestroy();
 }
 
 /**
