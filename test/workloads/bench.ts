@@ -16,8 +16,8 @@ import { startSystem } from '../systems/harness.ts';
 
 export interface Bench {
   context: WorkloadContext;
-  /** Runs `workload` once per repetition and returns what the runner would have written. */
-  measure(workload: Workload, repetitions: number): Promise<Results>;
+  /** Runs `workload` once per repetition (on `scenario`'s workload settings, default the bench's) and returns what the runner would have written. */
+  measure(workload: Workload, repetitions: number, scenario?: Scenario): Promise<Results>;
 }
 
 /** Starts `adapter` in `topology` with its probes; everything stops in the test's teardown. */
@@ -30,11 +30,11 @@ export async function workloadBench(t: ExecutionContext, topology: Topology, sce
   const name = adapter.name as SystemNameInScenario;
   return {
     context,
-    async measure(workload, repetitions) {
+    async measure(workload, repetitions, settings = scenario) {
       const collector = new Collector();
       const startedAt = new Date();
       for (let repetition = 1; repetition <= repetitions; repetition++) {
-        collector.ok({ system: name, workload: workload.name, repetition }, new Date(), await runWithEvidence(workload, context));
+        collector.ok({ system: name, workload: workload.name, repetition }, new Date(), await runWithEvidence(workload, { ...context, scenario: settings }));
       }
       const run = {
         id: topology.runId,
@@ -46,7 +46,7 @@ export async function workloadBench(t: ExecutionContext, topology: Topology, sce
         systems: [name],
         workloads: [workload.name],
       };
-      return collector.results(scenario, run, await captureEnvironment(topology, [adapter]), {});
+      return collector.results(settings, run, await captureEnvironment(topology, [adapter]), {});
     },
   };
 }
