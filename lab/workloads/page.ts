@@ -26,5 +26,32 @@ function syntheticPage(): PageSpec {
 
 export const SYNTHETIC_PAGE: PageSpec = syntheticPage();
 
-/** Every byte of the page, document included. */
-export const PAGE_BYTES = SYNTHETIC_PAGE.documentBytes + SYNTHETIC_PAGE.objectBytes.reduce((sum, b) => sum + b, 0);
+/** Every byte of a page, document included. */
+export function pageBytes(page: PageSpec): number {
+  return page.documentBytes + page.objectBytes.reduce((sum, b) => sum + b, 0);
+}
+
+/** TCP/IP headers take 52 of 1500 bytes (MSS 1448 with timestamps): at most this share of a link's rate is payload. */
+export const PAYLOAD_SHARE = 1448 / 1500;
+/** Rounds of slow start the largest object needs on a fresh connection (initial window 10 x 1448 B, doubling: 14, 29, 58, 116, 232 KB). */
+const SLOW_START_ROUNDS = 5;
+
+/**
+ * What physics allows for the synthetic page on one idle path of `rateBitsPerSec` and
+ * round trip `rttMs` (direct-tcp: link A alone), from its first connect() to its last byte.
+ * - At least: every byte serialised at the payload rate, and never less than 3 round
+ *   trips (handshake, document, one object).
+ * - At most, for a correct TCP: 2 round trips to the document's first byte (handshake,
+ *   request) + 1 more of its slow start; 2 for the 5 new connections (handshake, request);
+ *   ceil(40 / 6) = 7 request round trips on the busiest connection, one per object;
+ *   SLOW_START_ROUNDS for the largest object; that is 17 round trips, plus every byte
+ *   serialised, counted as if the link idled during each round trip (it does not: queueing
+ *   on the link is time spent serialising the page's own bytes, already counted).
+ * On test-clean's link A (20 Mbit/s, 20 ms): 424 ms to 764 ms.
+ */
+export function pageLoadBoundsMs(rateBitsPerSec: number, rttMs: number, page: PageSpec = SYNTHETIC_PAGE): { minMs: number; maxMs: number } {
+  const serialiseMs = (pageBytes(page) * 8 * 1000) / (rateBitsPerSec * PAYLOAD_SHARE);
+  const sequentialRequests = Math.ceil(page.objectBytes.length / page.connections);
+  const roundTrips = 3 + 2 + sequentialRequests + SLOW_START_ROUNDS;
+  return { minMs: Math.max(3 * rttMs, serialiseMs), maxMs: roundTrips * rttMs + serialiseMs };
+}
