@@ -136,7 +136,8 @@ function mbpsPoints(timeline: TimelineRecord, durationMs: number): Point[] {
 /** One chart per link that went down (the first repetition of each system), in the order the scenario names them. */
 function failover(view: RunView): ChartData['failover'] {
   const scenario = view.results.scenario.workloads.failover;
-  if (!scenario) return undefined;
+  // Runs recorded before failover had one window per link carry no `links`: no timeline to draw.
+  if (!scenario?.links) return undefined;
   const windowMs = scenario.before + scenario.outage + scenario.after;
   const windows = scenario.links.flatMap((link): FailoverWindow[] => {
     const timelines = view.systems.flatMap((system) => {
