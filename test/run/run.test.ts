@@ -22,7 +22,8 @@ async function shortScenario(): Promise<Scenario> {
       connect: { connections: 6, timeout: 10_000 },
       hol: { duration: 2000, idle: 1000, bulkFlows: 2, probeInterval: 100, newConnectionInterval: 500, timeout: 5000 },
       pageload: { pages: 1, bulkFlows: 2, timeout: 30_000 },
-      throughput: { duration: 4000, omit: 1000, flows: [1], directions: ['down'] },
+      // 6 s with 2 s left out: MPTCP's start-up bursts (reordered bytes released at once) are past.
+      throughput: { duration: 6000, omit: 2000, flows: [1], directions: ['down'] },
       failover: { links: ['a'], before: 2000, outage: 1000, after: 5000 },
     },
     repeat: 1,
