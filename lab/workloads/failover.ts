@@ -8,9 +8,12 @@
 // that went down (stall_link_a_ms); the timeline marks every fresh connection ok/failed.
 import type { LinkName } from '../links/model.ts';
 import type { Scenario } from '../scenario/schema.ts';
+import { nsRun } from '../topology/netns.ts';
+import type { Topology } from '../topology/types.ts';
 import { fetchLatencies, latencySample, successSample } from './attempts.ts';
 import { RESPONSE_BYTES } from './connect.ts';
 import { deliveredAfter, duringOutage, FIGURE_BIN_MS, outageGoodputRatio, recovery, stall, type DownloadSeries, type Outage } from './failover-figures.ts';
+import { nstatCounters } from './evidence.ts';
 import { ECHO_BYTES } from './hol.ts';
 import { metric, type BaseMetricName, type LinkLabel } from './metrics.ts';
 import type { ClientResult } from './probe/plan.ts';
@@ -27,6 +30,7 @@ const CONNECT_INTERVAL_MS = 250;
  * attempts started late in the outage to be answered or time out inside the window.
  */
 export const ATTEMPT_TIMEOUT_MS = 3000;
+const BLACKHOLE_SYSCTL = 'net.mptcp.blackhole_timeout';
 /** The timeline's bins: the figures use 10 ms, the chart needs less. */
 const TIMELINE_BIN_MS = 50;
 
@@ -106,6 +110,26 @@ function windowErrors(result: FailoverResult, link: LinkName): string[] {
   ];
 }
 
+/**
+ * Lost MP_CAPABLE SYNs during an outage make the kernel (6.12+) disable MPTCP for new
+ * connections in that namespace for net.mptcp.blackhole_timeout (an hour): a real effect
+ * inside the window, but it must not leak into the next window or block, as the link's
+ * outage does not. Writing the sysctl (its own value) clears the state.
+ */
+async function resetBlackholeDetection(topology: Topology): Promise<void> {
+  await Promise.all(
+    Object.values(topology.ns).map(async (ns) => {
+      const { stdout } = await nsRun(ns, 'sysctl', ['-n', BLACKHOLE_SYSCTL]);
+      await nsRun(ns, 'sysctl', ['-q', '-w', `${BLACKHOLE_SYSCTL}=${String(stdout).trim()}`]);
+    }),
+  );
+}
+
+async function blackholeEvents(topology: Topology): Promise<number> {
+  const counters = await Promise.all(Object.values(topology.ns).map(nstatCounters));
+  return counters.reduce((sum, c) => sum + (c.MPTcpExtBlackhole ?? 0), 0);
+}
+
 /** Runs one link's window; the outage is played on the probe's clock, from its reference time. */
 async function runWindow(context: WorkloadContext, link: LinkName): Promise<{ result: FailoverResult; outage: Outage; probeCpu: ProbeCpuShare }> {
   const failover = params(context.scenario);
@@ -144,7 +168,10 @@ export const failoverWorkload: Workload = {
     for (const link of params(context.scenario).links) {
       const quiet = quietError(await awaitQuietLinks(context.topology), `the window of link ${link}`);
       if (quiet) labErrors.push(quiet);
-      const { result, outage, probeCpu } = await runWindow(context, link);
+      const blackholesBefore = await blackholeEvents(context.topology);
+      const { result, outage, probeCpu } = await runWindow(context, link).finally(() => resetBlackholeDetection(context.topology));
+      const blackholes = (await blackholeEvents(context.topology)) - blackholesBefore;
+      if (blackholes > 0) errors.push(`link ${link}: the kernel's MPTCP blackhole detection fired ${blackholes} time(s) (lost MP_CAPABLE SYNs): new connections fell back to TCP until the window's end`);
       const surviving = context.scenario.links[other(link)].down.rateBitsPerSec;
       samples.push(...windowSamples(result, link, outage, surviving));
       timelines.push(windowTimeline(result, link, outage));
