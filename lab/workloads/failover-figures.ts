@@ -6,9 +6,9 @@ import type { Gap } from './probe/meter.ts';
 /** Resolution of stall and recovery. */
 export const FIGURE_BIN_MS = 10;
 /** The goodput the download had just before the outage: the reference for recovery. */
-export const REFERENCE_MS = 2000;
-export const RECOVERY_WINDOW_MS = 500;
-export const RECOVERY_FRACTION = 0.9;
+const REFERENCE_MS = 2000;
+const RECOVERY_WINDOW_MS = 500;
+const RECOVERY_FRACTION = 0.9;
 
 /** ms after the window's start. */
 export interface Outage {

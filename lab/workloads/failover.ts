@@ -29,7 +29,7 @@ const CONNECT_INTERVAL_MS = 250;
  * keyboard or opening a page. The schema's minimum `after` (5 s) leaves room for the
  * attempts started late in the outage to be answered or time out inside the window.
  */
-export const ATTEMPT_TIMEOUT_MS = 3000;
+const ATTEMPT_TIMEOUT_MS = 3000;
 const BLACKHOLE_SYSCTL = 'net.mptcp.blackhole_timeout';
 /** The timeline's bins: the figures use 10 ms, the chart needs less. */
 const TIMELINE_BIN_MS = 50;
@@ -64,7 +64,7 @@ function attemptSamples(series: AttemptSeries, label: LinkLabel, outage: Outage)
 }
 
 /** The samples of one link's window, times ms after the window's start. */
-export function windowSamples(result: FailoverResult, link: LinkName, outage: Outage, survivingRateBitsPerSec: number): MetricSample[] {
+function windowSamples(result: FailoverResult, link: LinkName, outage: Outage, survivingRateBitsPerSec: number): MetricSample[] {
   const label = { link };
   const at = (ms: number) => ms - result.refMs;
   const series: DownloadSeries = { bins: result.flow.bins, gaps: result.flow.gaps, firstMs: result.flow.firstMs === null ? null : at(result.flow.firstMs), endMs: at(result.untilMs) };

@@ -32,7 +32,7 @@ export function pageBytes(page: PageSpec): number {
 }
 
 /** TCP/IP headers take 52 of 1500 bytes (MSS 1448 with timestamps): at most this share of a link's rate is payload. */
-export const PAYLOAD_SHARE = 1448 / 1500;
+const PAYLOAD_SHARE = 1448 / 1500;
 /** Rounds of slow start the largest object needs on a fresh connection (initial window 10 x 1448 B, doubling: 14, 29, 58, 116, 232 KB). */
 const SLOW_START_ROUNDS = 5;
 

@@ -8,7 +8,7 @@ export const QUIET_MS = 200;
 /** A quiet link may still carry this much in QUIET_MS: a stray ACK or keepalive, not a transfer. */
 const QUIET_BYTES = 1500;
 const POLL_MS = 50;
-export const QUIET_LIMIT_MS = 5_000;
+const QUIET_LIMIT_MS = 5_000;
 
 export interface QuietOutcome {
   quiet: boolean;

@@ -22,7 +22,7 @@ const counter = (evidence: Evidence, test: (name: string) => boolean) =>
 const named = (name: string) => (evidence: Evidence) => counter(evidence, (n) => n === name);
 const linkMegabytes = (link: 'a' | 'b') => (evidence: Evidence) => (evidence.links[link].down.sentBytes + evidence.links[link].up.sentBytes) / 1e6;
 
-export const EVIDENCE_COLUMNS: Column[] = [
+const EVIDENCE_COLUMNS: Column[] = [
   { label: 'MPTCP connections', title: 'connections whose SYN-ACK carried MP_CAPABLE (MPTcpExtMPCapableSYNACKRX)', value: named('MPTcpExtMPCapableSYNACKRX') },
   { label: 'subflow joins sent', title: 'MP_JOIN SYNs sent (MPTcpExtMPJoinSynTx)', value: named('MPTcpExtMPJoinSynTx') },
   { label: 'joins accepted', title: 'MP_JOIN third ACKs received by the passive side (MPTcpExtMPJoinAckRx)', value: named('MPTcpExtMPJoinAckRx') },

@@ -9,7 +9,7 @@ export interface Gap {
 }
 
 /** Gaps shorter than this are packet spacing, not stalls: not kept (the figures use 10 ms resolution). */
-export const MIN_GAP_MS = 10;
+const MIN_GAP_MS = 10;
 
 export interface MeterReport {
   stream: number;
