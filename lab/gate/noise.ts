@@ -20,19 +20,32 @@ type Floor = Omit<NoisePolicy, 'better'>;
 
 // Times on the links' own scale (tens of ms) get 10 % and 3 ms; failover times hang on
 // when a retransmission timer fires, so they get far more; `survived` is a 0/1 outcome,
-// compared as the share of repetitions that survived.
+// compared as the share of repetitions that survived; success ratios are 0/1 per
+// attempt, compared as the share of attempts (5 points: one attempt in twenty).
 const LATENCY: Floor = { stat: 'p50', relative: 0.1, absolute: 3 };
+const SUCCESS: Floor = { stat: 'mean', relative: 0, absolute: 0.05 };
+const FAILOVER_TIME: Floor = { stat: 'p50', relative: 0.3, absolute: 300 };
 const FLOORS: Record<BaseMetricName, Floor> = {
   connect_ms: LATENCY,
   ready_ms: LATENCY,
   ttfb_ms: LATENCY,
+  success_ratio: SUCCESS,
   rtt_idle_ms: LATENCY,
   rtt_loaded_ms: { stat: 'p50', relative: 0.15, absolute: 5 },
+  echo_success_ratio: SUCCESS,
   ttfb_loaded_ms: { stat: 'p50', relative: 0.15, absolute: 5 },
+  fetch_success_ratio: SUCCESS,
+  // A page is tens of round trips: 15 % and 50 ms idle; under load, queues make it swing more.
+  page_load_ms: { stat: 'p50', relative: 0.15, absolute: 50 },
+  page_load_loaded_ms: { stat: 'p50', relative: 0.2, absolute: 200 },
   goodput_mbps: { stat: 'p50', relative: 0.1, absolute: 0.2 },
   aggregation: { stat: 'p50', relative: 0.1, absolute: 0.02 },
-  stall_ms: { stat: 'p50', relative: 0.3, absolute: 300 },
-  recovery_ms: { stat: 'p50', relative: 0.3, absolute: 300 },
+  stall_ms: FAILOVER_TIME,
+  outage_goodput_ratio: { stat: 'p50', relative: 0.15, absolute: 0.1 },
+  recovery_ms: FAILOVER_TIME,
+  new_connect_success_ratio: SUCCESS,
+  new_connect_ttfb_ms: FAILOVER_TIME,
+  echo_rtt_outage_ms: FAILOVER_TIME,
   survived: { stat: 'mean', relative: 0, absolute: 0.2 },
 };
 

@@ -8,6 +8,7 @@ import { SYSTEM_NAMES, WORKLOAD_NAMES, type Scenario } from '../scenario/schema.
 import { summarize, type Summary } from '../stats/summary.ts';
 import type { BlockHealth, DirectionHealth } from '../run/health.ts';
 import type { DirectionCounters, LinkCounters } from '../topology/types.ts';
+import type { Evidence } from '../workloads/evidence.ts';
 import type { MetricInfo } from '../workloads/metrics.ts';
 
 /** 2: summaries carry reps and censored, p95/p99 may be null; blocks and the run protocol are recorded. */
@@ -31,12 +32,17 @@ export const summarySchema = z.strictObject({
 export const metricInfoSchema = z.strictObject({
   key: z.string(),
   base: z.string(),
-  workload: workloadName,
+  /** The workloads that report it. */
+  workloads: z.array(workloadName).optional(),
+  /** Results written before a metric could belong to several workloads (success_ratio) name one. */
+  workload: workloadName.optional(),
   unit: z.string(),
   better: z.enum(['lower', 'higher']),
   description: z.string(),
   direction: z.enum(['down', 'up']).optional(),
   flows: z.number().int().min(1).optional(),
+  /** Failover metrics: the link that went down. */
+  link: z.enum(['a', 'b']).optional(),
 });
 
 export const sampleSchema = z.strictObject({
@@ -62,7 +68,23 @@ export const timelineSchema = z.strictObject({
   events: z.array(
     z.strictObject({ kind: z.enum(['outage', 'rate']), link: z.string(), startMs: finite, endMs: finite.nullable() }),
   ),
+  /** Attempts made during the series (fresh connections of a failover window), ok or failed. */
+  attempts: z.array(z.strictObject({ atMs: finite, ok: z.boolean() })).optional(),
 });
+
+const linkDeltaSchema = z.strictObject({ sentPackets: z.number(), sentBytes: z.number(), lossDrops: z.number(), queueDrops: z.number(), outageDrops: z.number() });
+const counterSetSchema = z.record(z.string(), z.number());
+
+/** What the kernel and the links did during one workload run (lab/workloads/evidence.ts). */
+export const evidenceSchema = z.strictObject({
+  /** nstat's Tcp, TcpExt and MPTcpExt counters that changed, per namespace. */
+  counters: z.strictObject({ client: counterSetSchema, gwLocal: counterSetSchema, gwRemote: counterSetSchema, server: counterSetSchema }),
+  /** The link emulators' counters, per link and direction. */
+  links: z.strictObject({
+    a: z.strictObject({ down: linkDeltaSchema, up: linkDeltaSchema }),
+    b: z.strictObject({ down: linkDeltaSchema, up: linkDeltaSchema }),
+  }),
+}) satisfies z.ZodType<Evidence>;
 
 /** One workload run of one system in one repetition: whether it worked, and what went wrong. */
 export const runRecordSchema = z.strictObject({
@@ -74,6 +96,10 @@ export const runRecordSchema = z.strictObject({
   error: z.string().nullable(),
   /** Problems that did not spoil the run (one connection timed out). */
   errors: z.array(z.string()),
+  /** The lab's own failures during the run (a goodput beyond the links' capacity, links that would not get quiet). */
+  labErrors: z.array(z.string()).default([]),
+  /** Kernel and link counters over the workload; null when it failed (or for results written before they were kept). */
+  evidence: evidenceSchema.nullable().default(null),
   startedAt: z.iso.datetime(),
   durationMs: finite,
   /** CPU time / wall time of each probe while measuring (1 = one core): they must not be the bottleneck. */
@@ -141,7 +167,7 @@ export const blockRecordSchema = z.strictObject({
   workloads: z.array(
     z.strictObject({
       workload: workloadName,
-      /** The wait for quiet links before it (see lab/run/quiet.ts). */
+      /** The wait for quiet links before it (see lab/topology/quiet.ts). */
       quietWaitMs: finite,
       quiet: z.boolean(),
       busy: z.string().optional(),
@@ -253,7 +279,7 @@ export function summarizeSamples(samples: readonly ResultSample[]): SummaryTable
 /** The metric definitions for every key that has samples. */
 export function metricTable(infos: Iterable<MetricInfo>): Results['metrics'] {
   const table: Results['metrics'] = {};
-  for (const info of infos) table[info.key] = { ...info };
+  for (const info of infos) table[info.key] = { ...info, workloads: [...info.workloads] };
   return table;
 }
 

@@ -12,13 +12,14 @@ import type { RunningSystem } from '../systems/system.ts';
 import { blackholeCounts, type BlackholeCounts } from '../topology/blackhole.ts';
 import { buildTopology } from '../topology/build.ts';
 import type { LinkCounters, Topology } from '../topology/types.ts';
+import { runWithEvidence } from '../workloads/evidence.ts';
 import { WORKLOADS } from '../workloads/index.ts';
 import { ProbePool, type Probes } from '../workloads/probes.ts';
 import type { Collector } from './collect.ts';
 import { blockHealth, LATENESS_P99_LIMIT_US } from './health.ts';
 import type { Block } from './plan.ts';
 import type { ProgressTracker } from './progress.ts';
-import { waitForQuietLinks, type QuietWait } from './quiet.ts';
+import { waitForQuietLinks, type QuietWait } from '../topology/quiet.ts';
 
 export interface BlockContext {
   /** A new id for each block's topology (namespaces mpl-<id>-<role>). */
@@ -106,7 +107,7 @@ export async function runBlock(context: BlockContext, block: Block, attempt: num
     const key = { system: block.system, workload, repetition: block.repetition };
     if (topology && running && probes) {
       try {
-        const run = await WORKLOADS[workload].run({ scenario: block.scenario, topology, system: running, serverProbe: probes.server, clientProbe: probes.client });
+        const run = await runWithEvidence(WORKLOADS[workload], { scenario: block.scenario, topology, system: running, serverProbe: probes.server, clientProbe: probes.client });
         if (block.phase === 'measure') context.collector.ok(key, workloadStartedAt, run);
       } catch (thrown) {
         error = describeError(thrown);

@@ -4,6 +4,7 @@
 import { metricTable, summarizeSamples, type BlockRecord, type Results, type ResultSample, type RunRecord, type SummaryTable } from '../report/results.ts';
 import type { Scenario, SystemNameInScenario, WorkloadName } from '../scenario/schema.ts';
 import type { MetricInfo } from '../workloads/metrics.ts';
+import type { Evidence } from '../workloads/evidence.ts';
 import type { WorkloadRun } from '../workloads/workload.ts';
 
 export interface RunKey {
@@ -19,8 +20,18 @@ export class Collector {
   private readonly blocks: BlockRecord[] = [];
   private readonly metrics = new Map<string, MetricInfo>();
 
-  ok(key: RunKey, startedAt: Date, run: WorkloadRun): void {
-    this.runs.push({ ...key, status: 'ok', error: null, errors: run.errors, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), probeCpu: run.probeCpu });
+  ok(key: RunKey, startedAt: Date, run: WorkloadRun & { evidence: Evidence }): void {
+    this.runs.push({
+      ...key,
+      status: 'ok',
+      error: null,
+      errors: run.errors,
+      labErrors: run.labErrors,
+      evidence: run.evidence,
+      startedAt: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(),
+      probeCpu: run.probeCpu,
+    });
     for (const sample of run.samples) {
       this.metrics.set(sample.metric.key, sample.metric);
       this.samples.push({ ...key, metric: sample.metric.key, value: sample.value, atMs: sample.atMs, censored: sample.censored ?? false });
@@ -29,7 +40,7 @@ export class Collector {
   }
 
   failed(key: RunKey, startedAt: Date, error: string): void {
-    this.runs.push({ ...key, status: 'failed', error, errors: [], startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), probeCpu: null });
+    this.runs.push({ ...key, status: 'failed', error, errors: [], labErrors: [], evidence: null, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), probeCpu: null });
   }
 
   /** A problem after the block's workloads (the system did not stop cleanly), noted on its last run. */

@@ -18,10 +18,11 @@ function num(value: number): string {
 
 const medianEstimate = (summary: Summary | undefined) => summary && { value: summary.p50, ci95: summary.ci95, reps: summary.reps };
 
-function cell(summary: Summary | undefined, share: boolean): string {
+/** A share: its mean and k of n; a latency: median [interval], and how many of its samples are censored (failed attempts at their timeout). */
+function cell(summary: Summary | undefined, share: boolean, censored: number): string {
   if (!summary) return '-';
-  if (share) return `${num(summary.mean)} (n=${summary.n})`;
-  return `${num(summary.p50)} [${num(summary.ci95[0])}-${num(summary.ci95[1])}]`;
+  if (share) return `${num(summary.mean)} (${Math.round(summary.mean * summary.n)}/${summary.n})`;
+  return `${num(summary.p50)} [${num(summary.ci95[0])}-${num(summary.ci95[1])}]${censored > 0 ? ` c${censored}` : ''}`;
 }
 
 export function formatHeadline(results: Results, runDir: string): string {
@@ -31,11 +32,15 @@ export function formatHeadline(results: Results, runDir: string): string {
   const table: string[][] = [['metric (median [95% CI])', ...systems]];
   for (const row of rows) {
     const better = results.metrics[row.metric]?.better ?? 'lower';
-    // A share (0/1 per repetition) has no interval to separate by: no mark.
+    // A share (0/1 per attempt or repetition) has no interval to separate by: no mark.
     const verdict = row.share ? { kind: 'none' as const } : bestOf(systems.map((s) => medianEstimate(summaryOf(s, row))), better);
     const mark = (i: number) => (verdict.kind === 'best' && verdict.index === i ? ' *' : verdict.kind === 'not-separable' && verdict.indices.includes(i) ? ' =' : '');
+    const censored = (system: SystemNameInScenario) => results.samples.filter((s) => s.censored && s.system === system && s.workload === row.workload && s.metric === row.metric).length;
     const unit = results.metrics[row.metric]?.unit ?? '';
-    table.push([`${row.workload}.${row.metric}${unit && !row.metric.endsWith(unit) ? ` (${unit})` : ''}`, ...systems.map((s, i) => `${cell(summaryOf(s, row), row.share === true)}${mark(i)}`)]);
+    table.push([
+      `${row.workload}.${row.metric}${unit && !row.metric.endsWith(unit) ? ` (${unit})` : ''}`,
+      ...systems.map((s, i) => `${cell(summaryOf(s, row), row.share !== undefined, censored(s))}${mark(i)}`),
+    ]);
   }
   const widths = table[0]!.map((_, col) => Math.max(...table.map((r) => r[col]!.length)));
   const lines = table.map((r) => r.map((c, col) => (col === 0 ? c.padEnd(widths[col]!) : c.padStart(widths[col]!))).join('  '));
@@ -55,8 +60,9 @@ export function formatHeadline(results: Results, runDir: string): string {
   const flagged = results.blocks.filter((b) => b.flags.length > 0);
   const worstLateness = Math.max(0, ...results.blocks.flatMap((b) => (b.health ? [b.health.worstLatenessP99Us] : [])));
   const precision = `±${Math.round(run.precision * 100)} %`;
+  const labErrors = results.runs.flatMap((r) => r.labErrors.map((e) => `  LAB ERROR ${r.system} ${r.workload} rep ${r.repetition}: ${e}`));
   return [
-    `${results.scenario.name}${run.quick ? ' (quick)' : ''}: ${run.repeat} repetition(s)${run.repeatPolicy.kind === 'auto' ? ` (repeat: auto: ${run.stopReason})` : ''}; * best, its interval clear of the others; = best median but not separable (intervals overlap); no mark from a single repetition`,
+    `${results.scenario.name}${run.quick ? ' (quick)' : ''}: ${run.repeat} repetition(s)${run.repeatPolicy.kind === 'auto' ? ` (repeat: auto: ${run.stopReason})` : ''}; * best, its interval clear of the others; = best median but not separable (intervals overlap); no mark from a single repetition; cN = N samples censored at their timeout (failed attempts); (k/n) = k of n attempts or repetitions`,
     ...lines,
     run.imprecise.length === 0
       ? `every headline metric within ${precision} of its median`
@@ -65,6 +71,7 @@ export function formatHeadline(results: Results, runDir: string): string {
     `probes at most ${busiest('client')} (client) and ${busiest('server')} (server) of one core while measuring; link emulator lateness p99 at most ${worstLateness} us in any block`,
     ...flagged.map((b) => `  FLAGGED ${b.system} ${b.phase === 'warmup' ? 'warm-up' : 'rep'} ${b.repetition}${b.attempt > 1 ? ` (attempt ${b.attempt})` : ''}: ${b.flags.join('; ')}`),
     ...(failed.length > 0 ? [`${failed.length} workload run(s) failed:`, ...failures] : []),
+    ...(labErrors.length > 0 ? [`${labErrors.length} lab error(s) (not the systems'; not among the samples):`, ...labErrors] : []),
     `report: ${runDir}`,
   ].join('\n');
 }

@@ -20,6 +20,7 @@ export interface Block {
 const WARMUP_CONNECTIONS = 3;
 /** Rough time to build a topology, start a system and its probes, and tear it all down, for the estimate. */
 const BLOCK_OVERHEAD_MS = 2500;
+const WARMUP_TIMEOUT_MS = 10_000;
 
 /** The systems in the order repetition `repetition` (1-based) runs them: rotated by one each time. */
 export function systemOrder(systems: readonly SystemNameInScenario[], repetition: number): SystemNameInScenario[] {
@@ -28,7 +29,7 @@ export function systemOrder(systems: readonly SystemNameInScenario[], repetition
 }
 
 export function warmupBlocks(scenario: Scenario, systems: readonly SystemNameInScenario[]): Block[] {
-  const warmScenario: Scenario = { ...scenario, workloads: { ...scenario.workloads, connect: { connections: WARMUP_CONNECTIONS } } };
+  const warmScenario: Scenario = { ...scenario, workloads: { ...scenario.workloads, connect: { connections: WARMUP_CONNECTIONS, timeout: WARMUP_TIMEOUT_MS } } };
   const blocks: Block[] = [];
   for (let round = 1; round <= scenario.warmup; round++) {
     systems.forEach((system, position) => blocks.push({ phase: 'warmup', system, repetition: round, position, workloads: ['connect'], scenario: warmScenario }));

@@ -87,10 +87,21 @@ export const MIN_AUTO_REPETITIONS = 3;
 export const MAX_REPETITIONS = 100;
 
 export const SYSTEM_NAMES = ['direct-tcp', 'ssh-tunnel', 'redsocks-dante', 'redsocks-sshsocks', 'mptcp-direct', 'mprelay'] as const;
-export const WORKLOAD_NAMES = ['connect', 'hol', 'throughput', 'failover'] as const;
+export const WORKLOAD_NAMES = ['connect', 'hol', 'pageload', 'throughput', 'failover'] as const;
+const LINK_NAMES = ['a', 'b'] as const;
 
+/** A duration with a floor other than 1 ms: the message names the floor. */
+const durationBetween = (minMs: number, maxMs: number) => unit(parseDurationMs, minMs, maxMs, (v) => `${v}ms`);
+
+// Every attempt has a timeout: an attempt without its answer by then failed, and its
+// latency enters the figures censored at the timeout.
 const workloads = z.strictObject({
-  connect: z.strictObject({ connections: z.number().int().min(1).max(10_000) }).optional(),
+  connect: z
+    .strictObject({
+      connections: z.number().int().min(1).max(10_000),
+      timeout: duration(120_000).prefault('10s'),
+    })
+    .optional(),
   hol: z
     .strictObject({
       // The loaded phase; before it, `idle` with the interactive flow alone (rtt_idle_ms).
@@ -99,16 +110,45 @@ const workloads = z.strictObject({
       bulkFlows: z.number().int().min(1).max(64).default(2),
       probeInterval: duration(10_000).prefault('100ms'),
       newConnectionInterval: duration(60_000).prefault('1s'),
+      // Of each echo and each new connection.
+      timeout: duration(60_000).prefault('5s'),
+    })
+    .optional(),
+  pageload: z
+    .strictObject({
+      // Page loads with nothing else running, then as many while bulkFlows downloads run.
+      pages: z.number().int().min(1).max(100).default(2),
+      bulkFlows: z.number().int().min(1).max(64).default(2),
+      timeout: duration(300_000).prefault('30s'),
     })
     .optional(),
   throughput: z
     .strictObject({
-      duration: duration(600_000),
+      // Each cell (direction x flow count) runs this long; its first `omit` is left out (ramp-up, as iperf3 --omit).
+      duration: duration(600_000).prefault('10s'),
+      omit: duration(60_000).prefault('2s'),
       flows: z.array(z.number().int().min(1).max(64)).min(1).default([1, 4]),
       directions: z.array(z.enum(['down', 'up'])).min(1).default(['down', 'up']),
     })
+    .refine((t) => t.duration >= t.omit + 1000, { message: 'duration must be at least 1s longer than omit', path: ['duration'] })
     .optional(),
-  failover: z.strictObject({ duration: duration(600_000), link: z.enum(['a', 'b']).default('a') }).optional(),
+  failover: z
+    .strictObject({
+      // One window per link named, in this order: that link goes down for `outage`,
+      // `before` after the window starts, and the window lasts until `after` past its return.
+      // The workload plays these outages itself (a link's `schedule` is not played).
+      links: z
+        .array(z.enum(LINK_NAMES))
+        .min(1)
+        .default(['a'])
+        .refine((links) => new Set(links).size === links.length, { message: 'each link at most once' }),
+      // The last 2 s before the outage are the reference goodput for recovery_ms.
+      before: durationBetween(2_000, 60_000).prefault('3s'),
+      outage: duration(600_000).prefault('3s'),
+      // At least 5 s: a retransmission backoff and a recovery fit, and so does every attempt's timeout.
+      after: durationBetween(5_000, 600_000).prefault('5s'),
+    })
+    .optional(),
 });
 
 export const scenarioSchema = z

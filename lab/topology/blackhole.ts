@@ -37,3 +37,19 @@ export async function blackholeCounts(ns: Namespaces): Promise<BlackholeCounts> 
   const counts = await Promise.all(Object.values(ns).map(blackholeCountsIn));
   return counts.reduce((sum, c) => ({ events: sum.events + c.events, disabledSyns: sum.disabledSyns + c.disabledSyns }), { events: 0, disabledSyns: 0 });
 }
+
+const BLACKHOLE_SYSCTL = 'net.mptcp.blackhole_timeout';
+
+/**
+ * Clears the state in every namespace of a topology. Lost MP_CAPABLE SYNs during an
+ * outage are a real effect inside a failover window, but must not leak into the next
+ * window, as the link's outage does not. Writing the sysctl (its own value) clears it.
+ */
+export async function resetBlackholeDetection(ns: Namespaces): Promise<void> {
+  await Promise.all(
+    Object.values(ns).map(async (name) => {
+      const { stdout } = await nsRun(name, 'sysctl', ['-n', BLACKHOLE_SYSCTL]);
+      await nsRun(name, 'sysctl', ['-q', '-w', `${BLACKHOLE_SYSCTL}=${String(stdout).trim()}`]);
+    }),
+  );
+}

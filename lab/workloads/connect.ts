@@ -2,33 +2,24 @@
 // request at connect as a browser would; what opening a page costs.
 import { baseRttMs } from '../links/model.ts';
 import type { Scenario } from '../scenario/schema.ts';
+import { fetchError, fetchLatencies, latencySample, since, successSample } from './attempts.ts';
 import { metric } from './metrics.ts';
-import type { FetchRecord } from './probe/flows.ts';
 import { PROBE_TARGET } from './probes.ts';
 import { measuredProbe, PLAN_OVERHEAD_MS, type MetricSample, type Workload } from './workload.ts';
 
 /** A small page: the answer fits in a few packets, so ttfb is latency, not rate. */
 export const RESPONSE_BYTES = 1024;
-export const FETCH_TIMEOUT_MS = 10_000;
+/**
+ * A broken system must not eat the run: after this many failures in a row the probe
+ * stops. The connections it did not try still count, as failed (censored) attempts in
+ * success_ratio, and the run's errors say so.
+ */
 const GIVE_UP_AFTER_FAILURES = 3;
 
 function params(scenario: Scenario) {
   const connect = scenario.workloads.connect;
   if (!connect) throw new Error('workloads.connect is not set in the scenario');
   return connect;
-}
-
-/** Samples of one fetch, taken on the shared clock; a failed fetch gives an error instead. */
-export function fetchSamples(fetch: FetchRecord, refMs: number): MetricSample[] | string {
-  if (fetch.error !== null || fetch.connectMs === null || fetch.firstByteMs === null || fetch.acceptMs === null) {
-    return `connection at +${Math.round(fetch.startMs - refMs)} ms: ${fetch.error ?? 'incomplete'}`;
-  }
-  const atMs = fetch.startMs - refMs;
-  return [
-    { metric: metric('connect_ms'), value: fetch.connectMs - fetch.startMs, atMs },
-    { metric: metric('ready_ms'), value: fetch.acceptMs - fetch.startMs, atMs },
-    { metric: metric('ttfb_ms'), value: fetch.firstByteMs - fetch.startMs, atMs },
-  ];
 }
 
 export const connectWorkload: Workload = {
@@ -39,25 +30,31 @@ export const connectWorkload: Workload = {
     return PLAN_OVERHEAD_MS + params(scenario).connections * (3 * rttMs + 20);
   },
   async run(context) {
-    const { connections } = params(context.scenario);
+    const { connections, timeout } = params(context.scenario);
     const plan = {
       mode: 'connect' as const,
       target: PROBE_TARGET,
       count: connections,
-      responseBytes: RESPONSE_BYTES,
-      timeoutMs: FETCH_TIMEOUT_MS,
+      fetch: { responseBytes: RESPONSE_BYTES, timeoutMs: timeout },
       giveUpAfter: GIVE_UP_AFTER_FAILURES,
     };
-    const { result, probeCpu } = await measuredProbe(context, plan, connections * FETCH_TIMEOUT_MS + 10_000);
+    const { result, probeCpu } = await measuredProbe(context, plan, connections * timeout + 10_000);
     const samples: MetricSample[] = [];
     const errors: string[] = [];
     for (const fetch of result.fetches) {
-      const taken = fetchSamples(fetch, result.refMs);
-      if (typeof taken === 'string') errors.push(taken);
-      else samples.push(...taken);
+      const atMs = since(result.refMs, fetch.startMs);
+      const { connectMs, readyMs, ttfbMs } = fetchLatencies(fetch);
+      samples.push(
+        latencySample(metric('connect_ms'), connectMs, timeout, atMs),
+        latencySample(metric('ready_ms'), readyMs, timeout, atMs),
+        latencySample(metric('ttfb_ms'), ttfbMs, timeout, atMs),
+        successSample(metric('success_ratio'), fetch.error === null, atMs),
+      );
+      if (fetch.error !== null) errors.push(fetchError(fetch, result.refMs));
     }
-    if (samples.length === 0) throw new Error(`no connection succeeded: ${errors.slice(0, 3).join('; ')}`);
-    if (result.fetches.length < connections) errors.push(`gave up after ${GIVE_UP_AFTER_FAILURES} failures in a row (${result.fetches.length} of ${connections} connections tried)`);
-    return { samples, timelines: [], errors, probeCpu };
+    const notTried = connections - result.fetches.length;
+    for (let i = 0; i < notTried; i++) samples.push(successSample(metric('success_ratio'), false, null, true));
+    if (notTried > 0) errors.push(`gave up after ${GIVE_UP_AFTER_FAILURES} failures in a row: ${notTried} of ${connections} connections not tried, counted as failed (censored) in success_ratio`);
+    return { samples, timelines: [], errors, labErrors: [], probeCpu };
   },
 };

@@ -1,95 +1,160 @@
-// failover: one bulk download while the scenario's schedule takes a link down and
-// brings it back (a radio re-association). Does the connection survive, how long do
-// bytes stop, how long until it is back near its old goodput?
+// failover: what a person lives through when one ISP drops out (a radio
+// re-association). For each link in `failover.links`, its own window: `before` of normal
+// use, the link down for `outage`, then `after` it returned. Throughout, a bulk
+// download, an interactive echo every 100 ms on its own connection, and a fresh
+// connection (connect, one request, first byte) every 250 ms. Does the download stall,
+// how fast does it move over the other link, how long until it is back, can a page be
+// opened while the link is down, does the session keep echoing? Metrics carry the link
+// that went down (stall_link_a_ms); the timeline marks every fresh connection ok/failed.
+import type { LinkName } from '../links/model.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { binsMbps, sumBins } from './goodput.ts';
-import { metric } from './metrics.ts';
-import type { FlowReport } from './probe/flows.ts';
+import { blackholeCounts, resetBlackholeDetection } from '../topology/blackhole.ts';
+import { quietError, QUIET_MS, waitForQuietLinks } from '../topology/quiet.ts';
+import { fetchLatencies, latencySample, successSample } from './attempts.ts';
+import { RESPONSE_BYTES } from './connect.ts';
+import { deliveredAfter, duringOutage, FIGURE_BIN_MS, outageGoodputRatio, recovery, stall, type DownloadSeries, type Outage } from './failover-figures.ts';
+import { ECHO_BYTES } from './hol.ts';
+import { metric, type BaseMetricName, type LinkLabel } from './metrics.ts';
+import type { ClientResult } from './probe/plan.ts';
 import { PROBE_TARGET } from './probes.ts';
-import { playSchedule, type PlayedEvent, type SchedulePlayer } from './schedule.ts';
-import { measuredProbe, PLAN_OVERHEAD_MS, type MetricSample, type Timeline, type Workload } from './workload.ts';
+import { playSchedule, type SchedulePlayer } from './schedule.ts';
+import { maxCpu, measuredProbe, PLAN_OVERHEAD_MS, type MetricSample, type ProbeCpuShare, type Timeline, type Workload, type WorkloadContext } from './workload.ts';
 
-const BIN_MS = 50;
-/** Before the outage, the first second is ramp-up and does not count toward the reference goodput. */
-const RAMP_UP_MS = 1000;
-export const RECOVERY_WINDOW_MS = 500;
-export const RECOVERY_FRACTION = 0.9;
+const ECHO_INTERVAL_MS = 100;
+const CONNECT_INTERVAL_MS = 250;
+/**
+ * An echo or a fresh connection not answered within this failed, for a person at the
+ * keyboard or opening a page. The schema's minimum `after` (5 s) leaves room for the
+ * attempts started late in the outage to be answered or time out inside the window.
+ */
+const ATTEMPT_TIMEOUT_MS = 3000;
+/** The timeline's bins: the figures use 10 ms, the chart needs less. */
+const TIMELINE_BIN_MS = 50;
+
+type FailoverResult = Extract<ClientResult, { mode: 'failover' }>;
 
 function params(scenario: Scenario) {
   const failover = scenario.workloads.failover;
   if (!failover) throw new Error('workloads.failover is not set in the scenario');
-  const schedule = scenario.links[failover.link].schedule;
-  const outage = schedule.find((e) => e.action.kind === 'outage');
-  if (!outage || outage.action.kind !== 'outage') throw new Error(`workloads.failover needs an outage in links.${failover.link}.schedule`);
-  const outageEndMs = outage.atMs + outage.action.durationMs;
-  if (outage.atMs < RAMP_UP_MS + 500) throw new Error(`links.${failover.link}.schedule: the outage must start at least ${RAMP_UP_MS + 500} ms in (goodput before it is the reference)`);
-  if (outageEndMs + 1000 > failover.duration) throw new Error(`workloads.failover.duration must last at least 1s past the outage's end (${outageEndMs} ms)`);
-  return { ...failover, schedule, outageStartMs: outage.atMs, outageEndMs };
+  return { ...failover, windowMs: failover.before + failover.outage + failover.after };
 }
 
-export interface FailoverFigures {
-  stallMs: number;
-  survived: boolean;
-  /** null when goodput never came back to the threshold before the end. */
-  recoveryMs: number | null;
+const other = (link: LinkName): LinkName => (link === 'a' ? 'b' : 'a');
+
+/**
+ * Attempts of one kind started during the outage: a 0/1 success sample each and its
+ * latency (censored at the timeout when it failed). One entry per kind of attempt the
+ * window makes (fresh connections; name lookups would be another).
+ */
+interface AttemptSeries {
+  success: BaseMetricName;
+  latency: BaseMetricName;
+  timeoutMs: number;
+  attempts: { startMs: number; latencyMs: number | null }[];
 }
 
-/** The failover metrics of one download, given when the link went down and came back (ms after refMs). */
-export function failoverFigures(flow: FlowReport, downAtMs: number, upAtMs: number, durationMs: number): FailoverFigures {
-  const bins = sumBins([flow]);
-  const referenceMbps = binsMbps(bins, RAMP_UP_MS / BIN_MS, Math.floor(downAtMs / BIN_MS), BIN_MS);
-  const windowBins = RECOVERY_WINDOW_MS / BIN_MS;
-  const lastBin = Math.floor(durationMs / BIN_MS);
-  let recoveryMs: number | null = null;
-  for (let from = Math.ceil(upAtMs / BIN_MS); from + windowBins <= lastBin; from++) {
-    if (binsMbps(bins, from, from + windowBins, BIN_MS) >= RECOVERY_FRACTION * referenceMbps) {
-      recoveryMs = from * BIN_MS - upAtMs;
-      break;
-    }
+function attemptSamples(series: AttemptSeries, label: LinkLabel, outage: Outage): MetricSample[] {
+  return duringOutage(series.attempts, (a) => a.startMs, outage).flatMap((a) => [
+    successSample(metric(series.success, label), a.latencyMs !== null && a.latencyMs <= series.timeoutMs, a.startMs),
+    latencySample(metric(series.latency, label), a.latencyMs, series.timeoutMs, a.startMs),
+  ]);
+}
+
+/** The samples of one link's window, times ms after the window's start. */
+function windowSamples(result: FailoverResult, link: LinkName, outage: Outage, survivingRateBitsPerSec: number): MetricSample[] {
+  const label = { link };
+  const at = (ms: number) => ms - result.refMs;
+  const series: DownloadSeries = { bins: result.flow.bins, gaps: result.flow.gaps, firstMs: result.flow.firstMs === null ? null : at(result.flow.firstMs), endMs: at(result.untilMs) };
+  const stalled = stall(series, outage);
+  const recovered = recovery(series, outage);
+  const survived = result.flow.error === null && result.flow.verified && deliveredAfter(series, outage);
+  const connections: AttemptSeries = {
+    success: 'new_connect_success_ratio',
+    latency: 'new_connect_ttfb_ms',
+    timeoutMs: ATTEMPT_TIMEOUT_MS,
+    attempts: result.fetches.map((f) => ({ startMs: at(f.startMs), latencyMs: fetchLatencies(f).ttfbMs })),
+  };
+  const echoes = duringOutage(result.echoes, (e) => at(e.sentMs), outage);
+  return [
+    { metric: metric('stall_ms', label), value: stalled.value, atMs: outage.downMs, ...(stalled.censored && { censored: true }) },
+    { metric: metric('outage_goodput_ratio', label), value: outageGoodputRatio(series, outage, survivingRateBitsPerSec), atMs: outage.downMs },
+    { metric: metric('recovery_ms', label), value: recovered.value, atMs: outage.upMs, ...(recovered.censored && { censored: true }) },
+    ...attemptSamples(connections, label, outage),
+    ...echoes.map((e) => latencySample(metric('echo_rtt_outage_ms', label), e.rttMs, ATTEMPT_TIMEOUT_MS, at(e.sentMs))),
+    successSample(metric('survived', label), survived, null),
+  ];
+}
+
+/** The download's bytes per TIMELINE_BIN_MS, the outage, and every fresh connection (ok or failed), for the report. */
+function windowTimeline(result: FailoverResult, link: LinkName, outage: Outage): Timeline {
+  const per = TIMELINE_BIN_MS / FIGURE_BIN_MS;
+  const bins = result.flow.bins;
+  return {
+    name: `received_bytes_link_${link}`,
+    binMs: TIMELINE_BIN_MS,
+    values: Array.from({ length: Math.ceil(bins.length / per) }, (_, i) => bins.slice(i * per, (i + 1) * per).reduce((a, b) => a + b, 0)),
+    events: [{ kind: 'outage', link, startMs: outage.downMs, endMs: outage.upMs }],
+    attempts: result.fetches.map((f) => ({ atMs: f.startMs - result.refMs, ok: f.error === null })),
+  };
+}
+
+function windowErrors(result: FailoverResult, link: LinkName): string[] {
+  const failedConnections = result.fetches.filter((f) => f.error !== null).length;
+  return [
+    ...(result.flow.error ? [`link ${link}: download: ${result.flow.error}`] : []),
+    ...(result.echoError ? [`link ${link}: interactive flow: ${result.echoError}`] : []),
+    ...(failedConnections > 0 ? [`link ${link}: ${failedConnections} of ${result.fetches.length} fresh connections failed`] : []),
+  ];
+}
+
+/** Runs one link's window; the outage is played on the probe's clock, from its reference time. */
+async function runWindow(context: WorkloadContext, link: LinkName): Promise<{ result: FailoverResult; outage: Outage; probeCpu: ProbeCpuShare }> {
+  const failover = params(context.scenario);
+  const plan = {
+    mode: 'failover' as const,
+    target: PROBE_TARGET,
+    windowMs: failover.windowMs,
+    binMs: FIGURE_BIN_MS,
+    echo: { intervalMs: ECHO_INTERVAL_MS, bytes: ECHO_BYTES, timeoutMs: ATTEMPT_TIMEOUT_MS },
+    connectIntervalMs: CONNECT_INTERVAL_MS,
+    fetch: { responseBytes: RESPONSE_BYTES, timeoutMs: ATTEMPT_TIMEOUT_MS },
+  };
+  const schedule = [{ atMs: failover.before, action: { kind: 'outage' as const, durationMs: failover.outage } }];
+  let player: SchedulePlayer | undefined;
+  try {
+    const { result, probeCpu } = await measuredProbe(context, plan, failover.windowMs + 30_000, (refMs) => (player = playSchedule(context.topology.links[link], schedule, refMs)));
+    await player?.allPlayed();
+    const played = player?.played.find((e) => e.kind === 'outage' && e.endMs !== null);
+    if (!played || played.endMs === null) throw new Error(`the outage of link ${link} was not played`);
+    return { result, outage: { downMs: played.startMs - result.refMs, upMs: played.endMs - result.refMs }, probeCpu };
+  } finally {
+    await player?.finish();
   }
-  const flowedAfter = flow.lastMs !== null && bins.slice(Math.ceil(upAtMs / BIN_MS)).some((b) => b > 0);
-  return { stallMs: flow.maxGapMs, survived: flow.error === null && flow.verified && flowedAfter, recoveryMs };
 }
 
 export const failoverWorkload: Workload = {
   name: 'failover',
   validate: (scenario) => void params(scenario),
-  plannedMs: (scenario) => PLAN_OVERHEAD_MS + params(scenario).duration + 500,
+  plannedMs: (scenario) => params(scenario).links.length * (PLAN_OVERHEAD_MS + QUIET_MS + params(scenario).windowMs + 300),
   async run(context) {
-    const failover = params(context.scenario);
-    const link = context.topology.links[failover.link];
-    let player: SchedulePlayer | undefined;
-    const plan = { mode: 'bulk' as const, target: PROBE_TARGET, direction: 'down' as const, flows: 1, durationMs: failover.duration, binMs: BIN_MS };
-    let probe;
-    try {
-      probe = await measuredProbe(context, plan, failover.duration + 30_000, (refMs) => (player = playSchedule(link, failover.schedule, refMs)));
-      // A download that broke early returns before the link is back: the outage still plays out in full.
-      await player?.allPlayed();
-    } finally {
-      await player?.finish();
+    const samples: MetricSample[] = [];
+    const timelines: Timeline[] = [];
+    const errors: string[] = [];
+    const labErrors: string[] = [];
+    const cpu: ProbeCpuShare[] = [];
+    for (const link of params(context.scenario).links) {
+      const quiet = quietError(await waitForQuietLinks(Object.values(context.topology.links)), `the window of link ${link}`);
+      if (quiet) labErrors.push(quiet);
+      const blackholesBefore = (await blackholeCounts(context.topology.ns)).events;
+      const { result, outage, probeCpu } = await runWindow(context, link).finally(() => resetBlackholeDetection(context.topology.ns));
+      const blackholes = (await blackholeCounts(context.topology.ns)).events - blackholesBefore;
+      if (blackholes > 0) errors.push(`link ${link}: the kernel's MPTCP blackhole detection fired ${blackholes} time(s) (lost MP_CAPABLE SYNs): new connections fell back to TCP until the window's end`);
+      const surviving = context.scenario.links[other(link)].down.rateBitsPerSec;
+      samples.push(...windowSamples(result, link, outage, surviving));
+      timelines.push(windowTimeline(result, link, outage));
+      errors.push(...windowErrors(result, link));
+      cpu.push(probeCpu);
     }
-    const { result, probeCpu } = probe;
-    const flow = result.flows[0]!;
-    const outage = player?.played.find((e: PlayedEvent) => e.kind === 'outage' && e.endMs !== null);
-    if (!outage || outage.endMs === null) throw new Error(`the outage of link ${failover.link} was not played`);
-    const downAtMs = outage.startMs - result.refMs;
-    const upAtMs = outage.endMs - result.refMs;
-    const figures = failoverFigures(flow, downAtMs, upAtMs, failover.duration);
-    const samples: MetricSample[] = [
-      { metric: metric('stall_ms'), value: figures.stallMs, atMs: null },
-      { metric: metric('survived'), value: figures.survived ? 1 : 0, atMs: null },
-    ];
-    if (figures.recoveryMs !== null) samples.push({ metric: metric('recovery_ms'), value: figures.recoveryMs, atMs: upAtMs + figures.recoveryMs });
-    const errors = [
-      ...(flow.error ? [`download: ${flow.error}`] : []),
-      ...(figures.survived && figures.recoveryMs === null ? [`goodput did not recover to ${RECOVERY_FRACTION * 100} % before the end`] : []),
-    ];
-    const timeline: Timeline = {
-      name: 'received_bytes',
-      binMs: BIN_MS,
-      values: sumBins([flow]),
-      events: player!.played.map((e) => ({ kind: e.kind, link: failover.link, startMs: e.startMs - result.refMs, endMs: e.endMs === null ? null : e.endMs - result.refMs })),
-    };
-    return { samples, timelines: [timeline], errors, probeCpu };
+    return { samples, timelines, errors, labErrors, probeCpu: maxCpu(cpu) };
   },
 };

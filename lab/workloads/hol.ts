@@ -1,23 +1,35 @@
 // hol: head-of-line blocking, latency under load (after Flent's RRUL). An interactive
-// flow echoes a small request every probeInterval on its own connection, first alone,
-// then while bulk downloads saturate the links and fresh connections open now and then.
-// A system that funnels every connection into one stream (the SSH tunnel) shows it here.
+// flow sends a small frame every probeInterval on its own connection, on a fixed
+// schedule (open loop), first alone, then while bulk downloads saturate the links and
+// fresh connections open now and then. A system that funnels every connection into one
+// stream (the SSH tunnel) shows it here.
 import type { Scenario } from '../scenario/schema.ts';
-import { fetchSamples, FETCH_TIMEOUT_MS, RESPONSE_BYTES } from './connect.ts';
+import { fetchError, fetchLatencies, latencySample, since, successSample } from './attempts.ts';
+import { RESPONSE_BYTES } from './connect.ts';
+import { LOAD_SETTLE_MS, loadErrors, requireLoad } from './load.ts';
 import { metric } from './metrics.ts';
+import type { EchoRecord } from './probe/echo.ts';
 import { PROBE_TARGET } from './probes.ts';
 import { measuredProbe, PLAN_OVERHEAD_MS, type MetricSample, type Workload } from './workload.ts';
 
 /** An interactive request, as a keystroke or a small API call. */
 export const ECHO_BYTES = 64;
-/** Echoes in the first moments of the load, before the bulk flows have filled the queues, count as neither. */
-export const LOAD_SETTLE_MS = 500;
 const BIN_MS = 100;
 
 function params(scenario: Scenario) {
   const hol = scenario.workloads.hol;
   if (!hol) throw new Error('workloads.hol is not set in the scenario');
   return hol;
+}
+
+/**
+ * Idle: sent before the load and answered before it (or never: an echo lost with
+ * nothing else running is an idle one). Loaded: sent once the load has settled. The
+ * echoes in between show the transition and count in the success ratio only.
+ */
+export function echoPhase(echo: EchoRecord, loadStartMs: number): 'idle' | 'loaded' | 'transition' {
+  if (echo.sentMs < loadStartMs && (echo.rttMs === null || echo.sentMs + echo.rttMs <= loadStartMs)) return 'idle';
+  return echo.sentMs >= loadStartMs + LOAD_SETTLE_MS ? 'loaded' : 'transition';
 }
 
 export const holWorkload: Workload = {
@@ -32,35 +44,29 @@ export const holWorkload: Workload = {
       idleMs: hol.idle,
       loadedMs: hol.duration,
       bulkFlows: hol.bulkFlows,
-      probeIntervalMs: hol.probeInterval,
-      echoBytes: ECHO_BYTES,
+      echo: { intervalMs: hol.probeInterval, bytes: ECHO_BYTES, timeoutMs: hol.timeout },
       newConnectionIntervalMs: hol.newConnectionInterval,
-      responseBytes: RESPONSE_BYTES,
-      timeoutMs: FETCH_TIMEOUT_MS,
+      fetch: { responseBytes: RESPONSE_BYTES, timeoutMs: hol.timeout },
       binMs: BIN_MS,
     };
-    const { result, probeCpu } = await measuredProbe(context, plan, hol.idle + hol.duration + FETCH_TIMEOUT_MS + 20_000);
+    const { result, probeCpu } = await measuredProbe(context, plan, hol.idle + hol.duration + 2 * hol.timeout + 20_000);
     const samples: MetricSample[] = [];
     const errors: string[] = [];
-    const loadedFromMs = result.loadStartMs + LOAD_SETTLE_MS;
     for (const echo of result.echoes) {
-      const atMs = echo.sentMs - result.refMs;
-      if (echo.sentMs + echo.rttMs <= result.loadStartMs) samples.push({ metric: metric('rtt_idle_ms'), value: echo.rttMs, atMs });
-      else if (echo.sentMs >= loadedFromMs) samples.push({ metric: metric('rtt_loaded_ms'), value: echo.rttMs, atMs });
+      const atMs = since(result.refMs, echo.sentMs);
+      const phase = echoPhase(echo, result.loadStartMs);
+      if (phase !== 'transition') samples.push(latencySample(metric(phase === 'idle' ? 'rtt_idle_ms' : 'rtt_loaded_ms'), echo.rttMs, hol.timeout, atMs));
+      samples.push(successSample(metric('echo_success_ratio'), echo.rttMs !== null && echo.rttMs <= hol.timeout, atMs));
     }
-    if (result.echoError) errors.push(`interactive flow: ${result.echoError}`);
+    const lost = result.echoes.filter((e) => e.rttMs === null || e.rttMs > hol.timeout).length;
+    if (lost > 0) errors.push(`interactive flow: ${lost} of ${result.echoes.length} echoes not back within ${hol.timeout} ms${result.echoError ? ` (${result.echoError})` : ''}`);
     for (const fetch of result.fetches) {
-      const taken = fetchSamples(fetch, result.refMs);
-      if (typeof taken === 'string') errors.push(taken);
-      else {
-        const ttfb = taken.find((s) => s.metric.key === 'ttfb_ms')!;
-        samples.push({ ...ttfb, metric: metric('ttfb_loaded_ms') });
-      }
+      const atMs = since(result.refMs, fetch.startMs);
+      samples.push(latencySample(metric('ttfb_loaded_ms'), fetchLatencies(fetch).ttfbMs, hol.timeout, atMs), successSample(metric('fetch_success_ratio'), fetch.error === null, atMs));
+      if (fetch.error !== null) errors.push(fetchError(fetch, result.refMs));
     }
-    for (const flow of result.flows) if (flow.error) errors.push(`bulk flow ${flow.stream}: ${flow.error}`);
-    // Without any load, 'loaded' round trips would be idle ones under another name.
-    if (result.flows.every((f) => f.error !== null)) throw new Error(`no bulk download kept the links loaded: ${errors.join('; ')}`);
-    if (!samples.some((s) => s.metric.key === 'rtt_loaded_ms')) throw new Error(`no interactive round trip completed under load${errors.length ? `: ${errors.join('; ')}` : ''}`);
-    return { samples, timelines: [], errors, probeCpu };
+    errors.push(...loadErrors(result.flows));
+    requireLoad(result.flows, errors);
+    return { samples, timelines: [], errors, labErrors: [], probeCpu };
   },
 };

@@ -3,12 +3,14 @@ import type { WorkloadName } from '../scenario/schema.ts';
 import { connectWorkload } from './connect.ts';
 import { failoverWorkload } from './failover.ts';
 import { holWorkload } from './hol.ts';
+import { pageloadWorkload } from './pageload.ts';
 import { throughputWorkload } from './throughput.ts';
 import type { Workload } from './workload.ts';
 
 export const WORKLOADS: Record<WorkloadName, Workload> = {
   connect: connectWorkload,
   hol: holWorkload,
+  pageload: pageloadWorkload,
   throughput: throughputWorkload,
   failover: failoverWorkload,
 };

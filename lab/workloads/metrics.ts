@@ -1,84 +1,151 @@
 // Every metric the lab reports, defined once: name, unit, which way is better, and what
 // exactly is measured. Throughput metrics are keyed per direction and flow count
-// (goodput_down_4flows_mbps), so that summary[system][workload][metric] stays flat.
-import type { Direction } from '../links/model.ts';
+// (goodput_down_4flows_mbps), failover metrics per link that went down
+// (stall_link_a_ms), so that summary[system][workload][metric] stays flat.
+// Every attempt is a sample: a latency whose attempt failed or timed out is entered at
+// its timeout, censored (samples carry `censored: true`); success ratios are one 0/1
+// sample per attempt, summarised by their mean.
+import type { Direction, LinkName } from '../links/model.ts';
 import type { WorkloadName } from '../scenario/schema.ts';
 
 export type Better = 'lower' | 'higher';
 
 export interface MetricDefinition {
-  workload: WorkloadName;
+  /** The workloads that report it (one, except success_ratio: connect and pageload). */
+  workloads: readonly WorkloadName[];
   unit: string;
   better: Better;
   description: string;
 }
 
+const CENSORED = 'An attempt that failed or timed out is entered at its timeout, censored.';
+
 export const BASE_METRICS = {
   connect_ms: {
-    workload: 'connect',
+    workloads: ['connect'],
     unit: 'ms',
     better: 'lower',
-    description: 'Fresh connection: from the connect() call until it resolves (with an intercepting proxy, the local proxy accepted).',
+    description: `Fresh connection: from the connect() call until it resolves (with an intercepting proxy, the local proxy accepted). ${CENSORED}`,
   },
   ready_ms: {
-    workload: 'connect',
+    workloads: ['connect'],
     unit: 'ms',
     better: 'lower',
-    description: 'Fresh connection: from the connect() call until the server accepted it (one way, shared monotonic clock).',
+    description: `Fresh connection: from the connect() call until the server accepted it (one way, shared monotonic clock). ${CENSORED}`,
   },
   ttfb_ms: {
-    workload: 'connect',
+    workloads: ['connect'],
     unit: 'ms',
     better: 'lower',
-    description: 'Fresh connection, request written at connect: from the connect() call until the first response byte.',
+    description: `Fresh connection, request written at connect: from the connect() call until the first response byte. ${CENSORED}`,
+  },
+  success_ratio: {
+    workloads: ['connect', 'pageload'],
+    unit: 'fraction',
+    better: 'higher',
+    description:
+      'Share of attempts that succeeded, one 0/1 sample per attempt: connect, fresh connections whose whole response arrived and verified in time ' +
+      '(attempts not made because the workload gave up after failures in a row count as failed, censored); pageload, pages loaded whole in time.',
   },
   rtt_idle_ms: {
-    workload: 'hol',
+    workloads: ['hol'],
     unit: 'ms',
     better: 'lower',
-    description: 'Interactive flow, no other traffic: a 64-byte request echoed back by the server, round trip.',
+    description: `Interactive flow, no other traffic: a 64-byte frame sent every probe interval on a fixed schedule (open loop), echoed back by the server, round trip. ${CENSORED}`,
   },
   rtt_loaded_ms: {
-    workload: 'hol',
+    workloads: ['hol'],
     unit: 'ms',
     better: 'lower',
-    description: 'Interactive flow on its own connection while bulk downloads saturate the links: echo round trip.',
+    description: `Interactive flow (open loop) on its own connection while bulk downloads saturate the links: echo round trip. ${CENSORED}`,
+  },
+  echo_success_ratio: {
+    workloads: ['hol'],
+    unit: 'fraction',
+    better: 'higher',
+    description: 'Share of the interactive frames, idle and loaded, whose echo came back within the timeout (0/1 per frame).',
   },
   ttfb_loaded_ms: {
-    workload: 'hol',
+    workloads: ['hol'],
     unit: 'ms',
     better: 'lower',
-    description: 'Fresh connection opened while bulk downloads saturate the links: time to first response byte.',
+    description: `Fresh connection opened while bulk downloads saturate the links: time to first response byte. ${CENSORED}`,
+  },
+  fetch_success_ratio: {
+    workloads: ['hol'],
+    unit: 'fraction',
+    better: 'higher',
+    description: 'Share of the fresh connections opened under load whose whole response arrived and verified within the timeout (0/1 per connection).',
+  },
+  page_load_ms: {
+    workloads: ['pageload'],
+    unit: 'ms',
+    better: 'lower',
+    description: `A synthetic page (a 30 KB document, then 40 objects, about 1 MB, over at most 6 keep-alive connections), nothing else running: from the first connect() until the last object's last byte. ${CENSORED}`,
+  },
+  page_load_loaded_ms: {
+    workloads: ['pageload'],
+    unit: 'ms',
+    better: 'lower',
+    description: `The same page while bulk downloads saturate the links. ${CENSORED}`,
   },
   goodput_mbps: {
-    workload: 'throughput',
+    workloads: ['throughput'],
     unit: 'Mbit/s',
     better: 'higher',
-    description: 'Verified bytes at the receiver per interval of about 1 s after a ramp-up (a quarter of the run, at most 1 s), all flows together.',
+    description: 'Verified bytes at the receiver over the whole window after the omitted start (one sample per repetition), all flows together.',
   },
   aggregation: {
-    workload: 'throughput',
+    workloads: ['throughput'],
     unit: 'ratio',
     better: 'higher',
     description: 'Goodput divided by the configured rate of link A + link B in that direction.',
   },
   stall_ms: {
-    workload: 'failover',
+    workloads: ['failover'],
     unit: 'ms',
     better: 'lower',
-    description: 'Bulk download while a link goes down and back: longest time without a received byte.',
+    description:
+      'Bulk download while the link goes down and back: the longest gap in delivered bytes that overlaps the outage, from its own start (10 ms resolution); ' +
+      'censored at the window end when bytes never came again.',
   },
-  survived: {
-    workload: 'failover',
-    unit: 'fraction',
+  outage_goodput_ratio: {
+    workloads: ['failover'],
+    unit: 'ratio',
     better: 'higher',
-    description: '1 if the download connection stayed intact, every byte verified and bytes flowed after the link returned, else 0.',
+    description: "The download's goodput while the link was down, divided by the configured down rate of the link that stayed up.",
   },
   recovery_ms: {
-    workload: 'failover',
+    workloads: ['failover'],
     unit: 'ms',
     better: 'lower',
-    description: 'From the link coming back until a 500 ms window reaches 90 % of the goodput before the outage (no sample if it never does).',
+    description:
+      "From the link's return until a 500 ms sliding window first reaches 90 % of the download's goodput in the 2 s before the outage, timed at the window's end " +
+      "(10 ms resolution); censored at the window's end when it never does.",
+  },
+  new_connect_success_ratio: {
+    workloads: ['failover'],
+    unit: 'fraction',
+    better: 'higher',
+    description: 'Fresh connections (connect, one request, first byte) opened every 250 ms while the link was down: share that got their whole response within the timeout.',
+  },
+  new_connect_ttfb_ms: {
+    workloads: ['failover'],
+    unit: 'ms',
+    better: 'lower',
+    description: `Fresh connections opened while the link was down: time to first response byte. ${CENSORED}`,
+  },
+  echo_rtt_outage_ms: {
+    workloads: ['failover'],
+    unit: 'ms',
+    better: 'lower',
+    description: `Interactive echoes (every 100 ms, own connection, open loop) sent while the link was down: round trip. ${CENSORED}`,
+  },
+  survived: {
+    workloads: ['failover'],
+    unit: 'fraction',
+    better: 'higher',
+    description: "1 if the download's connection delivered every byte, verified, and kept delivering after the link returned, else 0 (one sample per repetition).",
   },
 } as const satisfies Record<string, MetricDefinition>;
 
@@ -89,20 +156,32 @@ export interface ThroughputLabels {
   flows: number;
 }
 
+export interface LinkLabel {
+  /** The link that went down. */
+  link: LinkName;
+}
+
 export interface MetricInfo extends MetricDefinition {
   /** The key in samples and summaries. */
   key: string;
   base: BaseMetricName;
   direction?: Direction;
   flows?: number;
+  link?: LinkName;
 }
 
-/** A metric's key and definition; throughput metrics need their direction and flow count. */
-export function metric(base: BaseMetricName, labels?: ThroughputLabels): MetricInfo {
+/** Unit suffixes stay last in a labelled key: goodput_mbps -> goodput_down_1flow_mbps, stall_ms -> stall_link_a_ms. */
+const UNIT_SUFFIXES = ['_mbps', '_ms'];
+
+function labelled(base: string, label: string): string {
+  const suffix = UNIT_SUFFIXES.find((s) => base.endsWith(s));
+  return suffix ? `${base.slice(0, -suffix.length)}_${label}${suffix}` : `${base}_${label}`;
+}
+
+/** A metric's key and definition; throughput metrics need their direction and flow count, failover metrics their link. */
+export function metric(base: BaseMetricName, labels?: ThroughputLabels | LinkLabel): MetricInfo {
   const definition: MetricDefinition = BASE_METRICS[base];
   if (!labels) return { key: base, base, ...definition };
-  const label = `${labels.direction}_${labels.flows}${labels.flows === 1 ? 'flow' : 'flows'}`;
-  // The unit suffix stays last: goodput_mbps -> goodput_down_1flow_mbps, aggregation -> aggregation_down_1flow.
-  const key = base.endsWith('_mbps') ? `${base.slice(0, -'_mbps'.length)}_${label}_mbps` : `${base}_${label}`;
-  return { key, base, ...definition, ...labels };
+  if ('link' in labels) return { key: labelled(base, `link_${labels.link}`), base, ...definition, link: labels.link };
+  return { key: labelled(base, `${labels.direction}_${labels.flows}${labels.flows === 1 ? 'flow' : 'flows'}`), base, ...definition, ...labels };
 }

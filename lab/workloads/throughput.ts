@@ -1,15 +1,26 @@
-// throughput: bulk download and upload for a fixed time with 1 and N flows. Goodput is
-// measured at the receiver (the server probe for uploads) on the shared clock, per
-// interval of about 1 s after a ramp-up that is left out, as iperf's --omit does.
+// throughput: bulk download and upload with 1 and N flows, each cell (direction x flow
+// count) its own window. Goodput is measured at the receiver (the server probe for
+// uploads) on the shared clock, over the whole window after the omitted start (as
+// iperf3 --omit does): one sample per repetition and cell, bytes / time. The series per
+// second is kept for the report only. A window above what the links can carry is a lab
+// error: reported, and not a sample.
 import type { Direction } from '../links/model.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import { binsMbps, sumBins } from './goodput.ts';
 import { metric } from './metrics.ts';
 import { PROBE_TARGET } from './probes.ts';
-import { maxCpu, measuredProbe, PLAN_OVERHEAD_MS, type MetricSample, type ProbeCpuShare, type Workload } from './workload.ts';
+import { quietError, QUIET_MS, waitForQuietLinks } from '../topology/quiet.ts';
+import { maxCpu, measuredProbe, PLAN_OVERHEAD_MS, type MetricSample, type ProbeCpuShare, type Timeline, type Workload } from './workload.ts';
 
 const BIN_MS = 100;
-const INTERVAL_MS = 1000;
+/** The chart's series: bytes per second. */
+const SERIES_BIN_MS = 1000;
+/**
+ * Above this share of the configured rate of both links together, a window's goodput is
+ * beyond physics (TCP/IP headers alone take 3.5 % of a 1500-byte packet): bytes were
+ * released from buffers filled before the window, or the lab miscounted.
+ */
+const CAPACITY_SHARE_LIMIT = 0.97;
 
 function params(scenario: Scenario) {
   const throughput = scenario.workloads.throughput;
@@ -22,50 +33,58 @@ function combinations(scenario: Scenario): { direction: Direction; flows: number
   return directions.flatMap((direction) => flows.map((n) => ({ direction, flows: n })));
 }
 
-/**
- * Ramp-up left out: a quarter of the run, at most 1 s. MPTCP joins its second subflow
- * only after the first bytes, and that subflow then has its own slow start.
- */
-export function omitMs(durationMs: number): number {
-  return Math.floor(Math.min(1000, durationMs / 4) / BIN_MS) * BIN_MS;
+/** Configured rate of link A + link B in a direction, Mbit/s. */
+export function capacityMbps(scenario: Scenario, direction: Direction): number {
+  return (scenario.links.a[direction].rateBitsPerSec + scenario.links.b[direction].rateBitsPerSec) / 1e6;
 }
 
-/** [fromBin, toBin) spans splitting the time after the ramp-up into equal intervals of about 1 s (at least one). */
-export function intervals(durationMs: number): [number, number][] {
-  const first = omitMs(durationMs) / BIN_MS;
-  const windowBins = Math.floor(durationMs / BIN_MS) - first;
-  const count = Math.max(1, Math.floor((windowBins * BIN_MS) / INTERVAL_MS));
-  const length = Math.floor(windowBins / count);
-  return Array.from({ length: count }, (_, i): [number, number] => [first + i * length, first + (i + 1) * length]);
+/** Mbit/s over [omitMs, durationMs) of the summed bins. */
+export function windowGoodputMbps(bins: readonly number[], omitMs: number, durationMs: number): number {
+  return binsMbps(bins, Math.ceil(omitMs / BIN_MS), Math.floor(durationMs / BIN_MS), BIN_MS);
+}
+
+/** Bytes per SERIES_BIN_MS from BIN_MS bins, for the chart. */
+function series(bins: readonly number[]): number[] {
+  const per = SERIES_BIN_MS / BIN_MS;
+  return Array.from({ length: Math.ceil(bins.length / per) }, (_, i) => bins.slice(i * per, (i + 1) * per).reduce((a, b) => a + b, 0));
 }
 
 export const throughputWorkload: Workload = {
   name: 'throughput',
   validate: (scenario) => void params(scenario),
-  plannedMs: (scenario) => combinations(scenario).length * (PLAN_OVERHEAD_MS + params(scenario).duration + 200),
+  plannedMs: (scenario) => combinations(scenario).length * (PLAN_OVERHEAD_MS + QUIET_MS + params(scenario).duration + 200),
   async run(context) {
-    const { duration } = params(context.scenario);
+    const { duration, omit } = params(context.scenario);
     const samples: MetricSample[] = [];
+    const timelines: Timeline[] = [];
     const errors: string[] = [];
+    const labErrors: string[] = [];
     const cpu: ProbeCpuShare[] = [];
     for (const labels of combinations(context.scenario)) {
+      const cell = `${labels.direction} ${labels.flows} flow(s)`;
+      const quiet = quietError(await waitForQuietLinks(Object.values(context.topology.links)), cell);
+      if (quiet) labErrors.push(quiet);
       const plan = { mode: 'bulk' as const, target: PROBE_TARGET, direction: labels.direction, flows: labels.flows, durationMs: duration, binMs: BIN_MS };
       const { result, probeCpu } = await measuredProbe(context, plan, duration + 30_000);
       cpu.push(probeCpu);
+      // A flow that broke counts with what it delivered (an upload whose report was lost,
+      // with nothing): the window's goodput is then a lower bound, censored.
       const failed = result.flows.filter((f) => f.error !== null);
-      if (failed.length > 0) {
-        errors.push(`${labels.direction} ${labels.flows} flow(s): ${failed.map((f) => `flow ${f.stream}: ${f.error}`).join('; ')}`);
+      if (failed.length > 0) errors.push(`${cell}: ${failed.map((f) => `flow ${f.stream}: ${f.error}`).join('; ')}`);
+      const censored = failed.length > 0;
+      const bins = sumBins(result.flows);
+      const mbps = windowGoodputMbps(bins, omit, duration);
+      const capacity = capacityMbps(context.scenario, labels.direction);
+      timelines.push({ name: metric('goodput_mbps', labels).key, binMs: SERIES_BIN_MS, values: series(bins), events: [] });
+      if (mbps > CAPACITY_SHARE_LIMIT * capacity) {
+        labErrors.push(`${cell}: goodput ${mbps.toFixed(2)} Mbit/s over the window is above ${CAPACITY_SHARE_LIMIT} x the links' ${capacity} Mbit/s: not a sample`);
         continue;
       }
-      const bins = sumBins(result.flows);
-      const capacityMbps = (context.scenario.links.a[labels.direction].rateBitsPerSec + context.scenario.links.b[labels.direction].rateBitsPerSec) / 1e6;
-      for (const [from, to] of intervals(duration)) {
-        const mbps = binsMbps(bins, from, to, BIN_MS);
-        samples.push({ metric: metric('goodput_mbps', labels), value: mbps, atMs: from * BIN_MS });
-        samples.push({ metric: metric('aggregation', labels), value: mbps / capacityMbps, atMs: from * BIN_MS });
-      }
+      samples.push(
+        { metric: metric('goodput_mbps', labels), value: mbps, atMs: omit, ...(censored && { censored }) },
+        { metric: metric('aggregation', labels), value: mbps / capacity, atMs: omit, ...(censored && { censored }) },
+      );
     }
-    if (samples.length === 0) throw new Error(`no transfer completed: ${errors.join('; ')}`);
-    return { samples, timelines: [], errors, probeCpu: maxCpu(cpu) };
+    return { samples, timelines, errors, labErrors, probeCpu: maxCpu(cpu) };
   },
 };

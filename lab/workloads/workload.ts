@@ -35,6 +35,8 @@ export interface Timeline {
   values: number[];
   /** What happened when, ms after the workload's start. */
   events: { kind: 'outage' | 'rate'; link: string; startMs: number; endMs: number | null }[];
+  /** Attempts made during the series (fresh connections in a failover window): when, and whether they succeeded. */
+  attempts?: { atMs: number; ok: boolean }[];
 }
 
 export interface ProbeCpuShare {
@@ -48,6 +50,11 @@ export interface WorkloadRun {
   timelines: Timeline[];
   /** Things that went wrong without spoiling the whole run (a connection that timed out). */
   errors: string[];
+  /**
+   * The lab's own failures, not the system's: a goodput beyond what the links carry, links
+   * that would not get quiet before a window. Reported with the run, never a sample.
+   */
+  labErrors: string[];
   probeCpu: ProbeCpuShare;
 }
 

@@ -10,8 +10,8 @@ import { fixture } from './html-helpers.ts';
 const overlap = (a: readonly [number, number], b: readonly [number, number]) => a[0] <= b[1] && b[0] <= a[1];
 
 test('best per column follows the metric direction, only when separable; cells are the summaries; ratios to mprelay', async (t) => {
-  const results = await fixture('ci-smoke-a');
-  const view = runView(results, 'ci-smoke-a');
+  const results = await fixture('lossy-wisp-short');
+  const view = runView(results, 'lossy-wisp-short');
   const table = headline(view);
   t.true(table.columns.length >= 8);
   table.columns.forEach((column, i) => {
@@ -44,7 +44,15 @@ test('best per column follows the metric direction, only when separable; cells a
   t.is(goodput?.better, 'higher');
   t.is(table.columns.find((c) => c.metric === 'ttfb_ms')?.better, 'lower');
   t.true(table.rows.some((r) => r.system === 'mprelay'));
-  t.true(table.columns.some((c) => c.metric === 'survived' && c.share));
+  t.true(table.columns.some((c) => c.metric === 'survived_link_a' && c.share === 'repetitions'));
+  // Every latency stands next to the success ratio of its attempts.
+  for (const [latency, ratio] of [['ttfb_ms', 'success_ratio'], ['rtt_loaded_ms', 'echo_success_ratio'], ['page_load_loaded_ms', 'success_ratio'], ['new_connect_ttfb_link_b_ms', 'new_connect_success_ratio_link_b']]) {
+    const at = table.columns.findIndex((c) => c.metric === latency);
+    t.true(table.columns.slice(at, at + 3).some((c) => c.metric === ratio && c.share === 'attempts'), `${latency} next to ${ratio}`);
+  }
+  const censored = table.rows.find((r) => r.system === 'ssh-tunnel')!.cells[table.columns.findIndex((c) => c.metric === 'new_connect_ttfb_link_a_ms')]!;
+  t.is(censored.censored, results.samples.filter((s) => s.system === 'ssh-tunnel' && s.metric === 'new_connect_ttfb_link_a_ms' && s.censored).length);
+  t.true(censored.censored > 0);
 });
 
 test('overlapping intervals: no best, the overlapping systems are marked not separable', async (t) => {

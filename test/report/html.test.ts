@@ -12,8 +12,8 @@ import { runView } from '../../lab/report/html/run-view.ts';
 import type { Results } from '../../lab/report/results.ts';
 import { fixture, inkedShare, openFromDisk, runDirFrom, SCREENSHOTS } from './html-helpers.ts';
 
-/** A real run of scenarios/ci-smoke.yaml: every workload, several systems. */
-const FULL_RUN = 'ci-smoke-a';
+/** A real run of lossy-wisp's links with every workload shortened (direct-tcp, ssh-tunnel, mprelay; 2 repetitions; failover of link a and link b). */
+const FULL_RUN = 'lossy-wisp-short';
 
 test('a full run: every chart drawn, headline table, no console errors, no network', async (t) => {
   const results = await fixture(FULL_RUN);
@@ -27,7 +27,26 @@ test('a full run: every chart drawn, headline table, no console errors, no netwo
   const { page } = opened;
   await page.waitForSelector('body[data-charts-drawn]', { timeout: 15_000 });
   const canvases = await page.$$eval('canvas', (all) => all.map((c) => c.id));
-  t.is(canvases.length, 5);
+  t.deepEqual(canvases, ['chart-ttfb-cdf', 'chart-latency', 'chart-latency-time', 'chart-pageload', 'chart-goodput', 'chart-failover-a', 'chart-failover-b']);
+  // One failover chart per link, each with its outage and every fresh connection marked ok or failed.
+  t.deepEqual(
+    charts.data.failover!.map((w) => w.link),
+    ['a', 'b'],
+  );
+  for (const window of charts.data.failover!) {
+    t.true(window.outage.to > window.outage.from);
+    t.deepEqual(
+      window.attempts.map((a) => a.system),
+      results.run.systems,
+    );
+  }
+  t.true(charts.data.failover![0]!.attempts.some((a) => a.failed.length > 0), 'the recorded run has failed connections during link a down');
+  // Censored values are drawn apart and counted in the headline.
+  t.true(charts.data.latencyOverTime === undefined || charts.data.latencyOverTime.series.every((s) => Array.isArray(s.censored)));
+  t.true((await page.$$eval('table.headline .censored', (els) => els.length)) > 0);
+  // An evidence table next to the charts of every workload.
+  t.deepEqual(await page.$$eval('details.evidence', (els) => els.map((e) => e.getAttribute('data-workload'))), ['connect', 'hol', 'pageload', 'throughput', 'failover']);
+  t.true((await page.$$eval('h2', (hs) => hs.map((h) => h.textContent))).includes('Lab errors during the run'));
   for (const id of canvases) {
     t.is(await page.getAttribute(`#${id}`, 'data-rendered'), 'true', id);
     const ink = await inkedShare(page, `#${id}`);
@@ -81,7 +100,7 @@ test('a run without some workloads says so in place of those charts', async (t) 
   t.deepEqual(await page.$$eval('canvas', (all) => all.map((c) => c.id)), ['chart-ttfb-cdf']);
   t.true((await inkedShare(page, '#chart-ttfb-cdf')) > 0.005);
   const absent = await page.$$eval('section.chart-section .absent', (ps) => ps.map((p) => p.textContent ?? ''));
-  t.is(absent.length, 4);
+  t.is(absent.length, 5);
   t.true(absent.every((text) => /was not run/.test(text)));
   t.deepEqual(opened.consoleErrors, []);
   await mkdir(SCREENSHOTS, { recursive: true });

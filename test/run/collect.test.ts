@@ -12,7 +12,12 @@ test('a failed run is recorded next to the good ones, with its reason; later pro
     samples: [{ metric: metric('ttfb_ms'), value: 42, atMs: 0 }],
     timelines: [],
     errors: [],
+    labErrors: ['links not quiet before down 1 flow(s)'],
     probeCpu: { client: 0.01, server: 0.02 },
+    evidence: {
+      counters: { client: { TcpRetransSegs: 2 }, gwLocal: {}, gwRemote: {}, server: {} },
+      links: Object.fromEntries(['a', 'b'].map((l) => [l, Object.fromEntries(['down', 'up'].map((d) => [d, { sentPackets: 1, sentBytes: 100, lossDrops: 0, queueDrops: 0, outageDrops: 0 }]))])) as never,
+    },
   });
   collector.failed({ system: 'mprelay', workload: 'connect', repetition: 1 }, startedAt, 'mprelay failed to start: port in use');
   collector.note('direct-tcp', 1, 'stopping direct-tcp: timeout');
@@ -24,10 +29,10 @@ test('a failed run is recorded next to the good ones, with its reason; later pro
   );
   t.true(resultsSchema.safeParse(results).success);
   t.deepEqual(
-    results.runs.map((r) => [r.system, r.status, r.error, r.errors]),
+    results.runs.map((r) => [r.system, r.status, r.error, r.errors, r.labErrors, r.evidence?.counters.client ?? null]),
     [
-      ['direct-tcp', 'ok', null, ['stopping direct-tcp: timeout']],
-      ['mprelay', 'failed', 'mprelay failed to start: port in use', []],
+      ['direct-tcp', 'ok', null, ['stopping direct-tcp: timeout'], ['links not quiet before down 1 flow(s)'], { TcpRetransSegs: 2 }],
+      ['mprelay', 'failed', 'mprelay failed to start: port in use', [], [], null],
     ],
   );
   t.is(results.summary['direct-tcp']?.connect?.ttfb_ms?.n, 1);

@@ -1,13 +1,13 @@
 // The adaptive stopping rule on synthetic metrics: repetitions of a metric whose
 // samples vary little stop at the minimum; a noisy one goes on while the budget lasts.
 import test from 'ava';
-import { summarizeSamples, type Results, type ResultSample } from '../../lab/report/results.ts';
+import { metricTable, summarizeSamples, type Results, type ResultSample } from '../../lab/report/results.ts';
 import { impreciseMetrics, nextRepetition, repeatPolicy, type RepeatPolicy } from '../../lab/run/repetitions.ts';
 import { seededRandom } from '../../lab/stats/random.ts';
 import { metric } from '../../lab/workloads/metrics.ts';
 import { testScenario } from '../helpers/scenarios.ts';
 
-const METRICS: Results['metrics'] = { ttfb_ms: { ...metric('ttfb_ms') } };
+const METRICS: Results['metrics'] = metricTable([metric('ttfb_ms')]);
 
 /** One repetition of 20 ttfb samples around 100 ms; `spread` is the noise, `shift` moves the whole repetition. */
 function repetition(random: () => number, repetition: number, spread: number, shift = 0): ResultSample[] {

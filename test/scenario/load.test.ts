@@ -95,3 +95,23 @@ test('repetitions: a number or auto, with a precision and a time budget', (t) =>
     { line: 11, column: 9, field: 'budget', message: 'expected a duration like 20ms or 5s (units: us, ms, s, m, min, h), got "2d"' },
   ]);
 });
+
+test('workload defaults: 10 s throughput cells with 2 s omitted, failover windows of 3 s + outage + 5 s, timeouts everywhere', (t) => {
+  const text = valid('workloads:\n  connect: { connections: 5 }\n  pageload: {}\n  throughput: {}\n  failover: { links: [a, b] }\n');
+  const { workloads } = parseScenario(text, 'x.yaml');
+  t.deepEqual(workloads.connect, { connections: 5, timeout: 10_000 });
+  t.deepEqual(workloads.pageload, { pages: 2, bulkFlows: 2, timeout: 30_000 });
+  t.deepEqual(workloads.throughput, { duration: 10_000, omit: 2000, flows: [1, 4], directions: ['down', 'up'] });
+  t.deepEqual(workloads.failover, { links: ['a', 'b'], before: 3000, outage: 3000, after: 5000 });
+});
+
+test('failover windows shorter than 2 s before or 5 s after the outage are refused, and so is a link named twice', (t) => {
+  t.deepEqual(problemsOf(t, valid('workloads:\n  failover: { links: [a, a], before: 1s, after: 4s }\n')), [
+    { line: 10, column: 22, field: 'workloads.failover.links', message: 'each link at most once' },
+    { line: 10, column: 38, field: 'workloads.failover.before', message: '1s is out of range: allowed 2000ms to 60000ms' },
+    { line: 10, column: 49, field: 'workloads.failover.after', message: '4s is out of range: allowed 5000ms to 600000ms' },
+  ]);
+  t.deepEqual(problemsOf(t, valid('workloads:\n  throughput: { duration: 2s, omit: 2s }\n')), [
+    { line: 10, column: 27, field: 'workloads.throughput.duration', message: 'duration must be at least 1s longer than omit' },
+  ]);
+});

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { cumulativeStdNormalProbability } from 'simple-statistics';
 import { mannWhitneyMinP, mannWhitneyP, samplesNeeded } from '../../lab/stats/compare.ts';
 
 test('Mann-Whitney: fully separated samples, against the normal approximation by hand', (t) => {
@@ -23,4 +24,14 @@ test('the smallest p a rank test can reach: two samples each can never call a ch
   // So a gated metric needs 5 samples a side for p < 0.01 to be reachable at all.
   t.is(samplesNeeded(0.01), 5);
   t.is(samplesNeeded(0.05), 3);
+});
+
+test('Mann-Whitney with ties: 0/1 outcomes, 12 failures in 60 against none, is significant; identical samples are not', (t) => {
+  const now = [...Array(48).fill(1), ...Array(12).fill(0)];
+  const baseline = Array(60).fill(1);
+  // By hand: U = 1440, mean 1800, tie-corrected sd = sqrt(3600/12 * (121 - (12^3-12 + 108^3-108) / (120*119))) = 98.99.
+  const p = mannWhitneyP(now, baseline, 'less');
+  t.true(Math.abs(p - (1 - cumulativeStdNormalProbability((1800 - 1440 - 0.5) / 98.99))) < 1e-4, String(p));
+  t.true(p < 0.01);
+  t.true(mannWhitneyP(baseline, baseline, 'less') > 0.99);
 });

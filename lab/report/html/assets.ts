@@ -33,6 +33,8 @@ table.headline td.best { background: #e8f6ec; font-weight: 600; }
 table.headline td.tied { background: #f4f4f4; }
 tr.flagged td { background: #fdf0ec; } tr.dropped td { color: #999; }
 .median { font-size: 15px; } .interval, .ratio, .metric, .note { color: #666; font-size: 12px; font-weight: normal; }
+.censored { color: #b03a2e; font-size: 12px; font-weight: normal; }
+details.evidence { margin: 0 0 24px; } details.evidence table { font-size: 12px; }
 td.none, .none { color: #aaa; }
 th.system { text-align: left; }
 .scroll { overflow-x: auto; }

@@ -21,12 +21,22 @@ export interface TimeWindow {
   label: string;
 }
 
+/** One link's failover window: the download of each system, the outage, and each fresh connection, ok or failed. */
+export interface FailoverWindow {
+  link: string;
+  series: { system: string; points: Point[] }[];
+  outage: TimeWindow;
+  attempts: { system: string; ok: number[]; failed: number[] }[];
+}
+
 export interface ChartData {
-  ttfbCdf?: { system: string; points: Point[] }[];
+  /** Censored points (attempts entered at their timeout) are drawn apart from the observed ones. */
+  ttfbCdf?: { system: string; points: Point[]; censored: Point[] }[];
   latency?: { systems: string[]; idle: (IntervalBar | null)[]; loaded: (IntervalBar | null)[] };
-  latencyOverTime?: { series: { system: string; points: Point[] }[]; loadWindows: TimeWindow[] };
+  latencyOverTime?: { series: { system: string; points: Point[]; censored: Point[] }[]; loadWindows: TimeWindow[] };
+  pageload?: { systems: string[]; idle: (IntervalBar | null)[]; loaded: (IntervalBar | null)[] };
   goodput?: { groups: string[]; series: { system: string; bars: (IntervalBar | null)[] }[]; reference: { index: number; value: number; label: string }[] };
-  failover?: { series: { system: string; points: Point[] }[]; outages: TimeWindow[] };
+  failover?: FailoverWindow[];
 }
 
 export type ChartId = keyof ChartData;
@@ -37,7 +47,7 @@ export interface ChartSet {
   absent: Partial<Record<ChartId, string>>;
 }
 
-/** Failover bins are 50 ms; drawn summed to this, so the line shows goodput, not packet trains. */
+/** Failover timelines are in 50 ms bins; drawn summed to this, so the line shows goodput, not packet trains. */
 const FAILOVER_DISPLAY_BIN_MS = 200;
 
 function bar(view: RunView, system: string, workload: string, metric: string): IntervalBar | null {
@@ -53,17 +63,21 @@ function firstRepetition<T extends { repetition: number }>(items: T[]): T[] {
 
 function ttfbCdf(view: RunView): ChartData['ttfbCdf'] {
   const series = view.systems.flatMap((system) => {
-    const values = view.values({ system, workload: 'connect', metric: 'ttfb_ms' }).sort((a, b) => a - b);
+    // Censored samples sort after observed ones of the same value: a timeout is "at least".
+    const samples = view.samples({ system, workload: 'connect', metric: 'ttfb_ms' }).sort((a, b) => a.value - b.value || Number(a.censored) - Number(b.censored));
+    if (!samples.length) return [];
     // Empirical CDF drawn as steps: 0 before the first sample, (i + 1) / n from sample i on.
-    return values.length ? [{ system, points: [{ x: values[0]!, y: 0 }, ...values.map((x, i) => ({ x, y: (i + 1) / values.length }))] }] : [];
+    const points = samples.map((s, i) => ({ x: s.value, y: (i + 1) / samples.length }));
+    return [{ system, points: [{ x: samples[0]!.value, y: 0 }, ...points], censored: points.filter((_, i) => samples[i]!.censored) }];
   });
   return series.length ? series : undefined;
 }
 
-function latency(view: RunView): ChartData['latency'] {
-  const systems = view.systems.filter((system) => bar(view, system, 'hol', 'rtt_idle_ms') || bar(view, system, 'hol', 'rtt_loaded_ms'));
+/** Idle and loaded bars of one workload's pair of metrics, for the systems that have either. */
+function idleLoaded(view: RunView, workload: string, idleMetric: string, loadedMetric: string) {
+  const systems = view.systems.filter((system) => bar(view, system, workload, idleMetric) || bar(view, system, workload, loadedMetric));
   if (!systems.length) return undefined;
-  return { systems, idle: systems.map((s) => bar(view, s, 'hol', 'rtt_idle_ms')), loaded: systems.map((s) => bar(view, s, 'hol', 'rtt_loaded_ms')) };
+  return { systems, idle: systems.map((s) => bar(view, s, workload, idleMetric)), loaded: systems.map((s) => bar(view, s, workload, loadedMetric)) };
 }
 
 function latencyOverTime(view: RunView): ChartData['latencyOverTime'] {
@@ -71,11 +85,12 @@ function latencyOverTime(view: RunView): ChartData['latencyOverTime'] {
   const series = view.systems.flatMap((system) => {
     const idle = view.samples({ system, workload: 'hol', metric: 'rtt_idle_ms' });
     const loaded = view.samples({ system, workload: 'hol', metric: 'rtt_loaded_ms' });
-    const timed = firstRepetition([...idle, ...loaded].filter((s) => s.atMs !== null));
+    const timed = firstRepetition([...idle, ...loaded].filter((s) => s.atMs !== null)).sort((a, b) => a.atMs! - b.atMs!);
     if (!timed.length) return [];
     const loadedAt = timed.filter((s) => loaded.includes(s)).map((s) => s.atMs! / 1000);
     if (loadedAt.length && !loadWindows.length) loadWindows.push({ from: Math.min(...loadedAt), to: Math.max(...loadedAt), label: 'under load (samples after the bulk downloads settled)' });
-    return [{ system, points: timed.map((s) => ({ x: s.atMs! / 1000, y: s.value })).sort((a, b) => a.x - b.x) }];
+    const point = (s: (typeof timed)[number]) => ({ x: s.atMs! / 1000, y: s.value });
+    return [{ system, points: timed.filter((s) => !s.censored).map(point), censored: timed.filter((s) => s.censored).map(point) }];
   });
   return series.length ? { series, loadWindows } : undefined;
 }
@@ -118,27 +133,40 @@ function mbpsPoints(timeline: TimelineRecord, durationMs: number): Point[] {
   return points;
 }
 
+/** One chart per link that went down (the first repetition of each system), in the order the scenario names them. */
 function failover(view: RunView): ChartData['failover'] {
-  const durationMs = view.results.scenario.workloads.failover?.duration ?? 0;
-  const outages: TimeWindow[] = [];
-  const series = view.systems.flatMap((system) => {
-    const timeline = firstRepetition(view.timelines(system, 'failover').filter((t) => t.name === 'received_bytes'))[0];
-    if (!timeline) return [];
-    const end = Math.max(timeline.values.length * timeline.binMs, durationMs) / 1000;
-    if (!outages.length) {
-      for (const e of timeline.events.filter((e) => e.kind === 'outage')) {
-        outages.push({ from: e.startMs / 1000, to: e.endMs === null ? end : e.endMs / 1000, label: `link ${e.link} down` });
-      }
-    }
-    return [{ system, points: mbpsPoints(timeline, durationMs) }];
+  const scenario = view.results.scenario.workloads.failover;
+  // Runs recorded before failover had one window per link carry no `links`: no timeline to draw.
+  if (!scenario?.links) return undefined;
+  const windowMs = scenario.before + scenario.outage + scenario.after;
+  const windows = scenario.links.flatMap((link): FailoverWindow[] => {
+    const timelines = view.systems.flatMap((system) => {
+      const timeline = firstRepetition(view.timelines(system, 'failover').filter((t) => t.name === `received_bytes_link_${link}`))[0];
+      return timeline ? [{ system, timeline }] : [];
+    });
+    const event = timelines[0]?.timeline.events.find((e) => e.kind === 'outage');
+    if (!event) return [];
+    return [
+      {
+        link,
+        series: timelines.map(({ system, timeline }) => ({ system, points: mbpsPoints(timeline, windowMs) })),
+        outage: { from: event.startMs / 1000, to: (event.endMs ?? windowMs) / 1000, label: `link ${link} down` },
+        attempts: timelines.map(({ system, timeline }) => ({
+          system,
+          ok: (timeline.attempts ?? []).filter((a) => a.ok).map((a) => a.atMs / 1000),
+          failed: (timeline.attempts ?? []).filter((a) => !a.ok).map((a) => a.atMs / 1000),
+        })),
+      },
+    ];
   });
-  return series.length ? { series, outages } : undefined;
+  return windows.length ? windows : undefined;
 }
 
 const NOT_RUN: Record<ChartId, string> = {
   ttfbCdf: 'No connect samples in this run: the connect workload was not run (or no connection succeeded).',
   latency: 'No hol samples in this run: the head-of-line (latency under load) workload was not run.',
   latencyOverTime: 'No timed hol samples in this run: the head-of-line workload was not run.',
+  pageload: 'No pageload samples in this run: the page load workload was not run.',
   goodput: 'No throughput samples in this run: the throughput workload was not run.',
   failover: 'No failover timeline in this run: the failover workload was not run.',
 };
@@ -146,8 +174,9 @@ const NOT_RUN: Record<ChartId, string> = {
 export function chartSet(view: RunView): ChartSet {
   const data: ChartData = {
     ttfbCdf: ttfbCdf(view),
-    latency: latency(view),
+    latency: idleLoaded(view, 'hol', 'rtt_idle_ms', 'rtt_loaded_ms'),
     latencyOverTime: latencyOverTime(view),
+    pageload: idleLoaded(view, 'pageload', 'page_load_ms', 'page_load_loaded_ms'),
     goodput: goodput(view),
     failover: failover(view),
   };

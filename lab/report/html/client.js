@@ -118,33 +118,58 @@
     backgroundColor: colorOf(system),
   });
 
+  // Attempts entered at their timeout (censored): hollow triangles on the observed data, one legend entry per system.
+  const censoredSeries = (system, points) => ({
+    label: `${system}: censored at the timeout`,
+    data: points,
+    borderColor: colorOf(system),
+    backgroundColor: 'rgba(255, 255, 255, 0.9)',
+    pointStyle: 'triangle',
+    pointRadius: 6,
+    borderWidth: 1.5,
+    showLine: false,
+  });
+  const idleLoadedBars = (pair) => ({
+    type: 'bar',
+    data: {
+      labels: pair.systems,
+      datasets: [
+        { ...barSeries('idle', pair.idle), label: 'idle', backgroundColor: '#7fb3d5' },
+        { ...barSeries('loaded', pair.loaded), label: 'during bulk downloads', backgroundColor: '#e59866' },
+      ],
+    },
+  });
+
   const charts = data.charts;
   if (charts.ttfbCdf) {
     draw('chart-ttfb-cdf', {
       type: 'scatter',
-      data: { datasets: charts.ttfbCdf.map((s) => lineSeries(s.system, s.points, { stepped: 'before' })) },
+      data: {
+        datasets: [
+          ...charts.ttfbCdf.map((s) => lineSeries(s.system, s.points, { stepped: 'before' })),
+          ...charts.ttfbCdf.filter((s) => s.censored.length).map((s) => censoredSeries(s.system, s.censored)),
+        ],
+      },
       options: {
         scales: { x: axis('time to first byte (ms)', { type: 'logarithmic' }), y: axis('fraction of connections', { min: 0, max: 1 }) },
       },
     });
   }
   if (charts.latency) {
-    draw('chart-latency', {
-      type: 'bar',
-      data: {
-        labels: charts.latency.systems,
-        datasets: [
-          { ...barSeries('idle', charts.latency.idle), label: 'idle', backgroundColor: '#7fb3d5' },
-          { ...barSeries('loaded', charts.latency.loaded), label: 'during bulk downloads', backgroundColor: '#e59866' },
-        ],
-      },
-      options: { scales: { y: axis('round trip (ms): median, 95 % interval', { type: 'logarithmic' }) } },
-    });
+    draw('chart-latency', { ...idleLoadedBars(charts.latency), options: { scales: { y: axis('round trip (ms): median, 95 % interval', { type: 'logarithmic' }) } } });
+  }
+  if (charts.pageload) {
+    draw('chart-pageload', { ...idleLoadedBars(charts.pageload), options: { scales: { y: axis('page load (ms): median, 95 % interval', { type: 'logarithmic' }) } } });
   }
   if (charts.latencyOverTime) {
     draw('chart-latency-time', {
       type: 'scatter',
-      data: { datasets: charts.latencyOverTime.series.map((s) => lineSeries(s.system, s.points, { pointRadius: 1.5, showLine: false })) },
+      data: {
+        datasets: [
+          ...charts.latencyOverTime.series.map((s) => lineSeries(s.system, s.points, { pointRadius: 1.5, showLine: false })),
+          ...charts.latencyOverTime.series.filter((s) => s.censored.length).map((s) => censoredSeries(s.system, s.censored)),
+        ],
+      },
       options: {
         scales: { x: axis('time since the workload started (s)'), y: axis('echo round trip (ms)', { type: 'logarithmic' }) },
         plugins: { shade: { windows: charts.latencyOverTime.loadWindows } },
@@ -161,13 +186,40 @@
       },
     });
   }
-  if (charts.failover) {
-    draw('chart-failover', {
+  // One chart per link that went down: goodput on top, and under it a strip with each
+  // system's fresh connections, filled circle ok, cross failed, at the moment each was opened.
+  for (const window of charts.failover ?? []) {
+    const systems = window.attempts.map((a) => a.system);
+    const attemptSeries = (a, ok) => ({
+      label: `${a.system}: new connection ${ok ? 'ok' : 'failed'}`,
+      data: (ok ? a.ok : a.failed).map((x) => ({ x, y: a.system })),
+      yAxisID: 'attempts',
+      borderColor: ok ? colorOf(a.system) : '#c0392b',
+      backgroundColor: ok ? colorOf(a.system) : '#c0392b',
+      pointStyle: ok ? 'circle' : 'crossRot',
+      pointRadius: ok ? 3 : 6,
+      borderWidth: ok ? 1 : 2,
+      showLine: false,
+    });
+    draw(`chart-failover-${window.link}`, {
       type: 'scatter',
-      data: { datasets: charts.failover.series.map((s) => lineSeries(s.system, s.points, { stepped: 'before' })) },
+      data: {
+        datasets: [
+          ...window.series.map((s) => lineSeries(s.system, s.points, { stepped: 'before', yAxisID: 'y' })),
+          ...window.attempts.flatMap((a) => [attemptSeries(a, true), attemptSeries(a, false)].filter((d) => d.data.length)),
+        ],
+      },
       options: {
-        scales: { x: axis('time since the download started (s)'), y: axis('received (Mbit/s over 200 ms)', { beginAtZero: true }) },
-        plugins: { shade: { windows: charts.failover.outages } },
+        // Stacked axes: the first one defined is drawn at the bottom.
+        scales: {
+          x: axis('time since the window started (s)'),
+          attempts: { type: 'category', labels: systems, offset: true, stack: 'window', stackWeight: 1.2, ticks: { autoSkip: false, font: { size: 10 } } },
+          y: axis('received (Mbit/s over 200 ms)', { beginAtZero: true, stack: 'window', stackWeight: 3 }),
+        },
+        plugins: {
+          shade: { windows: [window.outage] },
+          legend: { labels: { filter: (item, chartData) => chartData.datasets[item.datasetIndex].yAxisID !== 'attempts' } },
+        },
       },
     });
   }

@@ -20,6 +20,10 @@ export interface HeadlineCell {
   n: number;
   /** Repetitions the samples came from. */
   reps: number;
+  /** Samples censored at their timeout (failed attempts) among the n. */
+  censored: number;
+  /** What a share column counts. */
+  shareOf?: 'repetitions' | 'attempts';
   /** Best of the column, its interval clear of every other system's. */
   best: boolean;
   /** Among the best median's system and those whose intervals overlap it: no best can be claimed. */
@@ -42,8 +46,9 @@ export function headline(view: RunView): Headline {
     cells: columns.map((c): HeadlineCell | null => {
       const s = view.summary({ system, ...c });
       if (!s) return null;
-      const common = { n: s.n, reps: s.reps, best: false, notSeparable: false };
-      return c.share ? { value: s.mean, ...common } : { value: s.p50, ci95: s.ci95, ...common };
+      const censored = view.samples({ system, ...c }).filter((sample) => sample.censored).length;
+      const common = { n: s.n, reps: s.reps, censored, best: false, notSeparable: false };
+      return c.share ? { value: s.mean, shareOf: c.share, ...common } : { value: s.p50, ci95: s.ci95, ...common };
     }),
   }));
   columns.forEach((c, i) => {
@@ -60,16 +65,17 @@ export function headline(view: RunView): Headline {
 }
 
 function cellHtml(cell: HeadlineCell | null, unit: string, isReference: boolean): string {
-  if (!cell) return '<td class="none" title="no sample in this run: not run, failed, or (recovery) never reached the threshold">no samples</td>';
+  if (!cell) return '<td class="none" title="no sample in this run: not run, or the workload failed">no samples</td>';
   const ratio = cell.ratio !== undefined && !isReference ? `<div class="ratio">${formatNumber(cell.ratio)}× ${REFERENCE_SYSTEM}</div>` : '';
   const main = cell.ci95 ? formatValue(cell.value, unit) : `${Math.round(cell.value * cell.n)} of ${cell.n}`;
-  const detail = cell.ci95 ? formatInterval(cell.ci95, unit) : 'repetitions';
+  const detail = cell.ci95 ? formatInterval(cell.ci95, unit) : (cell.shareOf ?? 'repetitions');
+  const censored = cell.censored > 0 && cell.ci95 ? `<div class="censored">${cell.censored} of ${cell.n} censored at the timeout</div>` : '';
   const mark = cell.best ? '★ ' : cell.notSeparable ? '≈ ' : '';
   const title = `n = ${cell.n} from ${cell.reps} repetition(s)${cell.notSeparable ? '; not separable from the other ≈ cells of this column: their intervals overlap' : ''}`;
   return (
     `<td class="${cell.best ? 'best' : cell.notSeparable ? 'tied' : ''}" title="${esc(title)}">` +
     `<div class="median">${mark}${esc(main)}</div>` +
-    `<div class="interval">${esc(detail)}</div>${ratio}</td>`
+    `<div class="interval">${esc(detail)}</div>${censored}${ratio}</td>`
   );
 }
 
@@ -81,7 +87,8 @@ export function headlineHtml(table: Headline): string {
     .join('\n');
   return (
     `<div class="scroll"><table class="headline"><thead><tr><th>system</th>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>` +
-    `<p class="note">Median with its 95 % interval, a bootstrap over repetitions (survived: repetitions whose download survived the outage). ` +
+    `<p class="note">Median with its 95 % interval, a bootstrap over repetitions; failed or timed-out attempts are in it at their timeout (censored, counted under the cell). ` +
+    `Shares: attempts that succeeded, or repetitions whose download survived the outage. ` +
     `★ best of the column, its interval clear of every other system's; ≈ the best median and the systems whose intervals overlap it: not separable, no best claimed; no mark at all where a system has a single repetition. ` +
     (table.rows.some((r) => r.system === REFERENCE_SYSTEM) ? `Ratios: the system's median divided by ${REFERENCE_SYSTEM}'s.` : `No ratios: ${REFERENCE_SYSTEM} is not in this run.`) +
     '</p>'

@@ -7,3 +7,8 @@
 export function monotonicMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
+
+/** Resolves at `atMs` on the monotonic clock (at once if it has passed). */
+export function sleepUntil(atMs: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, atMs - monotonicMs())));
+}

@@ -1,15 +1,13 @@
 // Client-side flows of the probe: each opens its own TCP connection to the server
 // probe, measures on the shared monotonic clock, and checks every byte it gets back.
-import net from 'node:net';
+// Timed flows end with a reset at both ends (see connection.ts).
 import { monotonicMs } from './clock.ts';
+import { abort, describe, openProbeConnection, type Target } from './connection.ts';
 import { ReceiveMeter, type MeterReport } from './meter.ts';
 import { PatternVerifier, PatternWriter } from './pattern.ts';
-import { encodeLine, takeLine, type ProbeHeader, type ProbeRequest, type PutReport } from './protocol.ts';
+import { MAX_REPORT_BYTES, takeLine, type PutReport } from './protocol.ts';
 
-export interface Target {
-  host: string;
-  port: number;
-}
+export type { Target } from './connection.ts';
 
 const WRITE_CHUNK_BYTES = 64 * 1024;
 
@@ -24,6 +22,7 @@ export interface FetchRecord {
   endMs: number | null;
   bytes: number;
   verified: boolean;
+  /** Null when every byte arrived and verified within the timeout. */
   error: string | null;
 }
 
@@ -31,48 +30,7 @@ export interface FlowReport extends MeterReport {
   error: string | null;
 }
 
-function describe(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  return e.code ?? e.message ?? String(error);
-}
-
-/**
- * Opens a connection, writes `request` at once (before connect resolves, as a client
- * sending its first bytes would), and splits the answer into the header line and the
- * payload. Payload bytes arriving with the header are passed on too.
- */
-function openProbeConnection(
-  target: Target,
-  request: ProbeRequest,
-  handlers: { onFirstByte?(atMs: number): void; onHeader(header: ProbeHeader): void; onPayload(chunk: Buffer, atMs: number): void },
-): net.Socket {
-  const socket = net.connect({ host: target.host, port: target.port, noDelay: true });
-  socket.write(encodeLine(request));
-  let pending: Buffer | null = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => {
-    const atMs = monotonicMs();
-    if (pending === null) {
-      handlers.onPayload(chunk, atMs);
-      return;
-    }
-    if (pending.length === 0) handlers.onFirstByte?.(atMs);
-    pending = Buffer.concat([pending, chunk]);
-    let taken;
-    try {
-      taken = takeLine(pending);
-    } catch (error) {
-      socket.destroy(error as Error);
-      return;
-    }
-    if (!taken) return;
-    pending = null;
-    handlers.onHeader(JSON.parse(taken.line) as ProbeHeader);
-    if (taken.rest.length > 0) handlers.onPayload(taken.rest, atMs);
-  });
-  return socket;
-}
-
-/** A fresh connection that asks for `responseBytes` and reads them all. */
+/** A fresh connection that asks for `responseBytes` and reads them all, within `timeoutMs`. */
 export function fetchOnce(target: Target, stream: number, responseBytes: number, timeoutMs: number): Promise<FetchRecord> {
   return new Promise((resolve) => {
     const record: FetchRecord = {
@@ -95,7 +53,7 @@ export function fetchOnce(target: Target, stream: number, responseBytes: number,
     socket.on('error', (error) => (record.error ??= describe(error)));
     const timer = setTimeout(() => {
       record.error ??= 'timeout';
-      socket.destroy();
+      abort(socket);
     }, timeoutMs);
     socket.once('close', () => {
       clearTimeout(timer);
@@ -108,41 +66,88 @@ export function fetchOnce(target: Target, stream: number, responseBytes: number,
   });
 }
 
-/** Downloads pattern bytes until `untilMs`, then resets the connection. */
-export function download(target: Target, stream: number, refMs: number, untilMs: number, binMs: number): Promise<FlowReport> {
-  return new Promise((resolve) => {
-    const meter = new ReceiveMeter(stream, refMs, binMs);
-    let error: string | null = null;
-    const socket = openProbeConnection(target, { op: 'get', stream, bytes: null }, {
-      onHeader: () => undefined,
-      onPayload: (chunk, atMs) => {
-        if (!meter.ok) return;
-        meter.onData(chunk, atMs);
-        if (!meter.ok) socket.destroy(new Error('bytes did not verify'));
-      },
-    });
-    socket.on('error', (e) => (error ??= describe(e)));
-    let stoppedHere = false;
-    const timer = setTimeout(() => {
-      stoppedHere = true;
-      socket.destroy();
-    }, Math.max(0, untilMs - monotonicMs()));
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve({ ...meter.report(untilMs), error: error ?? (stoppedHere ? null : 'closed before the end') });
-    });
-  });
+export interface RunningDownload {
+  /** Aborts the download now (if it still runs) and gives its report, measured up to now. */
+  stop(): Promise<FlowReport>;
+  /** The report, once the connection has ended (stopped, at `untilMs`, or broken). */
+  done: Promise<FlowReport>;
 }
 
-/** Uploads pattern bytes until `untilMs`; the server probe measures and sends back its report. */
+/**
+ * Downloads pattern bytes until stopped, or until `untilMs` when given: then both ends
+ * abort at that moment (the server too, so that its queued bytes are thrown away). A
+ * connection that ends before it is stopped failed, unless it ends at `untilMs` or later
+ * (the server's abort crossing ours).
+ */
+export function startDownload(target: Target, stream: number, refMs: number, binMs: number, untilMs?: number): RunningDownload {
+  const meter = new ReceiveMeter(stream, refMs, binMs);
+  let error: string | null = null;
+  let stoppedAtMs: number | null = null;
+  const socket = openProbeConnection(target, { op: 'get', stream, bytes: null, ...(untilMs !== undefined && { untilMs }) }, {
+    onHeader: () => undefined,
+    onPayload: (chunk, atMs) => {
+      if (!meter.ok) return;
+      meter.onData(chunk, atMs);
+      if (!meter.ok) socket.destroy(new Error('bytes did not verify'));
+    },
+  });
+  socket.on('error', (e) => (error ??= describe(e)));
+  const stop = () => {
+    stoppedAtMs ??= monotonicMs();
+    abort(socket);
+  };
+  const timer = untilMs === undefined ? undefined : setTimeout(stop, Math.max(0, untilMs - monotonicMs()));
+  const done = new Promise<FlowReport>((resolve) => {
+    socket.once('close', () => {
+      clearTimeout(timer);
+      const closedMs = monotonicMs();
+      const planned = stoppedAtMs !== null || (untilMs !== undefined && closedMs >= untilMs);
+      const endMs = untilMs !== undefined && planned ? Math.min(untilMs, stoppedAtMs ?? untilMs) : (stoppedAtMs ?? closedMs);
+      resolve({ ...meter.report(endMs), error: planned ? (meter.ok ? null : 'bytes did not verify') : (error ?? 'closed before the end') });
+    });
+  });
+  return {
+    stop() {
+      stop();
+      return done;
+    },
+    done,
+  };
+}
+
+/** Downloads for the window up to `untilMs` and reports. */
+export function download(target: Target, stream: number, refMs: number, untilMs: number, binMs: number): Promise<FlowReport> {
+  return startDownload(target, stream, refMs, binMs, untilMs).done;
+}
+
+/**
+ * Uploads pattern bytes until `untilMs`; the server probe measures and sends back its
+ * report, on which the client aborts. Writing starts once the server's header is in (the
+ * path is connected end to end), as iperf3 starts after its control handshake: bytes
+ * written before that pile up at mprelay's remote before it reads them, and its MPTCP
+ * receive window then stays small for the whole transfer (45-60 KB against 0.7-3 MB
+ * measured on lossy-wisp, 3.5 instead of 4.7 Mbit/s), which is a start-up effect and not
+ * the steady goodput this flow measures.
+ */
 export function upload(target: Target, stream: number, refMs: number, untilMs: number, binMs: number): Promise<FlowReport> {
   return new Promise((resolve) => {
     const writer = new PatternWriter(stream);
     let reply: Buffer = Buffer.alloc(0);
+    let report: PutReport['report'] | null = null;
     let error: string | null = null;
     const socket = openProbeConnection(target, { op: 'put', stream, refMs, binMs, untilMs }, {
-      onHeader: () => undefined,
-      onPayload: (chunk) => (reply = Buffer.concat([reply, chunk])),
+      onHeader: () => pump(),
+      onPayload: (chunk) => {
+        reply = Buffer.concat([reply, chunk]);
+        try {
+          const taken = takeLine(reply, MAX_REPORT_BYTES);
+          if (!taken) return;
+          report = (JSON.parse(taken.line) as PutReport).report;
+        } catch (e) {
+          error ??= `bad report from the server: ${describe(e)}`;
+        }
+        abort(socket);
+      },
     });
     const pump = (): void => {
       while (monotonicMs() < untilMs && !socket.destroyed) {
@@ -152,72 +157,17 @@ export function upload(target: Target, stream: number, refMs: number, untilMs: n
         }
       }
     };
-    socket.once('connect', pump);
     socket.on('error', (e) => (error ??= describe(e)));
     // The server answers at untilMs; allow for the answer to cross a loaded path.
     const timer = setTimeout(() => {
       error ??= 'no report from the server';
-      socket.destroy();
+      abort(socket);
     }, Math.max(0, untilMs - monotonicMs()) + 15_000);
-    socket.on('end', () => socket.destroy());
     socket.once('close', () => {
       clearTimeout(timer);
-      const taken = reply.length > 0 ? takeLine(reply) : null;
-      if (taken) {
-        const { report } = JSON.parse(taken.line) as PutReport;
-        resolve({ ...report, error: report.verified ? null : 'bytes did not verify at the server' });
-      } else {
-        resolve({ ...new ReceiveMeter(stream, refMs, binMs).report(untilMs), error: error ?? 'no report from the server' });
-      }
-    });
-  });
-}
-
-export interface EchoSample {
-  sentMs: number;
-  rttMs: number;
-}
-
-/**
- * An interactive flow on its own connection: writes `sizeBytes` every `intervalMs`
- * (or as soon as the previous answer is back, if that took longer) and times the echo.
- */
-export function echoLoop(target: Target, stream: number, untilMs: number, intervalMs: number, sizeBytes: number): Promise<{ samples: EchoSample[]; error: string | null }> {
-  return new Promise((resolve) => {
-    const samples: EchoSample[] = [];
-    const writer = new PatternWriter(stream);
-    const verifier = new PatternVerifier(stream);
-    let error: string | null = null;
-    let sentMs = 0;
-    let expectBytes = 0;
-    let timer: NodeJS.Timeout | undefined;
-    const send = (): void => {
-      if (monotonicMs() >= untilMs) {
-        socket.end();
-        return;
-      }
-      sentMs = monotonicMs();
-      expectBytes = verifier.bytes + sizeBytes;
-      socket.write(writer.next(sizeBytes));
-    };
-    const socket = openProbeConnection(target, { op: 'echo' }, {
-      onHeader: () => send(),
-      onPayload: (chunk, atMs) => {
-        if (!verifier.check(chunk)) {
-          socket.destroy(new Error('echo did not verify'));
-          return;
-        }
-        if (verifier.bytes < expectBytes) return;
-        samples.push({ sentMs, rttMs: atMs - sentMs });
-        timer = setTimeout(send, Math.max(0, sentMs + intervalMs - monotonicMs()));
-      },
-    });
-    socket.on('error', (e) => (error ??= describe(e)));
-    const deadline = setTimeout(() => socket.destroy(), Math.max(0, untilMs - monotonicMs()) + 10_000);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      clearTimeout(deadline);
-      resolve({ samples, error });
+      const received: PutReport['report'] | null = report;
+      if (received) resolve({ ...received, error: received.verified ? null : 'bytes did not verify at the server' });
+      else resolve({ ...new ReceiveMeter(stream, refMs, binMs).report(untilMs), error: error ?? 'no report from the server' });
     });
   });
 }

@@ -1,6 +1,15 @@
 // What a receiver records about one stream: bytes per time bin (for goodput and the
-// failover timeline), the longest gap between arrivals (stall), and verification.
+// failover timeline), the gaps between arrivals (stalls), and verification.
 import { PatternVerifier } from './pattern.ts';
+
+/** A time without a received byte, ms after the reference time: [start, end). */
+export interface Gap {
+  startMs: number;
+  endMs: number;
+}
+
+/** Gaps shorter than this are packet spacing, not stalls: not kept (the figures use 10 ms resolution). */
+const MIN_GAP_MS = 10;
 
 export interface MeterReport {
   stream: number;
@@ -12,16 +21,16 @@ export interface MeterReport {
   binMs: number;
   firstMs: number | null;
   lastMs: number | null;
-  /** Longest time without a byte, from the first byte to the close (the trailing gap counts). */
-  maxGapMs: number;
+  /** Every gap of at least MIN_GAP_MS after the first byte, ms after refMs; the trailing one ends at the report's end. */
+  gaps: Gap[];
 }
 
 export class ReceiveMeter {
   private readonly verifier: PatternVerifier;
   private readonly bins: number[] = [];
+  private readonly gaps: Gap[] = [];
   private firstMs: number | null = null;
   private lastMs: number | null = null;
-  private maxGapMs = 0;
 
   constructor(
     private readonly stream: number,
@@ -37,7 +46,7 @@ export class ReceiveMeter {
 
   onData(chunk: Buffer, atMs: number): void {
     this.verifier.check(chunk);
-    if (this.lastMs !== null) this.maxGapMs = Math.max(this.maxGapMs, atMs - this.lastMs);
+    if (this.lastMs !== null && atMs - this.lastMs >= MIN_GAP_MS) this.gaps.push({ startMs: this.lastMs - this.refMs, endMs: atMs - this.refMs });
     this.firstMs ??= atMs;
     this.lastMs = atMs;
     const bin = Math.max(0, Math.floor((atMs - this.refMs) / this.binMs));
@@ -47,7 +56,8 @@ export class ReceiveMeter {
 
   /** The report at `endMs`, the end of the measurement (a trailing silence is a gap too). */
   report(endMs: number): MeterReport {
-    const trailingGapMs = this.lastMs === null ? 0 : Math.max(0, endMs - this.lastMs);
+    const gaps = [...this.gaps];
+    if (this.lastMs !== null && endMs - this.lastMs >= MIN_GAP_MS) gaps.push({ startMs: this.lastMs - this.refMs, endMs: endMs - this.refMs });
     return {
       stream: this.stream,
       bytes: this.verifier.bytes,
@@ -56,7 +66,7 @@ export class ReceiveMeter {
       binMs: this.binMs,
       firstMs: this.firstMs,
       lastMs: this.lastMs,
-      maxGapMs: Math.max(this.maxGapMs, trailingGapMs),
+      gaps,
     };
   }
 }

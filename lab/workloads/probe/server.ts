@@ -9,9 +9,44 @@ import { encodeLine, probeRequestSchema, takeLine, type ProbeRequest, type PutRe
 
 const WRITE_CHUNK_BYTES = 64 * 1024;
 
-function serveGet(socket: net.Socket, request: Extract<ProbeRequest, { op: 'get' }>): void {
+type GetRequest = Extract<ProbeRequest, { op: 'get' }>;
+
+/**
+ * Reads one request line off the socket, then hands it over with the bytes after it.
+ * A line that is not a valid request ends the connection.
+ */
+function readRequest(socket: net.Socket, initial: Buffer, onRequest: (request: ProbeRequest, rest: Buffer) => void): void {
+  let buffered = initial;
+  const tryTake = (): boolean => {
+    let taken;
+    let request: ProbeRequest;
+    try {
+      taken = takeLine(buffered);
+      if (!taken) return false;
+      request = probeRequestSchema.parse(JSON.parse(taken.line));
+    } catch (error) {
+      process.stderr.write(`server probe: bad request: ${(error as Error).message}\n`);
+      socket.destroy();
+      return true;
+    }
+    onRequest(request, taken.rest);
+    return true;
+  };
+  if (tryTake()) return;
+  const onData = (chunk: Buffer): void => {
+    buffered = Buffer.concat([buffered, chunk]);
+    if (tryTake()) socket.off('data', onData);
+  };
+  socket.on('data', onData);
+}
+
+function serveGet(socket: net.Socket, request: GetRequest, rest: Buffer): void {
   const writer = new PatternWriter(request.stream);
   let remaining = request.bytes ?? Number.POSITIVE_INFINITY;
+  if (request.untilMs !== undefined) {
+    const timer = setTimeout(() => socket.resetAndDestroy(), Math.max(0, request.untilMs - monotonicMs()));
+    socket.once('close', () => clearTimeout(timer));
+  }
   // Write while the socket takes it; resume on drain, so memory stays bounded.
   const pump = (): void => {
     while (remaining > 0 && !socket.destroyed) {
@@ -22,7 +57,9 @@ function serveGet(socket: net.Socket, request: Extract<ProbeRequest, { op: 'get'
         return;
       }
     }
-    if (!socket.destroyed) socket.end();
+    if (socket.destroyed) return;
+    if (request.keepAlive) readRequest(socket, rest, (next, after) => (next.op === 'get' ? serveGet(socket, next, after) : socket.destroy()));
+    else socket.end();
   };
   pump();
 }
@@ -30,10 +67,15 @@ function serveGet(socket: net.Socket, request: Extract<ProbeRequest, { op: 'get'
 function servePut(socket: net.Socket, request: Extract<ProbeRequest, { op: 'put' }>, rest: Buffer): void {
   const meter = new ReceiveMeter(request.stream, request.refMs, request.binMs);
   if (rest.length > 0) meter.onData(rest, monotonicMs());
-  socket.on('data', (chunk: Buffer) => meter.onData(chunk, monotonicMs()));
+  const onData = (chunk: Buffer) => meter.onData(chunk, monotonicMs());
+  socket.on('data', onData);
   // The window ends on the shared clock, so bytes still queued in buffers along the
   // path when the client stops sending are not counted as if they had arrived in time.
+  // Reading stops there too: what is still queued waits (in flow control) for the
+  // client's reset instead of draining on.
   const timer = setTimeout(() => {
+    socket.off('data', onData);
+    socket.pause();
     const report: PutReport = { report: meter.report(request.untilMs) };
     socket.end(encodeLine(report));
   }, Math.max(0, request.untilMs - monotonicMs()));
@@ -50,28 +92,12 @@ function handle(socket: net.Socket): void {
   socket.setNoDelay(true);
   // Timed transfers end with the client resetting the connection: that is expected.
   socket.on('error', () => socket.destroy());
-  let buffered = Buffer.alloc(0);
-  const onData = (chunk: Buffer): void => {
-    buffered = Buffer.concat([buffered, chunk]);
-    let request: ProbeRequest;
-    let rest: Buffer;
-    try {
-      const taken = takeLine(buffered);
-      if (!taken) return;
-      request = probeRequestSchema.parse(JSON.parse(taken.line));
-      rest = taken.rest;
-    } catch (error) {
-      process.stderr.write(`server probe: bad request: ${(error as Error).message}\n`);
-      socket.destroy();
-      return;
-    }
-    socket.off('data', onData);
+  readRequest(socket, Buffer.alloc(0), (request, rest) => {
     socket.write(encodeLine({ acceptMs }));
-    if (request.op === 'get') serveGet(socket, request);
+    if (request.op === 'get') serveGet(socket, request, rest);
     else if (request.op === 'put') servePut(socket, request, rest);
     else serveEcho(socket, rest);
-  };
-  socket.on('data', onData);
+  });
 }
 
 const [host, portText] = process.argv.slice(2);

@@ -24,7 +24,7 @@ test('each part of the conditions changes the hash and is named', async (t) => {
   const a = await fixture('ci-smoke-a');
   const base = conditionsOf(a);
   const variants: [string, Results][] = [
-    ['scenario', { ...a, scenario: { ...a.scenario, workloads: { ...a.scenario.workloads, connect: { connections: 21 } } } }],
+    ['scenario', { ...a, scenario: { ...a.scenario, workloads: { ...a.scenario.workloads, connect: { connections: 21, timeout: 10_000 } } } }],
     ['link backend', { ...a, environment: { ...a.environment, linkBackend: 'netem' } }],
     ['kernel', { ...a, environment: { ...a.environment, kernel: '6.19.0' } }],
     ['commit', { ...a, environment: { ...a.environment, git: { ...a.environment.git, revision: '0'.repeat(40) } } }],

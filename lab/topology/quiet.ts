@@ -4,7 +4,7 @@
 // nothing held in either direction of either link, and no more than QUIET_MAX_BYTES
 // arrived at any of them over the last QUIET_MS. Bounded: a link that does not get
 // quiet within the timeout is reported, and the workload that follows is flagged.
-import type { LinkControl, LinkCounters } from '../topology/types.ts';
+import type { LinkControl, LinkCounters } from './types.ts';
 
 export const QUIET_MS = 200;
 export const QUIET_TIMEOUT_MS = 5_000;
@@ -59,4 +59,9 @@ export async function waitForQuietLinks(links: readonly LinkControl[], timeoutMs
     if (reading.atMs - startMs >= timeoutMs) return { waitedMs: reading.atMs - startMs, quiet: false, busy };
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+}
+
+/** The lab error for a measurement window that could not start on quiet links, or null. */
+export function quietError(wait: QuietWait, what: string): string | null {
+  return wait.quiet ? null : `links not quiet before ${what} after ${Math.round(wait.waitedMs)} ms of waiting: ${wait.busy}`;
 }

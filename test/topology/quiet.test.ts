@@ -2,7 +2,7 @@
 // is held for 200 ms, and gives up, saying what moved, on a link kept busy.
 import test from 'ava';
 import { measureGoodput } from '../../lab/links/goodput.ts';
-import { busyIn, QUIET_MAX_BYTES, QUIET_MS, waitForQuietLinks } from '../../lab/run/quiet.ts';
+import { busyIn, QUIET_MAX_BYTES, QUIET_MS, waitForQuietLinks } from '../../lab/topology/quiet.ts';
 import type { LinkControl, LinkCounters } from '../../lab/topology/types.ts';
 import { direction, linkModel, useLinkPair } from '../links/pair.ts';
 
