@@ -1,9 +1,14 @@
 // mplab: commands only. Parse, call, print.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { defaultDockerHost } from './engines/docker-host.ts';
+import { runInDocker } from './engines/docker-run.ts';
+import { forwardedRunArgs } from './engines/run-args.ts';
 import { ensurePackages, LAB_REQUIREMENTS } from './engines/packages.ts';
 import { runGate } from './gate/gate.ts';
 import { buildIndex, buildReport } from './report/html/build.ts';
+import { readResults } from './report/results.ts';
 import { printHeadline } from './run/headline.ts';
 import { REPORTS_DIR, runScenario } from './run/run.ts';
 import { loadScenario, ScenarioError } from './scenario/load.ts';
@@ -14,7 +19,9 @@ import { runLinksReport } from './topology/links-report.ts';
 
 const USAGE = `usage:
   mplab run <scenario.yaml> [--systems a,b] [--workloads w,x] [--repeat N] [--quick] [--out DIR] [--backend B]
-                                  run every system on the scenario's links; writes results, CSV and the HTML report
+            [--engine docker [--docker-host URL]]
+                                  run every system on the scenario's links; writes results, CSV and the HTML report;
+                                  --engine docker: inside a container on that engine (default: DOCKER_HOST or the local socket)
   mplab scenario <name> [options] the same for scenarios/<name>.yaml (\`npm run scenario <name>\`)
   mplab links <scenario.yaml> [--json] [--backend auto|userspace|netem]
                                   build the topology, measure each link against its model, tear down
@@ -69,10 +76,38 @@ async function run(scenario: Scenario, values: Record<string, string | boolean |
   return 0;
 }
 
+type Tokens = NonNullable<ReturnType<typeof parseArgs>['tokens']>;
+
+/** `run --engine docker`: the same run in a container; its directory comes back under --out as a local run's would. */
+async function runOnEngine(file: string, scenario: Scenario, values: Record<string, unknown>, tokens: Tokens): Promise<number> {
+  if (values.engine !== 'docker') throw new UsageError(`--engine: ${String(values.engine)} (allowed: docker)`);
+  const outDir = (values.out as string | undefined) ?? REPORTS_DIR;
+  const { runDir } = await runInDocker({
+    dockerHost: (values['docker-host'] as string | undefined) ?? defaultDockerHost(),
+    scenarioText: await readFile(file, 'utf8'),
+    scenarioName: scenario.name,
+    runArgs: forwardedRunArgs(tokens),
+    outDir,
+    log,
+  });
+  await buildReport(runDir);
+  await buildIndex(outDir);
+  printHeadline(await readResults(path.join(runDir, 'results.json')), path.join(runDir, 'index.html'));
+  return 0;
+}
+
+async function runCommand(file: string, values: Record<string, string | boolean | undefined>, tokens: Tokens): Promise<number> {
+  const scenario = await loadScenario(file);
+  if (values.engine !== undefined) return runOnEngine(file, scenario, values, tokens);
+  if (values['docker-host'] !== undefined) throw new UsageError('--docker-host: only with --engine docker');
+  return run(scenario, values);
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
+  const { positionals, values, tokens } = parseArgs({
     args: argv,
     allowPositionals: true,
+    tokens: true,
     options: {
       json: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
@@ -83,6 +118,8 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       baseline: { type: 'string' },
       markdown: { type: 'string' },
+      engine: { type: 'string' },
+      'docker-host': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -112,9 +149,9 @@ async function main(argv: string[]): Promise<number> {
       return runLinksReport(scenario, { json: values.json, backend: backendOption(values.backend), log });
     }
     case 'run':
-      return run(await loadScenario(needTarget()), values);
+      return runCommand(needTarget(), values, tokens);
     case 'scenario':
-      return run(await loadScenario(path.join(SCENARIOS_DIR, `${needTarget()}.yaml`)), values);
+      return runCommand(path.join(SCENARIOS_DIR, `${needTarget()}.yaml`), values, tokens);
     case 'report': {
       const file = await buildReport(needTarget());
       const index = await buildIndex(path.dirname(path.dirname(path.resolve(needTarget()))));
