@@ -2,14 +2,18 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultDockerHost } from './engines/docker-host.ts';
+import { cleanEngine } from './engines/docker-clean.ts';
+import { connectEngine, defaultDockerHost, DockerHostError, engineList } from './engines/docker-host.ts';
 import { runInDocker } from './engines/docker-run.ts';
 import { forwardedRunArgs } from './engines/run-args.ts';
+import { parseAxes, SweepInputError } from './engines/sweep/cells.ts';
+import { resumeSweep, startSweep } from './engines/sweep/sweep.ts';
 import { ensurePackages, LAB_REQUIREMENTS } from './engines/packages.ts';
 import { runGate } from './gate/gate.ts';
 import { buildIndex, buildReport } from './report/html/build.ts';
 import { readResults } from './report/results.ts';
 import { printHeadline } from './run/headline.ts';
+import { formatDuration } from './run/progress.ts';
 import { REPORTS_DIR, runScenario } from './run/run.ts';
 import { loadScenario, ScenarioError } from './scenario/load.ts';
 import { SYSTEM_NAMES, WORKLOAD_NAMES, type Scenario, type SystemNameInScenario, type WorkloadName } from './scenario/schema.ts';
@@ -28,13 +32,24 @@ const USAGE = `usage:
   mplab report <rundir>           rebuild a run's index.html (and reports/index.html) from its results.json
   mplab gate <rundir> [--baseline <rundir|file>] [--markdown FILE]
                                   exit 0 ok, 1 regression, 2 bad input
-  mplab clean                     remove namespaces and processes left by killed runs
+  mplab sweep <scenario.yaml> --set field=v1,v2 [--set field=v1,v2 ...] [--engines URL,URL] [--repeat N] [--quick]
+              [--systems a,b] [--workloads w,x] [--out DIR]
+                                  one run per combination of the values (a cell), each in a container on whichever
+                                  engine is free; merged into one sweep directory with a sweep report
+  mplab sweep --resume <sweepdir> [--engines URL,URL]
+                                  run the cells of an interrupted sweep that have no results yet
+  mplab clean [--engines URL,URL] remove namespaces and processes left by killed runs (and the lab's leftover
+                                  containers and superseded images on those Docker engines)
   mplab doctor                    check and install what the lab needs`;
 
 const SCENARIOS_DIR = path.resolve(import.meta.dirname, '../scenarios');
+const SWEEPS_DIR = path.join(REPORTS_DIR, 'sweeps');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 class UsageError extends Error {}
+
+/** Option values as parseArgs gives them (--set may be given more than once). */
+type CliValues = Record<string, string | boolean | string[] | undefined>;
 
 function listOption<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T[] | undefined {
   if (value === undefined) return undefined;
@@ -55,7 +70,7 @@ async function ensureInstalled(systems: readonly SystemNameInScenario[]): Promis
   await ensurePackages([...LAB_REQUIREMENTS, ...needs], log);
 }
 
-async function run(scenario: Scenario, values: Record<string, string | boolean | undefined>): Promise<number> {
+async function run(scenario: Scenario, values: CliValues): Promise<number> {
   const systems = listOption(values.systems as string | undefined, SYSTEM_NAMES, '--systems');
   const workloads = listOption(values.workloads as string | undefined, WORKLOAD_NAMES, '--workloads') as WorkloadName[] | undefined;
   const repeat = values.repeat === undefined ? undefined : Number(values.repeat);
@@ -79,7 +94,7 @@ async function run(scenario: Scenario, values: Record<string, string | boolean |
 type Tokens = NonNullable<ReturnType<typeof parseArgs>['tokens']>;
 
 /** `run --engine docker`: the same run in a container; its directory comes back under --out as a local run's would. */
-async function runOnEngine(file: string, scenario: Scenario, values: Record<string, unknown>, tokens: Tokens): Promise<number> {
+async function runOnEngine(file: string, scenario: Scenario, values: CliValues, tokens: Tokens): Promise<number> {
   if (values.engine !== 'docker') throw new UsageError(`--engine: ${String(values.engine)} (allowed: docker)`);
   const outDir = (values.out as string | undefined) ?? REPORTS_DIR;
   const { runDir } = await runInDocker({
@@ -96,7 +111,42 @@ async function runOnEngine(file: string, scenario: Scenario, values: Record<stri
   return 0;
 }
 
-async function runCommand(file: string, values: Record<string, string | boolean | undefined>, tokens: Tokens): Promise<number> {
+function repeatOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const repeat = Number(value);
+  if (!(Number.isInteger(repeat) && repeat >= 1)) throw new UsageError(`--repeat: ${value} is not a positive integer`);
+  return repeat;
+}
+
+async function sweep(target: string | undefined, values: CliValues, tokens: Tokens): Promise<number> {
+  const engines = values.engines === undefined ? undefined : engineList(values.engines as string);
+  const sets = (values.set as string[] | undefined) ?? [];
+  const resume = values.resume as string | undefined;
+  if (resume !== undefined && (target !== undefined || sets.length > 0)) throw new UsageError('sweep --resume DIR: no scenario or --set (the sweep keeps its own)');
+  if (resume === undefined && target === undefined) throw new UsageError('sweep: missing scenario');
+  const outcome = resume
+    ? await resumeSweep(resume, engines, log)
+    : await startSweep({
+        scenarioFile: target!,
+        axes: parseAxes(sets),
+        engines: engines ?? engineList(undefined),
+        runArgs: forwardedRunArgs(tokens),
+        plan: {
+          quick: values.quick === true,
+          repeat: repeatOption(values.repeat as string | undefined),
+          systems: listOption(values.systems as string | undefined, SYSTEM_NAMES, '--systems'),
+          workloads: listOption(values.workloads as string | undefined, WORKLOAD_NAMES, '--workloads'),
+        },
+        outDir: (values.out as string | undefined) ?? SWEEPS_DIR,
+        log,
+      });
+  console.log(`sweep: ${outcome.done}/${outcome.total} cells done (${formatDuration(outcome.wallMs)} this time)${outcome.failed.length ? `; failed: ${outcome.failed.join(', ')}` : ''}`);
+  console.log(`report: ${outcome.report}`);
+  if (outcome.done < outcome.total) console.log(`the rest: mplab sweep --resume ${outcome.dir}`);
+  return outcome.done === outcome.total ? 0 : 1;
+}
+
+async function runCommand(file: string, values: CliValues, tokens: Tokens): Promise<number> {
   const scenario = await loadScenario(file);
   if (values.engine !== undefined) return runOnEngine(file, scenario, values, tokens);
   if (values['docker-host'] !== undefined) throw new UsageError('--docker-host: only with --engine docker');
@@ -120,6 +170,9 @@ async function main(argv: string[]): Promise<number> {
       markdown: { type: 'string' },
       engine: { type: 'string' },
       'docker-host': { type: 'string' },
+      engines: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      resume: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -135,7 +188,8 @@ async function main(argv: string[]): Promise<number> {
   };
   switch (command) {
     case 'clean': {
-      const removed = await cleanLeftovers();
+      const engines = values.engines === undefined ? [] : engineList(values.engines);
+      const removed = [...(await cleanLeftovers()), ...(await Promise.all(engines.map((url) => cleanEngine(connectEngine(url))))).flat()];
       console.log(removed.length ? `removed: ${removed.join(' ')}` : 'nothing to clean');
       return 0;
     }
@@ -152,6 +206,8 @@ async function main(argv: string[]): Promise<number> {
       return runCommand(needTarget(), values, tokens);
     case 'scenario':
       return runCommand(path.join(SCENARIOS_DIR, `${needTarget()}.yaml`), values, tokens);
+    case 'sweep':
+      return sweep(target, values, tokens);
     case 'report': {
       const file = await buildReport(needTarget());
       const index = await buildIndex(path.dirname(path.dirname(path.resolve(needTarget()))));
@@ -171,7 +227,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof UsageError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (error instanceof UsageError || error instanceof SweepInputError || error instanceof DockerHostError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`mplab: ${error.message}\n${USAGE}\n`);
       process.exit(2);
     }

@@ -45,19 +45,30 @@ function offsetOf(doc: Document, path: string[], unknownKey: string | undefined)
   return 0;
 }
 
-export function parseScenario(text: string, file: string): Scenario {
+/** The YAML document of a scenario file, with line positions; invalid YAML is a ScenarioError. */
+export function parseScenarioDocument(text: string, file: string): { doc: Document; lineCounter: LineCounter } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const locate = (offset: number) => lineCounter.linePos(offset);
   if (doc.errors.length > 0) {
     throw new ScenarioError(
       file,
       doc.errors.map((e) => {
-        const pos = locate(e.pos[0]);
+        const pos = lineCounter.linePos(e.pos[0]);
         return { line: pos.line, column: pos.col, field: '', message: `invalid YAML: ${e.message.split('\n')[0]}` };
       }),
     );
   }
+  return { doc, lineCounter };
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  const { doc, lineCounter } = parseScenarioDocument(text, file);
+  return validateScenarioDocument(doc, lineCounter, file);
+}
+
+/** The scenario a (possibly edited) document describes, or a ScenarioError naming each field that is wrong. */
+export function validateScenarioDocument(doc: Document, lineCounter: LineCounter, file: string): Scenario {
+  const locate = (offset: number) => lineCounter.linePos(offset);
   const result = scenarioSchema.safeParse(doc.toJS());
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue): ScenarioProblem => {
