@@ -12,7 +12,7 @@ import tarStream from 'tar-stream';
 import type { Engine } from './docker-host.ts';
 import { containerLines } from './docker-stream.ts';
 import { IMAGE_INPUT_DIR, IMAGE_OUTPUT_DIR, IMAGE_PROJECT_DIR } from './dockerfile.ts';
-import { onInterrupt } from './interrupt.ts';
+import { onInterrupt, wasInterrupted } from './interrupt.ts';
 import type { LabImage } from './lab-image.ts';
 import { LABEL } from './labels.ts';
 import { hostConfigFor, PRIVILEGES, type Privilege } from './privileges.ts';
@@ -70,12 +70,14 @@ async function create(job: ContainerJob, privilege: Privilege): Promise<Docker.C
   return container;
 }
 
-/** Creates and starts the container with the first privileges the engine accepts. */
-async function start(job: ContainerJob): Promise<{ container: Docker.Container; privilege: Privilege }> {
+/** Creates and starts the container with the first privileges the engine accepts; every container it made goes into `made`. */
+async function start(job: ContainerJob, made: Docker.Container[]): Promise<{ container: Docker.Container; privilege: Privilege }> {
   const known = acceptedPrivilege.get(job.engine.url);
   const refusals: string[] = [];
   for (const privilege of known ? [known] : PRIVILEGES) {
+    if (wasInterrupted()) throw new Error('interrupted');
     const container = await create(job, privilege);
+    made.push(container);
     try {
       await container.start();
       acceptedPrivilege.set(job.engine.url, privilege);
@@ -95,14 +97,18 @@ async function copyOutput(container: Docker.Container, dir: string): Promise<voi
 }
 
 export async function runLabContainer(job: ContainerJob): Promise<ContainerOutcome> {
-  let current: Docker.Container | undefined;
-  const removeCurrent = async () => {
-    await current?.remove({ force: true }).catch(() => undefined);
-  };
-  const forget = onInterrupt(removeCurrent);
+  const made: Docker.Container[] = [];
+  const removeMade = () => Promise.all(made.map((c) => c.remove({ force: true }).catch(() => undefined)));
+  let starting: Promise<unknown> = Promise.resolve();
+  // On Ctrl-C: let a create already sent to the engine come back, then remove what was made.
+  const forget = onInterrupt(async () => {
+    await starting.catch(() => undefined);
+    await removeMade();
+  });
   try {
-    const { container, privilege } = await start(job);
-    current = container;
+    const started = start(job, made);
+    starting = started;
+    const { container, privilege } = await started;
     const logs = await container.logs({ follow: true, stdout: true, stderr: true });
     const lines = containerLines(job.engine.docker, logs, job.onLine ?? (() => undefined));
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
@@ -111,7 +117,7 @@ export async function runLabContainer(job: ContainerJob): Promise<ContainerOutco
     await copyOutput(container, job.outputDir);
     return { containerId: container.id, exitCode: StatusCode, privilege, startedAt: State.StartedAt, finishedAt: State.FinishedAt };
   } finally {
-    await removeCurrent();
+    await removeMade();
     forget();
   }
 }

@@ -9,6 +9,7 @@ import { gitState } from '../run/environment.ts';
 import { runLabContainer, type ContainerOutcome } from './container-run.ts';
 import { connectEngine, type Engine } from './docker-host.ts';
 import { IMAGE_INPUT_DIR, IMAGE_OUTPUT_DIR } from './dockerfile.ts';
+import { afterInterrupt, wasInterrupted } from './interrupt.ts';
 import { ensureLabImage, type LabImage } from './lab-image.ts';
 
 export const CONTAINER_LOG = 'logs/container.log';
@@ -106,7 +107,8 @@ export async function runInDocker(options: DockerRunOptions): Promise<{ runDir: 
       },
     },
     options.outDir,
-  );
+  ).catch(async (error: unknown) => (wasInterrupted() ? afterInterrupt() : Promise.reject(error)));
+  if (wasInterrupted()) await afterInterrupt();
   if (!result.runDir) throw new Error(result.error ?? 'the run in the container failed');
   return { runDir: result.runDir, image, outcome: result.outcome };
 }

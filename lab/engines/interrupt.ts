@@ -5,12 +5,13 @@ const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM
 const cleanups = new Set<() => Promise<void>>();
 let installed = false;
 let interrupted = false;
+let exiting: Promise<never> | undefined;
 
 function onSignal(signal: 'SIGINT' | 'SIGTERM'): void {
   if (interrupted) return;
   interrupted = true;
   process.stderr.write(`\nmplab: ${signal}: removing what this run made on its engines\n`);
-  void Promise.allSettled([...cleanups].map((cleanup) => cleanup())).then(() => process.exit(SIGNAL_EXIT[signal]));
+  exiting = Promise.allSettled([...cleanups].map((cleanup) => cleanup())).then(() => process.exit(SIGNAL_EXIT[signal]));
 }
 
 /** Runs `cleanup` if the process is interrupted before the returned function is called. */
@@ -27,4 +28,13 @@ export function onInterrupt(cleanup: () => Promise<void>): () => void {
 /** Whether a signal has arrived: work not yet started should not start. */
 export function wasInterrupted(): boolean {
   return interrupted;
+}
+
+/**
+ * For a command whose work ended because of the signal: waits for the cleanups, which
+ * then exit the process with the signal's code (so the command's own exit code, or an
+ * error the interruption caused, never wins the race).
+ */
+export async function afterInterrupt(): Promise<never> {
+  return exiting ?? new Promise<never>(() => undefined);
 }

@@ -17,7 +17,7 @@ import { parseScenarioWith } from '../../scenario/override.ts';
 import { parseScenario } from '../../scenario/load.ts';
 import { connectEngine, type Engine } from '../docker-host.ts';
 import { runScenarioInContainer } from '../docker-run.ts';
-import { onInterrupt, wasInterrupted } from '../interrupt.ts';
+import { afterInterrupt, onInterrupt, wasInterrupted } from '../interrupt.ts';
 import { ensureLabImage, type LabImage } from '../lab-image.ts';
 import { LABEL } from '../labels.ts';
 import { sweepCells, type Axis, type Cell } from './cells.ts';
@@ -53,6 +53,8 @@ interface Worker {
 }
 
 const RUNS_DIR = 'runs';
+/** How long Ctrl-C waits for the running cells to record themselves once their containers are gone. */
+const INTERRUPT_WAIT_MS = 20_000;
 const STAGING_DIR = '.staging';
 
 function timestamp(date: Date): string {
@@ -142,16 +144,15 @@ async function runCell(journal: SweepJournal, invocation: number, cell: Cell, wo
     if (result.runDir) await buildReport(result.runDir);
     const { containerId, privilege, startedAt: containerStartedAt, finishedAt: containerFinishedAt, exitCode } = result.outcome;
     finish = {
-      status: result.runDir ? 'ok' : 'failed',
-      error: result.error,
+      status: result.runDir ? 'ok' : wasInterrupted() ? 'interrupted' : 'failed',
+      error: result.runDir || !wasInterrupted() ? result.error : 'interrupted (Ctrl-C)',
       container: { id: containerId, privilege, startedAt: containerStartedAt, finishedAt: containerFinishedAt, exitCode },
     };
   } catch (error) {
-    finish = { status: 'failed', error: describe(error), log: null };
+    finish = wasInterrupted() ? { status: 'interrupted', error: 'interrupted (Ctrl-C)', log: null } : { status: 'failed', error: describe(error), log: null };
   }
-  // Interrupted: the interrupt's own record stands (the container was removed under it).
-  if (wasInterrupted()) return;
   await journal.update(() => Object.assign(attempt, finish, { finishedAt: new Date().toISOString() }));
+  if (finish.status === 'interrupted') return;
   progress.finished(cell.id, finish.status === 'ok', Date.now() - startedAt);
   if (finish.status !== 'ok') log(`sweep: cell ${cell.id} failed on ${worker.engine.url}: ${(finish.error ?? '').split('\n')[0]}`);
   log(progress.line());
@@ -181,13 +182,17 @@ async function runSweep(journal: SweepJournal, urls: readonly string[], log: (li
   const startedAt = Date.now();
   const invocation = journal.current.invocations.length;
   await journal.update((r) => r.invocations.push({ startedAt: new Date().toISOString(), finishedAt: null, engines: [...urls], images: {} }));
-  const forget = onInterrupt(() =>
-    journal.update((r) => {
+  const inFlight = new Set<Promise<void>>();
+  // On Ctrl-C the containers are removed (container-run.ts); the cells running in them
+  // then record themselves (a cell that finished just before stays done).
+  const forget = onInterrupt(async () => {
+    await Promise.race([Promise.allSettled(inFlight), new Promise((resolve) => setTimeout(resolve, INTERRUPT_WAIT_MS))]);
+    await journal.update((r) => {
       const now = new Date().toISOString();
       for (const a of r.attempts) if (a.invocation === invocation && a.status === 'running') Object.assign(a, { status: 'interrupted', finishedAt: now, error: 'interrupted (Ctrl-C)' });
       r.invocations[invocation]!.finishedAt = now;
-    }),
-  );
+    });
+  });
   try {
     const record = journal.current;
     const pending: Cell[] = [];
@@ -197,7 +202,17 @@ async function runSweep(journal: SweepJournal, urls: readonly string[], log: (li
       const workers = await readyWorkers(journal, invocation, urls, log);
       const planned = new Map(pending.map((cell) => [cell.id, plannedCellMs(cellScenario(record, cell).scenario, record.plan)]));
       const progress = new SweepProgress(record.cells.length, record.cells.length - pending.length, workers.length, planned);
-      await runOnWorkers(pending, workers, (cell, worker) => runCell(journal, invocation, cell, worker, progress, log), wasInterrupted);
+      await runOnWorkers(
+        pending,
+        workers,
+        (cell, worker) => {
+          const running = runCell(journal, invocation, cell, worker, progress, log);
+          inFlight.add(running);
+          return running.finally(() => inFlight.delete(running));
+        },
+        wasInterrupted,
+      );
+      if (wasInterrupted()) await afterInterrupt();
     }
     const report = await writeReports(journal);
     await journal.update((r) => {
