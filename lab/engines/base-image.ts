@@ -58,12 +58,17 @@ async function importRootfs(engine: Engine, ref: string, spec: RootfsSpec, key: 
   await followProgress(engine.docker, stream);
 }
 
-/** The base image on this engine, pulled or imported when it is not there yet. */
+/**
+ * The base image on this engine: one it has already (Node's, else the debootstrap one of
+ * this host's Node and packages), else Node's pulled, else the debootstrap one imported.
+ */
 export async function ensureBaseImage(engine: Engine, log: (line: string) => void): Promise<BaseImage> {
-  if ((await hasImage(engine, REGISTRY_BASE)) || (await pulled(engine, REGISTRY_BASE, log))) return { ref: REGISTRY_BASE, source: 'registry' };
+  if (await hasImage(engine, REGISTRY_BASE)) return { ref: REGISTRY_BASE, source: 'registry' };
   const spec: RootfsSpec = { suite: DEBIAN_SUITE, mirror: await debianMirror(DEBIAN_SUITE), packages: imagePackages(), node: hostNode() };
   const key = await rootfsKey(spec);
   const ref = `${IMPORTED_REPO}:${key}`;
-  if (!(await hasImage(engine, ref))) await importRootfs(engine, ref, spec, key, log);
+  if (await hasImage(engine, ref)) return { ref, source: 'debootstrap' };
+  if (await pulled(engine, REGISTRY_BASE, log)) return { ref: REGISTRY_BASE, source: 'registry' };
+  await importRootfs(engine, ref, spec, key, log);
   return { ref, source: 'debootstrap' };
 }

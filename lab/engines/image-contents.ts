@@ -2,7 +2,7 @@
 // test run, a few the image itself needs, Node, and the project's own files. The image
 // is named by a hash of all of it (lab-image.ts), so any change here rebuilds it.
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { systemsByName } from '../systems/index.ts';
 import { LAB_REQUIREMENTS } from './packages.ts';
@@ -33,9 +33,12 @@ export async function projectFiles(root = REPO_ROOT): Promise<string[]> {
   const files: string[] = [];
   for (const entry of PROJECT_ENTRIES) {
     const full = path.join(root, entry);
-    const nested = await readdir(full, { recursive: true, withFileTypes: true }).catch(() => undefined);
-    if (nested === undefined) files.push(entry);
-    else for (const item of nested) if (item.isFile()) files.push(path.relative(root, path.join(item.parentPath, item.name)).split(path.sep).join('/'));
+    const info = await stat(full).catch(() => undefined);
+    if (info?.isFile()) files.push(entry);
+    if (!info?.isDirectory()) continue;
+    for (const item of await readdir(full, { recursive: true, withFileTypes: true })) {
+      if (item.isFile()) files.push(path.relative(root, path.join(item.parentPath, item.name)).split(path.sep).join('/'));
+    }
   }
   return files.sort();
 }

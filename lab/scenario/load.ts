@@ -22,9 +22,11 @@ export class ScenarioError extends Error {
   }
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** `given`: the value at the issue's path in the document (zod does not report it). */
+function describeIssue(issue: z.core.$ZodIssue, given: unknown): string {
   if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `missing (required: ${issue.expected})`;
+  if (issue.code === 'invalid_type' && given === undefined) return `missing (required: ${issue.expected})`;
+  if (issue.code === 'invalid_type') return `expected a ${issue.expected}, got ${JSON.stringify(given)}`;
   return issue.message;
 }
 
@@ -69,14 +71,16 @@ export function parseScenario(text: string, file: string): Scenario {
 /** The scenario a (possibly edited) document describes, or a ScenarioError naming each field that is wrong. */
 export function validateScenarioDocument(doc: Document, lineCounter: LineCounter, file: string): Scenario {
   const locate = (offset: number) => lineCounter.linePos(offset);
-  const result = scenarioSchema.safeParse(doc.toJS());
+  const data: unknown = doc.toJS();
+  const result = scenarioSchema.safeParse(data);
   if (result.success) return result.data;
+  const valueAt = (path: string[]) => path.reduce<unknown>((value, key) => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), data);
   const problems = result.error.issues.map((issue): ScenarioProblem => {
     const path = issue.path.map(String);
     const isUnknownKey = issue.code === 'unrecognized_keys';
     const field = (isUnknownKey ? [...path, issue.keys[0]!] : path).join('.');
     const pos = locate(offsetOf(doc, path, isUnknownKey ? issue.keys[0] : undefined));
-    return { line: pos.line, column: pos.col, field, message: describeIssue(issue) };
+    return { line: pos.line, column: pos.col, field, message: describeIssue(issue, valueAt(path)) };
   });
   throw new ScenarioError(file, problems);
 }

@@ -125,3 +125,19 @@ test('a 4-cell sweep on two engines, interrupted after its first cell and resume
   }
   t.true((await readdir(dir)).includes(SWEEP_FILE));
 });
+
+avaTest('a sweep with a cell the scenario validation refuses does not start: the field and the --set are named, no directory is made', async (t) => {
+  const root = await mkdtemp(path.join(tmpdir(), 'mplab-sweep-bad-'));
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const result = await mplab(['sweep', EQUAL_LINKS, '--set', 'links.a.loss=0%,60%', '--set', 'links.b.delay=15ms', '--engines', 'unix:///nonexistent/docker.sock', '--out', root]);
+  t.is(result.exitCode, 2, result.all);
+  t.is(
+    result.all,
+    [
+      'mplab: invalid scenario',
+      `${EQUAL_LINKS} (--set links.a.loss=60% --set links.b.delay=15ms):10:11: links.a.down.loss: 60% is out of range: allowed 0% to 50%`,
+      `${EQUAL_LINKS} (--set links.a.loss=60% --set links.b.delay=15ms):11:9: links.a.up.loss: 60% is out of range: allowed 0% to 50%`,
+    ].join('\n'),
+  );
+  t.deepEqual(await readdir(root), []);
+});
