@@ -103,7 +103,10 @@ export async function ensureLabImage(engine: Engine, log: (line: string) => void
     .getImage(ref)
     .inspect()
     .catch(() => undefined);
-  if (existing) return { ref, id: existing.Id, hash, base, built: false, elapsedMs: Date.now() - startedAt };
+  if (existing) {
+    log(`mplab: ${engine.url}: ${ref} is there already (same content hash)`);
+    return { ref, id: existing.Id, hash, base, built: false, elapsedMs: Date.now() - startedAt };
+  }
   log(`mplab: ${engine.url}: building ${ref} on ${base.ref}`);
   await build(engine, ref, hash, recipe, log);
   const { Id } = await engine.docker.getImage(ref).inspect();
