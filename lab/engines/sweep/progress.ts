@@ -36,6 +36,11 @@ export class SweepProgress {
     this.running.set(cell, engine);
   }
 
+  /** Back to the queue (its engine failed): no longer running, not done either. */
+  retired(cell: string): void {
+    this.running.delete(cell);
+  }
+
   finished(cell: string, ok: boolean, actualMs: number): void {
     this.running.delete(cell);
     if (ok) this.done++;

@@ -23,7 +23,7 @@ import { LABEL } from '../labels.ts';
 import { sweepCells, type Axis, type Cell } from './cells.ts';
 import { readSweep, SweepJournal, type Attempt, type CellPlan, type SweepRecord } from './journal.ts';
 import { plannedCellMs, SweepProgress } from './progress.ts';
-import { runOnWorkers } from './schedule.ts';
+import { runOnWorkers, type WorkOutcome } from './schedule.ts';
 
 export interface SweepStart {
   scenarioFile: string;
@@ -105,7 +105,8 @@ async function readyWorkers(journal: SweepJournal, invocation: number, urls: rea
   return workers;
 }
 
-async function runCell(journal: SweepJournal, invocation: number, cell: Cell, worker: Worker, progress: SweepProgress, log: (line: string) => void): Promise<void> {
+/** Runs one cell on one engine and records the attempt; 'engine-failed' when the engine, not the run, failed. */
+async function runCell(journal: SweepJournal, invocation: number, cell: Cell, worker: Worker, progress: SweepProgress, log: (line: string) => void): Promise<WorkOutcome> {
   const { dir } = journal;
   const record = journal.current;
   const { scenario, text } = cellScenario(record, cell);
@@ -125,7 +126,7 @@ async function runCell(journal: SweepJournal, invocation: number, cell: Cell, wo
   progress.started(cell.id, worker.engine.url);
   log(progress.line());
   const startedAt = Date.now();
-  let finish: Partial<Attempt>;
+  let finish: Pick<Attempt, 'status' | 'error' | 'container'>;
   try {
     const result = await runScenarioInContainer(
       {
@@ -149,13 +150,21 @@ async function runCell(journal: SweepJournal, invocation: number, cell: Cell, wo
       container: { id: containerId, privilege, startedAt: containerStartedAt, finishedAt: containerFinishedAt, exitCode },
     };
   } catch (error) {
-    finish = wasInterrupted() ? { status: 'interrupted', error: 'interrupted (Ctrl-C)', log: null } : { status: 'failed', error: describe(error), log: null };
+    // The engine did not do what was asked (create, start, copy): not the cell's fault.
+    const interrupted = wasInterrupted();
+    await journal.update(() =>
+      Object.assign(attempt, { status: interrupted ? 'interrupted' : 'failed', error: interrupted ? 'interrupted (Ctrl-C)' : `engine: ${describe(error)}`, log: null, finishedAt: new Date().toISOString() }),
+    );
+    progress.retired(cell.id);
+    if (!interrupted) log(`sweep: ${worker.engine.url} failed (${describe(error).split('\n')[0]}); it takes no more cells, ${cell.id} goes back to the queue`);
+    return 'engine-failed';
   }
   await journal.update(() => Object.assign(attempt, finish, { finishedAt: new Date().toISOString() }));
-  if (finish.status === 'interrupted') return;
+  if (finish.status === 'interrupted') return 'done';
   progress.finished(cell.id, finish.status === 'ok', Date.now() - startedAt);
   if (finish.status !== 'ok') log(`sweep: cell ${cell.id} failed on ${worker.engine.url}: ${(finish.error ?? '').split('\n')[0]}`);
   log(progress.line());
+  return 'done';
 }
 
 async function writeReports(journal: SweepJournal): Promise<string> {
@@ -182,7 +191,7 @@ async function runSweep(journal: SweepJournal, urls: readonly string[], log: (li
   const startedAt = Date.now();
   const invocation = journal.current.invocations.length;
   await journal.update((r) => r.invocations.push({ startedAt: new Date().toISOString(), finishedAt: null, engines: [...urls], images: {} }));
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = new Set<Promise<WorkOutcome>>();
   // On Ctrl-C the containers are removed (container-run.ts); the cells running in them
   // then record themselves (a cell that finished just before stays done).
   const forget = onInterrupt(async () => {
