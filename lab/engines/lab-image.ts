@@ -94,6 +94,9 @@ async function removeSuperseded(engine: Engine, keep: string): Promise<void> {
 /** The lab image for the project as it is now, on this engine. */
 export async function ensureLabImage(engine: Engine, log: (line: string) => void): Promise<LabImage> {
   const startedAt = Date.now();
+  await engine.docker.ping().catch((error: unknown) => {
+    throw new Error(`${engine.url}: no Docker engine answers (${error instanceof Error ? error.message : String(error)})`);
+  });
   const base = await ensureBaseImage(engine, log);
   const extraCa = await hostExtraCa();
   const recipe = { dockerfile: labDockerfile(base.ref, imagePackages(), extraCa !== undefined), extraCa };
