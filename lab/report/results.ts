@@ -4,6 +4,7 @@
 // checked when the file is written and when it is read.
 import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { engineRecordSchema } from '../engines/run-engine.ts';
 import { SYSTEM_NAMES, WORKLOAD_NAMES, type Scenario } from '../scenario/schema.ts';
 import { summarize, type Summary } from '../stats/summary.ts';
 import type { BlockHealth, DirectionHealth } from '../run/health.ts';
@@ -206,6 +207,8 @@ export const environmentSchema = z.strictObject({
   /** Version of every program the run used (Debian packages, node, this package). */
   programs: z.record(z.string(), z.string()),
   git: z.strictObject({ revision: z.string(), dirty: z.boolean() }),
+  /** Where the run executed: local namespaces, or a container (engine, image, privileges). Absent in older runs. */
+  engine: engineRecordSchema.optional(),
 });
 
 export const resultsSchema = z.strictObject({

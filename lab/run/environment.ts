@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { currentEngine } from '../engines/run-engine.ts';
 import type { Environment } from '../report/results.ts';
 import type { SystemAdapter } from '../systems/system.ts';
 import { nsRun } from '../topology/netns.ts';
@@ -59,7 +60,7 @@ async function debianVersions(packages: readonly string[]): Promise<Record<strin
   return versions;
 }
 
-async function gitState(): Promise<Environment['git']> {
+export async function gitState(): Promise<Environment['git']> {
   const revision = await execa('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, reject: false });
   const status = await execa('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: REPO_ROOT, reject: false });
   return { revision: revision.exitCode === 0 ? revision.stdout.trim() : 'unknown', dirty: status.stdout.trim().length > 0 };
@@ -71,6 +72,7 @@ export async function captureEnvironment(topology: Topology, systems: readonly S
   const sysctls: Record<string, Record<string, string>> = {};
   for (const role of Object.keys(topology.ns) as (keyof Namespaces)[]) sysctls[role] = await sysctlsIn(topology.ns[role]);
   const cpus = os.cpus();
+  const engine = currentEngine();
   return {
     hostname: os.hostname(),
     kernel: `${os.release()} ${os.version()}`,
@@ -80,6 +82,8 @@ export async function captureEnvironment(topology: Topology, systems: readonly S
     sysctls,
     linkBackend: topology.links.a.backend,
     programs: { node: process.version, [packageJson.name]: packageJson.version, ...(await debianVersions(packages)) },
-    git: await gitState(),
+    // In a container the tree has no .git: the engine side says what it was built from.
+    git: engine.kind === 'docker' ? engine.git : await gitState(),
+    engine,
   };
 }

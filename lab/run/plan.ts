@@ -53,3 +53,8 @@ export function plannedBlockMs(block: Block): number {
 export function plannedTotalMs(blocks: readonly Block[]): number {
   return blocks.reduce((ms, block) => ms + plannedBlockMs(block), 0);
 }
+
+/** Every block of a run of `repetitions` repetitions, the warm-up first (for estimates made before the run). */
+export function plannedBlocks(scenario: Scenario, systems: readonly SystemNameInScenario[], workloads: WorkloadName[], repetitions: number): Block[] {
+  return [...warmupBlocks(scenario, systems), ...Array.from({ length: repetitions }, (_, i) => repetitionBlocks(scenario, systems, workloads, i + 1)).flat()];
+}

@@ -22,9 +22,11 @@ export class ScenarioError extends Error {
   }
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** `given`: the value at the issue's path in the document (zod does not report it). */
+function describeIssue(issue: z.core.$ZodIssue, given: unknown): string {
   if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `missing (required: ${issue.expected})`;
+  if (issue.code === 'invalid_type' && given === undefined) return `missing (required: ${issue.expected})`;
+  if (issue.code === 'invalid_type') return `expected a ${issue.expected}, got ${JSON.stringify(given)}`;
   return issue.message;
 }
 
@@ -45,27 +47,40 @@ function offsetOf(doc: Document, path: string[], unknownKey: string | undefined)
   return 0;
 }
 
-export function parseScenario(text: string, file: string): Scenario {
+/** The YAML document of a scenario file, with line positions; invalid YAML is a ScenarioError. */
+export function parseScenarioDocument(text: string, file: string): { doc: Document; lineCounter: LineCounter } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const locate = (offset: number) => lineCounter.linePos(offset);
   if (doc.errors.length > 0) {
     throw new ScenarioError(
       file,
       doc.errors.map((e) => {
-        const pos = locate(e.pos[0]);
+        const pos = lineCounter.linePos(e.pos[0]);
         return { line: pos.line, column: pos.col, field: '', message: `invalid YAML: ${e.message.split('\n')[0]}` };
       }),
     );
   }
-  const result = scenarioSchema.safeParse(doc.toJS());
+  return { doc, lineCounter };
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  const { doc, lineCounter } = parseScenarioDocument(text, file);
+  return validateScenarioDocument(doc, lineCounter, file);
+}
+
+/** The scenario a (possibly edited) document describes, or a ScenarioError naming each field that is wrong. */
+export function validateScenarioDocument(doc: Document, lineCounter: LineCounter, file: string): Scenario {
+  const locate = (offset: number) => lineCounter.linePos(offset);
+  const data: unknown = doc.toJS();
+  const result = scenarioSchema.safeParse(data);
   if (result.success) return result.data;
+  const valueAt = (path: string[]) => path.reduce<unknown>((value, key) => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), data);
   const problems = result.error.issues.map((issue): ScenarioProblem => {
     const path = issue.path.map(String);
     const isUnknownKey = issue.code === 'unrecognized_keys';
     const field = (isUnknownKey ? [...path, issue.keys[0]!] : path).join('.');
     const pos = locate(offsetOf(doc, path, isUnknownKey ? issue.keys[0] : undefined));
-    return { line: pos.line, column: pos.col, field, message: describeIssue(issue) };
+    return { line: pos.line, column: pos.col, field, message: describeIssue(issue, valueAt(path)) };
   });
   throw new ScenarioError(file, problems);
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 
-function read(file: string): string {
+export function read(file: string): string {
   // A `</script>` inside inlined code would end the script element early.
   return readFileSync(file, 'utf8').replaceAll('</script', '<\\/script');
 }
