@@ -63,7 +63,7 @@ test('a goodput drop is caught (higher is better)', async (t) => {
 test('noise is not a regression: jitter on every sample, and a real shift below the noise floor', async (t) => {
   const [a, b] = [await fixture('ci-smoke-a'), await fixture('ci-smoke-b')];
   // Derived: run B with every sample scaled by a random factor in [0.95, 1.05].
-  const noisy = await gate(t, jitter(b, 0.05, (s) => s.metric !== 'survived'), a);
+  const noisy = await gate(t, jitter(b, 0.05, (s) => s.metric !== 'survived_link_a'), a);
   t.is(noisy.exitCode, 0, noisy.text);
   // Derived: run B with SUBJECT's ttfb 2 ms later on every sample: real (the test and
   // the interval see it) but under the 10 % floor (3.7 ms here), so not a regression.
@@ -80,11 +80,11 @@ test('a system that failed in every repetition is a regression; one metric witho
   t.regex(outcome.text, new RegExp(`REGRESSION\\s+${SUBJECT} connect: no samples in this run, for any metric \\(baseline: \\d+\\): failed in every repetition`));
   // The rule on that metric fails too, saying why.
   t.regex(outcome.text, new RegExp(`FAIL\\s+${SUBJECT}\\.connect\\.ttfb_ms\\.p50 <[^\\n]*\\n\\s+no samples for ${SUBJECT}\\.connect\\.ttfb_ms\\.p50`));
-  // Derived: run B without SUBJECT's failover recovery samples, as when goodput never
-  // came back to 90 % before the end: an outcome the other failover metrics judge.
-  const unrecovered = await gate(t, dropSamples(b, is(SUBJECT, 'failover', 'recovery_ms')), a);
+  // Derived: run B without SUBJECT's failover recovery samples: one metric without
+  // samples is reported, and the other metrics of its workload judge it.
+  const unrecovered = await gate(t, dropSamples(b, is(SUBJECT, 'failover', 'recovery_link_a_ms')), a);
   t.is(unrecovered.exitCode, 0, unrecovered.text);
-  t.regex(unrecovered.text, new RegExp(`not compared ${SUBJECT} failover recovery_ms: no samples in this run \\(baseline: \\d+\\)`));
+  t.regex(unrecovered.text, new RegExp(`not compared ${SUBJECT} failover recovery_link_a_ms: no samples in this run \\(baseline: \\d+\\)`));
 });
 
 test('a rule the run clearly breaks fails with its interval; one it straddles is only reported', async (t) => {
@@ -110,11 +110,11 @@ test('a rule the run clearly breaks fails with its interval; one it straddles is
 });
 
 test('a p95 from fewer than 20 samples is no number: the rule is inconclusive, saying why', async (t) => {
-  // failover.stall_ms has one sample per repetition: 5 here.
-  const b = withRules(await fixture('ci-smoke-b'), [`${SUBJECT}.failover.stall_ms.p95 < 100000`]);
+  // failover.stall_link_a_ms has one sample per repetition: 5 here.
+  const b = withRules(await fixture('ci-smoke-b'), [`${SUBJECT}.failover.stall_link_a_ms.p95 < 100000`]);
   const outcome = await gate(t, b);
   t.is(outcome.exitCode, 0, outcome.text);
-  t.regex(outcome.text, new RegExp(`INCONCLUSIVE\\s+${SUBJECT}\\.failover\\.stall_ms\\.p95 < 100000\\n\\s+too few samples: ${SUBJECT}\\.failover\\.stall_ms\\.p95 has 5, p95 needs 20\\n`));
+  t.regex(outcome.text, new RegExp(`INCONCLUSIVE\\s+${SUBJECT}\\.failover\\.stall_link_a_ms\\.p95 < 100000\\n\\s+too few samples: ${SUBJECT}\\.failover\\.stall_link_a_ms\\.p95 has 5, p95 needs 20\\n`));
 });
 
 test('--strict: metrics with too few samples to judge fail the gate; the same runs pass when judgeable', async (t) => {
@@ -124,7 +124,7 @@ test('--strict: metrics with too few samples to judge fail the gate; the same ru
   t.is(lenient.exitCode, 0, lenient.text);
   const strict = await runGate({ run: await runDirFrom(t, b), baseline: await runDirFrom(t, a), strict: true });
   t.is(strict.exitCode, 1, strict.text);
-  t.regex(strict.text, /too few samples to call a regression[^\n]*failover stall_ms \(n=2 vs 2\)/);
+  t.regex(strict.text, /too few samples to call a regression[^\n]*failover stall_link_a_ms \(n=2 vs 2\)/);
   t.regex(strict.text, /verdict: UNDECIDED \(strict: \d+ metric\(s\) with too few samples\) \(exit 1\)\n$/);
   const full = await runGate({ run: await runDirFrom(t, await fixture('ci-smoke-b')), baseline: await runDirFrom(t, await fixture('ci-smoke-a')), strict: true });
   t.is(full.exitCode, 0, full.text);

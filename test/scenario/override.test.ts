@@ -31,7 +31,7 @@ test('settings become the scenario a file with those values would be, and the te
   t.is(scenario.links.a.up.lossProbability, 0.01);
   t.is(scenario.links.b.down.delayMs, 50);
   t.is(scenario.links.b.up.delayMs, 10);
-  t.deepEqual(scenario.workloads.connect, { connections: 12 });
+  t.deepEqual(scenario.workloads.connect, { connections: 12, timeout: 10_000 });
   t.deepEqual(scenario.workloads.throughput?.flows, [1, 4]);
   t.true(text.startsWith('# a comment that stays\n'));
   t.deepEqual(parseScenario(text, 'y.yaml'), scenario, 'the text parses to the same scenario');

@@ -19,6 +19,7 @@ test('every summary of the run, compact, without samples', async (t) => {
     lo: Number(source.ci95[0].toPrecision(5)),
     hi: Number(source.ci95[1].toPrecision(5)),
     mean: Number(source.mean.toPrecision(5)),
+    reps: source.reps,
   });
   const counted = (table: Record<string, Record<string, Record<string, unknown> | undefined> | undefined>) =>
     Object.values(table).flatMap((w) => Object.values(w ?? {}).flatMap((m) => Object.keys(m ?? {}))).length;
@@ -30,10 +31,10 @@ test('every summary of the run, compact, without samples', async (t) => {
 test('summaries of a later schema: p95/p99 null below their sample counts, repetitions counted, new fields ignored', async (t) => {
   const results = await fixture('ci-smoke-a');
   const later = structuredClone(results) as unknown as { summary: Record<string, Record<string, Record<string, Record<string, unknown>>>> };
-  Object.assign(later.summary.mprelay!.failover!.stall_ms!, { p95: null, p99: null, reps: 3, censored: 0 });
-  delete later.summary.mprelay!.failover!.survived!.mean;
+  Object.assign(later.summary.mprelay!.failover!.stall_link_a_ms!, { p95: null, p99: null, reps: 3, censored: 0 });
+  delete later.summary.mprelay!.failover!.survived_link_a!.mean;
   const summary = runSummaryOf(later as unknown as Results);
-  t.like(summary.stats.mprelay!.failover!.stall_ms, { n: 3, reps: 3 });
-  t.false('censored' in summary.stats.mprelay!.failover!.stall_ms!);
-  t.is(summary.stats.mprelay!.failover!.survived!.mean, null);
+  t.like(summary.stats.mprelay!.failover!.stall_link_a_ms, { n: results.summary.mprelay!.failover!.stall_link_a_ms!.n, reps: 3 });
+  t.false('censored' in summary.stats.mprelay!.failover!.stall_link_a_ms!);
+  t.is(summary.stats.mprelay!.failover!.survived_link_a!.mean, null);
 });
