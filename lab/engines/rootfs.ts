@@ -39,7 +39,8 @@ function leftOut(root: string): (name: string) => boolean {
 }
 
 async function debootstrap(spec: RootfsSpec, dir: string, logFile: string): Promise<void> {
-  const args = ['--variant=minbase', `--include=${spec.packages.join(',')}`, spec.suite, dir, spec.mirror];
+  const include = spec.packages.length > 0 ? [`--include=${spec.packages.join(',')}`] : [];
+  const args = ['--variant=minbase', ...include, spec.suite, dir, spec.mirror];
   const result = await execa('debootstrap', args, { reject: false, all: true });
   await mkdir(path.dirname(logFile), { recursive: true });
   await writeFile(logFile, `debootstrap ${args.join(' ')}\n${result.all ?? ''}\n`);
