@@ -41,6 +41,16 @@ function leftOut(root: string): (name: string) => boolean {
   return (name) => patterns.some((p) => p.test(path.relative(root, name)));
 }
 
+/**
+ * Writes the tree at `root` as a tar file, modes as they are: tar-fs masks them with the
+ * process's umask by default, which left /tmp 1755 and apt's sandbox user unable to
+ * write there (the option is tar-fs's, missing from its type definitions).
+ */
+export async function packTree(root: string, file: string): Promise<void> {
+  const packing: tar.PackOptions & { umask: number } = { ignore: leftOut(root), umask: 0 };
+  await pipeline(tar.pack(root, packing), createWriteStream(file));
+}
+
 async function debootstrap(spec: RootfsSpec, dir: string, logFile: string): Promise<void> {
   const include = spec.packages.length > 0 ? [`--include=${spec.packages.join(',')}`] : [];
   const args = ['--variant=minbase', ...include, spec.suite, dir, spec.mirror];
@@ -70,11 +80,7 @@ async function buildRootfsTar(spec: RootfsSpec, file: string, log: (line: string
     log(`mplab: debootstrap ${spec.suite} (minbase + ${spec.packages.length} packages) from ${spec.mirror}, with node ${spec.node.version}`);
     await debootstrap(spec, work, `${file.replace(/\.tar$/, '')}.log`);
     await addHostNode(work, spec.node);
-    // umask 0: the tree's modes as debootstrap made them (tar-fs masks with the process's
-    // umask by default, which left /tmp 1755 and apt's sandbox user unable to write there;
-    // the option is tar-fs's, missing from its type definitions).
-    const packing: tar.PackOptions & { umask: number } = { ignore: leftOut(work), umask: 0 };
-    await pipeline(tar.pack(work, packing), createWriteStream(`${file}.partial`));
+    await packTree(work, `${file}.partial`);
     await rename(`${file}.partial`, file);
   } finally {
     await rm(work, { recursive: true, force: true });
