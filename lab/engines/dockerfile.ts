@@ -1,8 +1,9 @@
 // The lab image's Dockerfile, on either base (base-image.ts). The Debian packages are
 // installed only where the base lacks them (a debootstrap base has them already); the
-// project's dependencies are installed by npm ci, whose install script builds the link
-// emulator with the image's own compiler and libc. The project's files come last, so a
-// change to the lab's code rebuilds only that layer.
+// project's dependencies are installed by npm ci from the manifests alone (the relay
+// workspace's included), so that layer is rebuilt only when they change. Then come the
+// project's files and the package's own install script (the link emulator, built with
+// the image's own compiler and libc, and the relay's bundle), which needs all of them.
 export const CONTEXT_PROJECT_DIR = 'project';
 /** Where the project lives in the image, and where a run's input and output go. */
 export const IMAGE_PROJECT_DIR = '/opt/mplab';
@@ -27,8 +28,9 @@ RUN test "$(dpkg-query -W -f='\${db:Status-Status}\\n' ${list} 2>/dev/null | gre
 RUN mkdir -p ${IMAGE_INPUT_DIR} ${IMAGE_OUTPUT_DIR}
 WORKDIR ${IMAGE_PROJECT_DIR}
 COPY ${p}/package.json ${p}/package-lock.json ./
-COPY ${p}/lab/links/build.mjs ${p}/lab/links/emulator.c lab/links/
-${ca}RUN ${caEnv}npm ci --no-audit --no-fund && npm cache clean --force
+COPY ${p}/relay/package.json relay/
+${ca}RUN ${caEnv}npm ci --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY ${p}/ ./
+RUN npm run install
 `;
 }

@@ -15,7 +15,7 @@ export const DEBIAN_SUITE = 'bookworm';
 /**
  * Packages the image needs besides the programs: procps (sysctl, read for every run's
  * environment), a C compiler for the link emulator (built in the image, against the
- * image's own libc, by `npm ci`'s install script), and CA certificates for npm.
+ * image's own libc, by the package's install script), and CA certificates for npm.
  */
 const IMAGE_PACKAGES = ['procps', 'gcc', 'libc6-dev', 'ca-certificates'];
 

@@ -26,10 +26,13 @@ export function cacheDir(): string {
   return process.env.MPLAB_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'mplab');
 }
 
-/** Names the root filesystem: the suite, mirror, packages, and the exact Node binary and npm. */
+/** How the tree is made and packed; raised when that changes, so tars made the old way are not reused (2: modes kept unmasked). */
+const ROOTFS_FORMAT = '2';
+
+/** Names the root filesystem: the format, suite, mirror, packages, and the exact Node binary and npm. */
 export async function rootfsKey(spec: RootfsSpec): Promise<string> {
   const npm = JSON.parse(await readFile(path.join(spec.node.npmDir, 'package.json'), 'utf8')) as { version: string };
-  return hashParts([spec.suite, spec.mirror, spec.packages.join(' '), spec.node.version, await readFile(spec.node.binary), npm.version]).slice(0, 16);
+  return hashParts([ROOTFS_FORMAT, spec.suite, spec.mirror, spec.packages.join(' '), spec.node.version, await readFile(spec.node.binary), npm.version]).slice(0, 16);
 }
 
 /** What a container does not need from the tree: device nodes (Docker makes /dev), downloaded .debs, apt lists. */
@@ -38,8 +41,19 @@ function leftOut(root: string): (name: string) => boolean {
   return (name) => patterns.some((p) => p.test(path.relative(root, name)));
 }
 
+/**
+ * Writes the tree at `root` as a tar file, modes as they are: tar-fs masks them with the
+ * process's umask by default, which left /tmp 1755 and apt's sandbox user unable to
+ * write there (the option is tar-fs's, missing from its type definitions).
+ */
+export async function packTree(root: string, file: string): Promise<void> {
+  const packing: tar.PackOptions & { umask: number } = { ignore: leftOut(root), umask: 0 };
+  await pipeline(tar.pack(root, packing), createWriteStream(file));
+}
+
 async function debootstrap(spec: RootfsSpec, dir: string, logFile: string): Promise<void> {
-  const args = ['--variant=minbase', `--include=${spec.packages.join(',')}`, spec.suite, dir, spec.mirror];
+  const include = spec.packages.length > 0 ? [`--include=${spec.packages.join(',')}`] : [];
+  const args = ['--variant=minbase', ...include, spec.suite, dir, spec.mirror];
   const result = await execa('debootstrap', args, { reject: false, all: true });
   await mkdir(path.dirname(logFile), { recursive: true });
   await writeFile(logFile, `debootstrap ${args.join(' ')}\n${result.all ?? ''}\n`);
@@ -66,7 +80,7 @@ async function buildRootfsTar(spec: RootfsSpec, file: string, log: (line: string
     log(`mplab: debootstrap ${spec.suite} (minbase + ${spec.packages.length} packages) from ${spec.mirror}, with node ${spec.node.version}`);
     await debootstrap(spec, work, `${file.replace(/\.tar$/, '')}.log`);
     await addHostNode(work, spec.node);
-    await pipeline(tar.pack(work, { ignore: leftOut(work) }), createWriteStream(`${file}.partial`));
+    await packTree(work, `${file}.partial`);
     await rename(`${file}.partial`, file);
   } finally {
     await rm(work, { recursive: true, force: true });

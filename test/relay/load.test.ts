@@ -47,9 +47,7 @@ test.before(async () => {
     },
     dir,
   );
-  await ns.run('/usr/sbin/nft', [
-    ['table ip mpl_load {', '  chain out {', '    type nat hook output priority -100; policy accept;', `    ip saddr ${CLIENT} meta l4proto tcp redirect to :${local.port}`, '  }', '}'].join('\n'),
-  ]);
+  await ns.redirectFrom(CLIENT, local.port, 'mpl_load');
 });
 
 test.after.always(async () => {

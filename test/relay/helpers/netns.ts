@@ -17,6 +17,8 @@ export interface TestNamespace {
   name: string;
   /** Runs a command inside the namespace. */
   run(file: string, args: readonly string[]): Promise<string>;
+  /** An nftables table `table` that redirects this namespace's own TCP from `source` to a local relay on `port`. */
+  redirectFrom(source: string, port: number, table: string): Promise<void>;
   /** Leaves the namespace and deletes it. */
   destroy(): Promise<void>;
 }
@@ -34,6 +36,10 @@ export async function enterNewNamespace(role: string): Promise<TestNamespace> {
   return {
     name,
     run,
+    async redirectFrom(source, port, table) {
+      const rule = `ip saddr ${source} meta l4proto tcp redirect to :${port}`;
+      await run('/usr/sbin/nft', [`table ip ${table} {\n  chain out {\n    type nat hook output priority -100; policy accept;\n    ${rule}\n  }\n}`]);
+    },
     async destroy() {
       enter(home);
       closeSync(home);
