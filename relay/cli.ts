@@ -4,13 +4,16 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config.ts';
 import { runDaemon } from './daemon.ts';
-import { nftRules } from './rules.ts';
+import { nftRules, parseWan, wanRoutingComment } from './rules.ts';
 
 const USAGE = `usage:
   mprelay local --config FILE       run the home-gateway side
   mprelay remote --config FILE      run the public relay side
   mprelay rules --lan-if IF --remote ADDR [--port 12345] [--table mprelay] [--tproxy]
-                                    print the nftables rules that redirect the LAN's TCP
+                [--allow-quic] [--wan IF,ADDRESS,GATEWAY]...
+                                    print the nftables rules that redirect the LAN's TCP and
+                                    refuse its QUIC (unless --allow-quic); with --wan, also the
+                                    policy routes each WAN link needs (as comments to run)
   mprelay doctor [--role local|remote] [--wan-if IF]... [--fast-open] [--pid PID] [--fix]
                                     check this machine's tuning, print fixes (exit 1 if any);
                                     --wan-if: every WAN interface of the local (each needs an
@@ -30,9 +33,16 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'rules': {
-      const { values } = parseArgs({ args: rest, options: { 'lan-if': { type: 'string' }, remote: { type: 'string' }, port: { type: 'string', default: '12345' }, table: { type: 'string' }, tproxy: { type: 'boolean', default: false } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: { 'lan-if': { type: 'string' }, remote: { type: 'string' }, port: { type: 'string', default: '12345' }, table: { type: 'string' }, tproxy: { type: 'boolean', default: false }, 'allow-quic': { type: 'boolean', default: false }, wan: { type: 'string', multiple: true, default: [] } },
+      });
       if (!values['lan-if'] || !values.remote) return usage('--lan-if and --remote are required');
-      process.stdout.write(nftRules({ lanInterface: values['lan-if'], remoteAddress: values.remote, port: Number(values.port), ...(values.table ? { table: values.table } : {}), interception: values.tproxy ? 'tproxy' : 'redirect' }));
+      const routing = wanRoutingComment(values.wan.map(parseWan));
+      process.stdout.write(
+        (routing.length > 0 ? `${routing.join('\n')}\n` : '') +
+          nftRules({ lanInterface: values['lan-if'], remoteAddress: values.remote, port: Number(values.port), ...(values.table ? { table: values.table } : {}), interception: values.tproxy ? 'tproxy' : 'redirect', allowQuic: values['allow-quic'] }),
+      );
       return 0;
     }
     case 'doctor': {

@@ -33,7 +33,7 @@ const log = z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']) }
 const probes = z
   .strictObject({ intervalMs: z.int().min(10).max(10_000), downAfterMs: z.int().min(50).max(60_000), upAfter: z.int().min(1).max(100) })
   .refine((p) => p.downAfterMs >= 2 * p.intervalMs, 'probes.downAfterMs must be at least two intervals')
-  .default({ intervalMs: 100, downAfterMs: 350, upAfter: 3 });
+  .default({ intervalMs: 100, downAfterMs: 300, upAfter: 3 });
 
 const link = z.strictObject({
   /** A name for logs and metrics (`a`, `isp1`...). */

@@ -52,7 +52,7 @@ export class LinkHealth {
     return undefined;
   }
 
-  /** Called every probe interval; returns the new verdict when silence made it change. */
+  /** Called often (several times per probe interval); returns the new verdict when silence made it change. */
   tick(nowMs: number): LinkVerdict | undefined {
     if (nowMs - this.#lastAnswerMs < this.silenceLimitMs) return undefined;
     this.#answersInRow = 0;

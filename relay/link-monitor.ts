@@ -28,6 +28,8 @@ export interface LinkMonitorOptions {
   onChange: (link: MonitoredLink, verdict: LinkVerdict) => void;
 }
 
+const CHECKS_PER_INTERVAL = 4;
+
 interface Watched {
   link: MonitoredLink;
   index: number;
@@ -42,6 +44,7 @@ export class LinkMonitor {
   #key: { id: number; secret: Buffer };
   #sequence = 0;
   #timer: NodeJS.Timeout | undefined;
+  #checkTimer: NodeJS.Timeout | undefined;
 
   constructor(options: LinkMonitorOptions) {
     this.#options = options;
@@ -73,12 +76,15 @@ export class LinkMonitor {
       ),
     );
     for (const w of this.#watched) this.#options.metrics.linkUp.set({ link: w.link.name }, 0);
-    this.#timer = setInterval(() => this.#tick(), this.#options.health.intervalMs);
-    this.#tick();
+    this.#timer = setInterval(() => this.#probe(), this.#options.health.intervalMs);
+    // Silence is judged more often than probes go out, so "down" is said within ~CHECK of the limit.
+    this.#checkTimer = setInterval(() => this.#check(), Math.max(5, Math.round(this.#options.health.intervalMs / CHECKS_PER_INTERVAL)));
+    this.#probe();
   }
 
   stop(): void {
     clearInterval(this.#timer);
+    clearInterval(this.#checkTimer);
     for (const w of this.#watched) w.socket.close();
   }
 
@@ -98,12 +104,18 @@ export class LinkMonitor {
     return this.#watched.find((w) => w.link.name === name);
   }
 
-  #tick(): void {
+  #probe(): void {
     const nowMs = performance.now();
     const sequence = this.#sequence++;
     for (const w of this.#watched) {
       const probe = encodeProbe({ kind: 'request', keyId: this.#key.id, link: w.index, sequence, sentAtMs: performance.timeOrigin + nowMs }, this.#key.secret);
       w.socket.send(probe, this.#options.remote.port, this.#options.remote.address, () => {});
+    }
+  }
+
+  #check(): void {
+    const nowMs = performance.now();
+    for (const w of this.#watched) {
       const changed = w.health.tick(nowMs);
       if (changed) this.#changed(w, changed, nowMs);
     }
