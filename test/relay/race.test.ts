@@ -21,10 +21,14 @@ async function listener(t: import('ava').ExecutionContext): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-test('a link that is up: its source address at once, no race', async (t) => {
-  const port = await listener(t);
+/** Opens to the loopback listener from the link's address, recording each source asked for. */
+function recordingOpener(port: number): { sources: Array<string | undefined>; open: OpenFrom } {
   const sources: Array<string | undefined> = [];
-  const open: OpenFrom = (source) => (sources.push(source), net.connect({ host: '127.0.0.1', port, localAddress: source }));
+  return { sources, open: (source) => (sources.push(source), net.connect({ host: '127.0.0.1', port, localAddress: source })) };
+}
+
+test('a link that is up: its source address at once, no race', async (t) => {
+  const { sources, open } = recordingOpener(await listener(t));
   const opened = await openOverLinks(linksWith(B, 100), 'miss', open);
   t.teardown(() => opened.socket.destroy());
   t.deepEqual(sources, ['127.0.0.2']);
@@ -51,9 +55,7 @@ test('no verdict: the first link that connects wins; the next is tried only afte
 });
 
 test('no verdict, the first link connects in time: no second attempt', async (t) => {
-  const port = await listener(t);
-  const sources: Array<string | undefined> = [];
-  const open: OpenFrom = (source) => (sources.push(source), net.connect({ host: '127.0.0.1', port, localAddress: source }));
+  const { sources, open } = recordingOpener(await listener(t));
   const opened = await openOverLinks(linksWith(undefined, 200), 'pool', open);
   t.teardown(() => opened.socket.destroy());
   await new Promise((r) => setTimeout(r, 250));
