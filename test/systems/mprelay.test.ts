@@ -156,7 +156,7 @@ test.serial('mprelay: link A down -> its endpoint is taken off, the remote recei
   const linksUp = async () => (await localMetric(topology, 'mprelay_link_up')) === 2;
   t.true(await waitUntil(linksUp, 5_000), 'the monitor sees both links up');
   t.deepEqual((await endpointAddresses(topology.ns.gwLocal)).sort(), [ADDR.gwLocalLinkA, ADDR.gwLocalLinkB], 'doctor --fix added the link-A endpoint next to the lab’s link-B one');
-  const mibBefore = await mptcpMib(topology.ns.gwRemote);
+  const mibBefore = { remote: await mptcpMib(topology.ns.gwRemote), local: await mptcpMib(topology.ns.gwLocal) };
 
   const held = download(topology, running, server, '/hold', { maxTimeS: 60 });
   t.true(await server.waitHeld(1));
@@ -169,10 +169,13 @@ test.serial('mprelay: link A down -> its endpoint is taken off, the remote recei
   t.log(`link A's endpoint off ${Math.round(performance.now() - offAt)} ms after the outage began (polled every 20 ms)`);
   const during = await download(topology, running, server, '/download', { maxTimeS: 10 });
   t.true(during.ok && during.sha256 === server.downloadSha256, `a new connection during the outage: ${during.error}`);
-  const mibDuring = await mptcpMib(topology.ns.gwRemote);
-  const delta = (name: string) => (mibDuring.get(name) ?? 0) - (mibBefore.get(name) ?? 0);
-  t.true(delta('RmAddr') >= 1, `the remote received REMOVE_ADDR (RmAddr +${delta('RmAddr')}) over link B`);
-  t.true(delta('RmSubflow') >= 1, `and removed the link-A subflows (RmSubflow +${delta('RmSubflow')})`);
+  const mibDuring = { remote: await mptcpMib(topology.ns.gwRemote), local: await mptcpMib(topology.ns.gwLocal) };
+  const delta = (side: 'local' | 'remote', name: string) => (mibDuring[side].get(name) ?? 0) - (mibBefore[side].get(name) ?? 0);
+  t.true(delta('local', 'RmSubflow') >= 1, `the local closed its link-A subflows (RmSubflow +${delta('local', 'RmSubflow')})`);
+  t.true(delta('local', 'RmAddrTx') >= 1, `and sent REMOVE_ADDR (RmAddrTx +${delta('local', 'RmAddrTx')})`);
+  t.true(delta('remote', 'RmAddr') >= 1, `which reached the remote over link B (RmAddr +${delta('remote', 'RmAddr')})`);
+  t.deepEqual(await tcpSockets(topology.ns.gwRemote, { peerIp: ADDR.gwLocalLinkA, localPort: MPRELAY_REMOTE_PORT }), [], 'the remote has no subflow left on link A');
+  t.log(`MIB during the outage: local RmSubflow +${delta('local', 'RmSubflow')}, RmAddrTx +${delta('local', 'RmAddrTx')}; remote RmAddr +${delta('remote', 'RmAddr')}, SubflowStale +${delta('remote', 'SubflowStale')}`);
   t.is(await localMetric(topology, 'mprelay_link_up', { link: 'a' }), 0);
   t.is((await socketsByLocalIp(topology.ns.gwLocal, toRemote))[ADDR.gwLocalLinkA] ?? 0, 0, 'no subflow left on link A');
 
