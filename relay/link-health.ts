@@ -1,7 +1,10 @@
 // One link's verdict from its probes, as pure arithmetic on times: up after `upAfter`
-// answers in a row, down after `downAfterMs` without any (or, on a link whose round trip
-// has grown under load, after twice its smoothed RTT plus one probe interval, whichever
-// is longer: a slow link is not a dead one). Unknown until the first verdict.
+// answers in a row, down after `downAfterMs` without any, or, on a link whose round trip
+// is long or varies under load, after its smoothed RTT + 4 deviations + one probe
+// interval (a retransmission timeout's estimate plus the probe spacing), whichever is
+// longer: a slow link is not a dead one. Unknown until the first verdict.
+// (Twice the smoothed RTT, tried first, kept a loaded link with bloated queues, probe RTT
+// ~110 ms, alive for ~450 ms after it died: most of a download's stall.)
 export type LinkVerdict = 'unknown' | 'up' | 'down';
 
 export interface LinkHealthOptions {
@@ -34,7 +37,7 @@ export class LinkHealth {
 
   /** How long silence must last for "down" now. */
   get silenceLimitMs(): number {
-    return Math.max(this.#options.downAfterMs, 2 * (this.#srttMs ?? 0) + 4 * this.#rttvarMs + this.#options.intervalMs);
+    return Math.max(this.#options.downAfterMs, (this.#srttMs ?? 0) + 4 * this.#rttvarMs + this.#options.intervalMs);
   }
 
   /** An answer arrived; returns the new verdict when it changed. */

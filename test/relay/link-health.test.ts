@@ -24,13 +24,19 @@ test('a link that never answers is down after 350 ms from the start', (t) => {
   t.is(health.tick(1350), 'down');
 });
 
-test('a slow link (round trip grown under load) gets longer before down: twice the smoothed RTT + 4 deviations + one interval', (t) => {
+test('a slow or jittery link (round trip grown under load) gets longer before down: smoothed RTT + 4 deviations + one interval', (t) => {
   const health = new LinkHealth(options, 0);
   for (let i = 0; i < 20; i++) health.answered(i * 100, 300);
   t.is(Math.round(health.srttMs ?? 0), 300);
-  t.true(health.silenceLimitMs > 700 && health.silenceLimitMs < 800, `${health.silenceLimitMs}`);
-  t.is(health.tick(1900 + 600), undefined);
-  t.is(health.tick(1900 + 800), 'down');
+  t.true(health.silenceLimitMs > 400 && health.silenceLimitMs < 410, `${health.silenceLimitMs}`);
+  t.is(health.tick(1900 + 390), undefined);
+  t.is(health.tick(1900 + 410), 'down');
+  const jittery = new LinkHealth(options, 0);
+  for (let i = 0; i < 20; i++) jittery.answered(i * 100, i % 2 === 0 ? 40 : 140);
+  t.true(jittery.silenceLimitMs > 350, `a round trip swinging 40-140 ms: ${jittery.silenceLimitMs} ms`);
+  const idle = new LinkHealth(options, 0);
+  for (let i = 0; i < 20; i++) idle.answered(i * 100, 40);
+  t.is(idle.silenceLimitMs, 350, 'an idle link: the configured downAfterMs');
 });
 
 test('silence resets the run of answers: up needs three answers after the last silence', (t) => {
