@@ -4,17 +4,22 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config.ts';
 import { runDaemon } from './daemon.ts';
-import { nftRules } from './rules.ts';
+import { nftRules, parseWan, wanRoutingComment } from './rules.ts';
 
 const USAGE = `usage:
   mprelay local --config FILE       run the home-gateway side
   mprelay remote --config FILE      run the public relay side
   mprelay rules --lan-if IF --remote ADDR [--port 12345] [--table mprelay] [--tproxy]
-                                    print the nftables rules that redirect the LAN's TCP
-  mprelay doctor [--role local|remote] [--wan-if IF]... [--fast-open] [--pid PID]
+                [--allow-quic] [--wan IF,ADDRESS,GATEWAY]...
+                                    print the nftables rules that redirect the LAN's TCP and
+                                    refuse its QUIC (unless --allow-quic); with --wan, also the
+                                    policy routes each WAN link needs (as comments to run)
+  mprelay doctor [--role local|remote] [--wan-if IF]... [--fast-open] [--pid PID] [--fix]
                                     check this machine's tuning, print fixes (exit 1 if any);
-                                    open files are the running daemon's (--pid, else the
-                                    mprelay-<role> unit's main process)
+                                    --wan-if: every WAN interface of the local (each needs an
+                                    MPTCP subflow endpoint); --fix: apply the fixes that are
+                                    commands, saying why, then check again; open files are the
+                                    running daemon's (--pid, else the mprelay-<role> unit's)
   mprelay keygen                    print a new random key for the config files`;
 
 async function main(argv: string[]): Promise<number> {
@@ -28,18 +33,32 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'rules': {
-      const { values } = parseArgs({ args: rest, options: { 'lan-if': { type: 'string' }, remote: { type: 'string' }, port: { type: 'string', default: '12345' }, table: { type: 'string' }, tproxy: { type: 'boolean', default: false } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: { 'lan-if': { type: 'string' }, remote: { type: 'string' }, port: { type: 'string', default: '12345' }, table: { type: 'string' }, tproxy: { type: 'boolean', default: false }, 'allow-quic': { type: 'boolean', default: false }, wan: { type: 'string', multiple: true, default: [] } },
+      });
       if (!values['lan-if'] || !values.remote) return usage('--lan-if and --remote are required');
-      process.stdout.write(nftRules({ lanInterface: values['lan-if'], remoteAddress: values.remote, port: Number(values.port), ...(values.table ? { table: values.table } : {}), interception: values.tproxy ? 'tproxy' : 'redirect' }));
+      const routing = wanRoutingComment(values.wan.map(parseWan));
+      process.stdout.write(
+        (routing.length > 0 ? `${routing.join('\n')}\n` : '') +
+          nftRules({ lanInterface: values['lan-if'], remoteAddress: values.remote, port: Number(values.port), ...(values.table ? { table: values.table } : {}), interception: values.tproxy ? 'tproxy' : 'redirect', allowQuic: values['allow-quic'] }),
+      );
       return 0;
     }
     case 'doctor': {
-      const { values } = parseArgs({ args: rest, options: { role: { type: 'string', default: 'local' }, 'wan-if': { type: 'string', multiple: true, default: [] }, 'fast-open': { type: 'boolean', default: false }, pid: { type: 'string' } } });
+      const { values } = parseArgs({ args: rest, options: { role: { type: 'string', default: 'local' }, 'wan-if': { type: 'string', multiple: true, default: [] }, 'fast-open': { type: 'boolean', default: false }, pid: { type: 'string' }, fix: { type: 'boolean', default: false } } });
       if (values.role !== 'local' && values.role !== 'remote') return usage('--role is local or remote');
-      // Loaded here only: the daemons never need it (nor execa).
-      const { formatChecks, gather, judge } = await import('./doctor.ts');
+      // Loaded here only: the daemons never need it.
+      const { applyFixes, formatChecks, gather, judge } = await import('./doctor.ts');
       const pid = values.pid === undefined ? undefined : Number(values.pid);
-      const checks = judge(await gather({ role: values.role, ...(pid !== undefined ? { pid } : {}) }), { role: values.role, wanInterfaces: values['wan-if'], fastOpen: values['fast-open'] });
+      const role: 'local' | 'remote' = values.role;
+      const options = { role, wanInterfaces: values['wan-if'], fastOpen: values['fast-open'] };
+      const check = async () => judge(await gather({ role, ...(pid !== undefined ? { pid } : {}) }), options);
+      let checks = await check();
+      if (values.fix) {
+        await applyFixes(checks, (line) => console.log(line));
+        checks = await check();
+      }
       console.log(formatChecks(checks));
       return checks.every((c) => c.ok) ? 0 : 1;
     }

@@ -29,6 +29,19 @@ const keepalive = z
 const metrics = z.strictObject({ address: ip, port }).optional();
 const log = z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']) }).default({ level: 'info' });
 
+/** The link probes (both sides): one every intervalMs per link; down after downAfterMs of silence, up after upAfter answers in a row. */
+const probes = z
+  .strictObject({ intervalMs: z.int().min(10).max(10_000), downAfterMs: z.int().min(50).max(60_000), upAfter: z.int().min(1).max(100) })
+  .refine((p) => p.downAfterMs >= 2 * p.intervalMs, 'probes.downAfterMs must be at least two intervals')
+  .default({ intervalMs: 100, downAfterMs: 300, upAfter: 3 });
+
+const link = z.strictObject({
+  /** A name for logs and metrics (`a`, `isp1`...). */
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ and - (at most 32)'),
+  /** This gateway's address on the link: probes and new connections leave from it (policy routing by source, `mprelay rules --wan`). */
+  address: ip,
+});
+
 export const remoteConfigSchema = z.strictObject({
   /** Where the MPTCP listener binds: the public address (or 0.0.0.0 / ::). */
   listen: endpoint,
@@ -67,6 +80,8 @@ export const remoteConfigSchema = z.strictObject({
   keepalive,
   /** On SIGTERM, how long open connections may finish before they are closed. */
   drainTimeoutMs: durationMs.default(30_000),
+  /** Link probes from the locals are answered on the listen address's UDP port; a path silent for probes.downAfterMs is logged down. */
+  probes,
   metrics,
   log,
 });
@@ -120,6 +135,23 @@ export const localConfigSchema = z.strictObject({
   maxConnections: z.int().min(1).max(1_000_000).default(10_000),
   keepalive,
   drainTimeoutMs: durationMs.default(30_000),
+  /**
+   * The WAN links, in order of preference, each with an MPTCP `subflow` endpoint on its
+   * address (`mprelay doctor --fix`). With two or more, a health monitor probes each,
+   * new connections open their first subflow over a link that is up, and a dead link's
+   * endpoint is taken off (`failover.action`) while another is up. Empty: routing decides.
+   */
+  links: z.array(link).max(8).refine((links) => new Set(links.map((l) => l.name)).size === links.length, 'link names must be unique').default([]),
+  probes,
+  failover: z
+    .strictObject({
+      /** `remove`: delete the dead link's endpoint (REMOVE_ADDR), add it back when up; `backup`: flag it backup (MP_PRIO); `none`: monitor only. */
+      action: z.enum(['remove', 'backup', 'none']),
+      /** With no verdict yet, a fresh connection tries the next link when the first has no SYN-ACK after this many of its smoothed RTTs (at least raceMinMs). */
+      raceRttFactor: z.number().min(1).max(10),
+      raceMinMs: z.int().min(10).max(10_000),
+    })
+    .default({ action: 'remove', raceRttFactor: 1.5, raceMinMs: 100 }),
   metrics,
   log,
 });

@@ -1,8 +1,12 @@
 // `mprelay doctor`: checks what the seed's notes tune on a gateway (MPTCP on, limits and
-// endpoints, open files, port range, conntrack size, Fast Open) and says how to fix each.
+// endpoints, open files, port range, conntrack size, Fast Open), what failover needs
+// (stale_loss_cnt, a subflow endpoint per WAN link) and the kernel's traps (MPTCP
+// blackhole detection, TCP_USER_TIMEOUT on MPTCP sockets), and says how to fix each;
+// `--fix` runs the fixes that are commands, printing each with its reason.
 // Readings are gathered in one place and judged by a pure function, which tests use.
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
+import { userTimeoutOnMptcp } from './sockets.ts';
 
 export type Role = 'local' | 'remote';
 
@@ -19,6 +23,14 @@ export interface Readings {
   /** undefined when conntrack is not loaded yet. */
   conntrackMax: number | undefined;
   tcpFastOpen: number | undefined;
+  /** net.mptcp.stale_loss_cnt; undefined on kernels without it. */
+  staleLossCnt?: number | undefined;
+  /** net.mptcp.blackhole_timeout (6.12+); undefined on kernels without it. */
+  blackholeTimeout?: number | undefined;
+  /** Addresses on each interface (for the endpoints --fix adds). */
+  interfaceAddresses?: Record<string, string[]>;
+  /** Whether an MPTCP socket takes TCP_USER_TIMEOUT: undefined if it does, else the error. */
+  userTimeoutRefused?: string | undefined;
 }
 
 export interface Check {
@@ -26,7 +38,14 @@ export interface Check {
   ok: boolean;
   detail: string;
   fix?: string;
+  /** Why the fix matters (printed by --fix). */
+  why?: string;
+  /** The fix as commands (argv), for --fix; absent when it is not a command (a unit file, a kernel). */
+  apply?: string[][];
 }
+
+/** Failover wants a dead subflow marked stale (its data re-sent on the others) after this many retransmission timeouts at most. */
+export const STALE_LOSS_CNT = 2;
 
 export interface DoctorOptions {
   role: Role;
@@ -36,40 +55,39 @@ export interface DoctorOptions {
   fastOpen: boolean;
 }
 
+type Fix = { why?: string; apply?: string[][] };
+
 export function judge(r: Readings, options: DoctorOptions): Check[] {
   const checks: Check[] = [];
-  const add = (name: string, ok: boolean, detail: string, fix: string) => checks.push(ok ? { name, ok, detail } : { name, ok, detail, fix });
-  add('mptcp enabled', r.mptcpEnabled === 1, `net.mptcp.enabled = ${r.mptcpEnabled ?? 'absent (kernel without MPTCP?)'}`, 'sysctl -w net.mptcp.enabled=1 (and in /etc/sysctl.d/)');
+  const add = (name: string, ok: boolean, detail: string, fix: string, more: Fix = {}) => checks.push(ok ? { name, ok, detail } : { name, ok, detail, fix, ...more });
+  add('mptcp enabled', r.mptcpEnabled === 1, `net.mptcp.enabled = ${r.mptcpEnabled ?? 'absent (kernel without MPTCP?)'}`, 'sysctl -w net.mptcp.enabled=1 (and in /etc/sysctl.d/)', {
+    why: 'the relay carries everything over MPTCP',
+    apply: [['sysctl', '-w', 'net.mptcp.enabled=1']],
+  });
   const wantSubflows = Math.max(1, options.wanInterfaces.length);
+  const limit = Math.max(2, wantSubflows);
   add(
     'mptcp limits',
     // Both ends: the remote's limit also caps the joins it accepts.
     (r.limits?.subflows ?? 0) >= wantSubflows,
     r.limits ? `subflows ${r.limits.subflows}, add_addr_accepted ${r.limits.addAddrAccepted}` : 'unreadable',
-    `ip mptcp limits set subflows ${Math.max(2, wantSubflows)} add_addr_accepted ${Math.max(2, wantSubflows)}`,
+    `ip mptcp limits set subflows ${limit} add_addr_accepted ${limit}`,
+    { why: 'each connection needs a subflow per WAN link', apply: [['ip', 'mptcp', 'limits', 'set', 'subflows', String(limit), 'add_addr_accepted', String(limit)]] },
   );
-  if (options.role === 'local') {
-    const subflowDevs = new Set(r.endpoints.filter((e) => e.flags.includes('subflow') && e.dev).map((e) => e.dev));
-    const missing = options.wanInterfaces.filter((dev) => !subflowDevs.has(dev));
-    const any = r.endpoints.some((e) => e.flags.includes('subflow'));
-    add(
-      'mptcp endpoints',
-      options.wanInterfaces.length > 0 ? missing.length === 0 : any,
-      r.endpoints.length === 0 ? 'no endpoints' : r.endpoints.map((e) => `${e.address}${e.dev ? ` dev ${e.dev}` : ''} ${e.flags.join(',')}`).join('; '),
-      missing.length > 0
-        ? missing.map((dev) => `ip mptcp endpoint add <address on ${dev}> dev ${dev} subflow`).join(' && ')
-        : 'ip mptcp endpoint add <address on the second WAN> dev <its interface> subflow',
-    );
-  }
+  if (options.role === 'local') checks.push(endpointCheck(r, options.wanInterfaces));
   add('open files', (r.openFilesSoft ?? 0) >= 65_536, `soft RLIMIT_NOFILE ${r.openFilesSoft ?? 'unknown'}${r.openFilesOf ? ` (${r.openFilesOf})` : ''}`, 'LimitNOFILE=1048576 in the systemd unit, or `* soft nofile 999999` in /etc/security/limits.conf');
   const width = r.portRange ? r.portRange[1] - r.portRange[0] : 0;
-  add('local port range', width >= 50_000, r.portRange ? `net.ipv4.ip_local_port_range = ${r.portRange.join(' ')}` : 'unreadable', 'sysctl -w net.ipv4.ip_local_port_range="10000 65535"');
+  add('local port range', width >= 50_000, r.portRange ? `net.ipv4.ip_local_port_range = ${r.portRange.join(' ')}` : 'unreadable', 'sysctl -w net.ipv4.ip_local_port_range="10000 65535"', {
+    why: 'every relayed connection holds a local port on the relay',
+    apply: [['sysctl', '-w', 'net.ipv4.ip_local_port_range=10000 65535']],
+  });
   if (options.role === 'local') {
     add(
       'conntrack table',
       r.conntrackMax === undefined || r.conntrackMax >= 50_000,
       r.conntrackMax === undefined ? 'nf_conntrack not loaded yet (it loads with the REDIRECT rule)' : `net.netfilter.nf_conntrack_max = ${r.conntrackMax}`,
       'sysctl -w net.netfilter.nf_conntrack_max=50000',
+      { why: 'REDIRECT keeps a conntrack entry per LAN connection', apply: [['sysctl', '-w', 'net.netfilter.nf_conntrack_max=50000']] },
     );
   }
   const bit = options.role === 'local' ? 1 : 2;
@@ -79,7 +97,58 @@ export function judge(r: Readings, options: DoctorOptions): Check[] {
     `net.ipv4.tcp_fastopen = ${r.tcpFastOpen ?? 'unreadable'} (${options.fastOpen ? '' : 'only if Fast Open is turned on: '}${options.role} needs bit ${bit}: ${options.role === 'local' ? 'client' : 'server'})`,
     'sysctl -w net.ipv4.tcp_fastopen=3',
   );
+  add(
+    'mptcp stale_loss_cnt',
+    r.staleLossCnt === undefined || (r.staleLossCnt > 0 && r.staleLossCnt <= STALE_LOSS_CNT),
+    `net.mptcp.stale_loss_cnt = ${r.staleLossCnt ?? 'absent (older kernel)'}`,
+    `sysctl -w net.mptcp.stale_loss_cnt=${STALE_LOSS_CNT}`,
+    {
+      why: `a subflow without progress for this many retransmission timeouts is marked stale and what was in flight on it is re-sent on the others; with the default 4 and the timeouts backing off, a download can sit seconds on a dead link (the remote is the sender of downloads)`,
+      apply: [['sysctl', '-w', `net.mptcp.stale_loss_cnt=${STALE_LOSS_CNT}`]],
+    },
+  );
+  if (options.role === 'local') {
+    add(
+      'mptcp blackhole detection',
+      r.blackholeTimeout === undefined || r.blackholeTimeout === 0,
+      `net.mptcp.blackhole_timeout = ${r.blackholeTimeout ?? 'absent (kernel before 6.12)'}`,
+      'sysctl -w net.mptcp.blackhole_timeout=0',
+      {
+        why: 'on a lossy link two lost MP_CAPABLE SYNs followed by a plain TCP success make 6.12+ kernels open new connections without MPTCP for blackhole_timeout seconds (an hour by default): the relay would run over one link only',
+        apply: [['sysctl', '-w', 'net.mptcp.blackhole_timeout=0']],
+      },
+    );
+  }
+  add(
+    'TCP_USER_TIMEOUT on MPTCP',
+    r.userTimeoutRefused === undefined,
+    r.userTimeoutRefused === undefined ? 'an MPTCP socket takes TCP_USER_TIMEOUT' : `an MPTCP socket refuses TCP_USER_TIMEOUT (${r.userTimeoutRefused})`,
+    'none on this kernel (a newer one passes it to the subflows); a dead connection is found by keepalive only: keep keepalive.idleSec + intervalSec x count short in the config',
+    { why: 'without it, data unacknowledged on every subflow is retried for the kernel default of ~15 minutes' },
+  );
   return checks;
+}
+
+/** Every WAN interface carries a `subflow` endpoint: the second link joins each connection, and the monitor takes a dead link's off. */
+function endpointCheck(r: Readings, wanInterfaces: readonly string[]): Check {
+  const subflowDevs = new Set(r.endpoints.filter((e) => e.flags.includes('subflow') && e.dev).map((e) => e.dev));
+  const missing = wanInterfaces.filter((dev) => !subflowDevs.has(dev));
+  const any = r.endpoints.some((e) => e.flags.includes('subflow'));
+  const ok = wanInterfaces.length > 0 ? missing.length === 0 : any;
+  const detail = r.endpoints.length === 0 ? 'no endpoints' : r.endpoints.map((e) => `${e.address}${e.dev ? ` dev ${e.dev}` : ''} ${e.flags.join(',')}`).join('; ');
+  if (ok) return { name: 'mptcp endpoints', ok, detail };
+  const addressOf = (dev: string) => r.interfaceAddresses?.[dev]?.[0];
+  const commands = missing.map((dev) => ['ip', 'mptcp', 'endpoint', 'add', addressOf(dev) ?? `<address on ${dev}>`, 'dev', dev, 'subflow']);
+  const fix = missing.length > 0 ? commands.map((argv) => argv.join(' ')).join(' && ') : 'ip mptcp endpoint add <address on the second WAN> dev <its interface> subflow';
+  const applicable = missing.length > 0 && missing.every((dev) => addressOf(dev) !== undefined);
+  return {
+    name: 'mptcp endpoints',
+    ok,
+    detail,
+    fix,
+    why: 'a subflow endpoint per WAN link: the other links join each connection, and the link monitor moves traffic off a dead link by taking its endpoint off',
+    ...(applicable ? { apply: commands } : {}),
+  };
 }
 
 async function sysctl(path: string): Promise<string | undefined> {
@@ -129,6 +198,7 @@ export async function gather(options: GatherOptions): Promise<Readings> {
     });
   const pid = await daemonPid(options);
   const range = (await sysctl('net/ipv4/ip_local_port_range'))?.split(/\s+/).map(Number);
+  const refused = userTimeoutOnMptcp();
   return {
     mptcpEnabled: num(await sysctl('net/mptcp/enabled')),
     limits,
@@ -138,7 +208,30 @@ export async function gather(options: GatherOptions): Promise<Readings> {
     portRange: range?.length === 2 ? [range[0] ?? 0, range[1] ?? 0] : undefined,
     conntrackMax: num(await sysctl('net/netfilter/nf_conntrack_max')),
     tcpFastOpen: num(await sysctl('net/ipv4/tcp_fastopen')),
+    staleLossCnt: num(await sysctl('net/mptcp/stale_loss_cnt')),
+    blackholeTimeout: num(await sysctl('net/mptcp/blackhole_timeout')),
+    interfaceAddresses: await interfaceAddresses(),
+    userTimeoutRefused: refused,
   };
+}
+
+/** Global addresses per interface, from `ip -j addr show`. */
+async function interfaceAddresses(): Promise<Record<string, string[]>> {
+  const shown = await execa('ip', ['-j', 'addr', 'show'], { reject: false });
+  const rows = JSON.parse(shown.stdout || '[]') as Array<{ ifname: string; addr_info?: Array<{ local: string; scope: string }> }>;
+  return Object.fromEntries(rows.map((row) => [row.ifname, (row.addr_info ?? []).filter((a) => a.scope === 'global').map((a) => a.local)]));
+}
+
+/** `--fix`: runs the commands of every failed check that has them; returns what it printed. */
+export async function applyFixes(checks: readonly Check[], print: (line: string) => void): Promise<void> {
+  for (const check of checks) {
+    if (check.ok || !check.apply) continue;
+    for (const argv of check.apply) {
+      const [file, ...args] = argv as [string, ...string[]];
+      const result = await execa(file, args, { reject: false });
+      print(`${result.exitCode === 0 ? 'fixed' : 'FAILED to fix'} ${check.name}: ${argv.join(' ')}${check.why ? `\n     because ${check.why}` : ''}${result.exitCode === 0 ? '' : `\n     ${result.stderr.trim()}`}`);
+    }
+  }
 }
 
 export function formatChecks(checks: Check[]): string {

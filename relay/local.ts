@@ -11,7 +11,9 @@ import { pipeBoth } from './pipe.ts';
 import { UpstreamPool } from './pool.ts';
 import { encodeHeader, isRelayable, NONCE_BYTES, type Destination } from './protocol.ts';
 import { keepaliveReporter, tuneKeepalive, type KeepaliveRefused } from './keepalive.ts';
-import { fdOf, mptcpState, originalDestination, transparentListenerFd } from './sockets.ts';
+import { Links } from './links.ts';
+import { openOverLinks } from './race.ts';
+import { fdOf, mptcpState, originalDestination, SocketCallError, transparentListenerFd } from './sockets.ts';
 import { answerProblem, openUpstream, readAnswer, type UpstreamTarget } from './upstream.ts';
 
 export interface LocalOptions {
@@ -36,6 +38,8 @@ export class LocalRelay {
   readonly #server: net.Server;
   readonly #pool: UpstreamPool;
   readonly #target: UpstreamTarget;
+  /** The WAN links' monitor and switch, when the config names links. */
+  readonly #links: Links | undefined;
   readonly #clients = new Set<net.Socket>();
   #listenPort = 0;
   #key: LocalConfig['key'];
@@ -49,9 +53,12 @@ export class LocalRelay {
     this.#metrics = options.metrics;
     this.#keepaliveRefused = keepaliveReporter(options.metrics, options.log);
     this.#target = { address: config.remote.address, port: config.remote.port, fastOpen: config.fastOpen, keepalive: config.keepalive };
+    this.#links = config.links.length > 0 ? new Links({ config, metrics: options.metrics, log: options.log }) : undefined;
+    // Pooled connections are opened ahead of need: Fast Open would save them nothing.
+    const pooledTarget = { ...this.#target, fastOpen: false };
     this.#pool = new UpstreamPool({
-      // Pooled connections are opened ahead of need: Fast Open would save them nothing.
-      target: { ...this.#target, fastOpen: false },
+      target: pooledTarget,
+      open: () => this.#openFresh('pool', pooledTarget),
       key: config.key,
       pool: config.pool,
       connectTimeoutMs: config.connectTimeoutMs,
@@ -75,6 +82,7 @@ export class LocalRelay {
     });
     const bound = this.#server.address() as net.AddressInfo;
     this.#listenPort = bound.port;
+    await this.#links?.start();
     this.#pool.start();
     this.#log.info('local listening', { address: bound.address, port: bound.port, remote: this.#config.remote });
     return bound;
@@ -84,6 +92,7 @@ export class LocalRelay {
   reload(config: LocalConfig): string[] {
     this.#key = config.key;
     this.#pool.rekey(config.key);
+    this.#links?.rekey(config.key);
     this.#log.info('reloaded', { keyId: config.key.id });
     const fields = Object.keys(config) as Array<keyof LocalConfig>;
     return fields.filter((field) => field !== 'key' && JSON.stringify(config[field]) !== JSON.stringify(this.#config[field]));
@@ -105,6 +114,7 @@ export class LocalRelay {
     while (this.#clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     for (const client of this.#clients) client.resetAndDestroy();
     await closed;
+    await this.#links?.stop();
     this.#log.info('local stopped');
   }
 
@@ -177,13 +187,15 @@ export class LocalRelay {
     if (client.destroyed) return undefined;
     let upstream: net.Socket;
     try {
-      upstream = openUpstream(this.#target, this.#keepaliveRefused);
+      upstream = await this.#openFresh('miss', this.#target);
       this.#metrics.upstreamOpened.inc({ by: 'miss' });
     } catch (error) {
-      this.#metrics.errors.inc({ kind: 'upstream-socket' });
-      this.#log.error('cannot create MPTCP socket', { error });
+      const socketCall = error instanceof SocketCallError;
+      this.#metrics.errors.inc({ kind: socketCall ? 'upstream-socket' : 'upstream-connect' });
+      this.#log.error(socketCall ? 'cannot create MPTCP socket' : 'no link reached the remote', { error });
       return void client.resetAndDestroy();
     }
+    if (client.destroyed) return void upstream.destroy();
     upstream.write(Buffer.concat([encodeHeader(header, key.secret), early]));
     // Early bytes went with the header: the pipe's own count starts after them.
     return { upstream, nonce, secret: key.secret, earlyBytes: early.length };
@@ -207,6 +219,13 @@ export class LocalRelay {
     this.#metrics.bytes.inc({ direction: 'upstream' }, result.aToB + (request.earlyBytes ?? 0));
     this.#metrics.bytes.inc({ direction: 'downstream' }, result.bToA);
     this.#log.debug('connection closed', { destination, outcome, ...result });
+  }
+
+  /** A fresh MPTCP connection to the remote, its first subflow over a link that is up (or the winner of a race). */
+  async #openFresh(purpose: 'miss' | 'pool', target: UpstreamTarget): Promise<net.Socket> {
+    const opened = await openOverLinks(this.#links, purpose, (sourceAddress) => openUpstream(target, this.#keepaliveRefused, sourceAddress === undefined ? {} : { sourceAddress }));
+    this.#metrics.freshLink.inc({ link: opened.link ? `${opened.raced ? 'race-' : ''}${opened.link.name}` : 'route' });
+    return opened.socket;
   }
 
   #destinationOf(client: net.Socket): Destination {

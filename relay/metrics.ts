@@ -20,6 +20,18 @@ export class RelayMetrics {
   readonly bytes: Counter<'direction'>;
   readonly errors: Counter<'kind'>;
   readonly subflows: Histogram;
+  /** Local: the monitor's verdict per link (1 up, 0 down or not yet known). */
+  readonly linkUp: Gauge<'link'>;
+  readonly linkTransitions: Counter<'link' | 'to'>;
+  readonly probeRtt: Histogram<'link'>;
+  /** Local: what the monitor did to the kernel's endpoints on a verdict, by action and outcome. */
+  readonly linkSwitches: Counter<'link' | 'action' | 'result'>;
+  /** Local: fresh connections by the link of their first subflow (`race` when both were tried). */
+  readonly freshLink: Counter<'link'>;
+  /** Remote: probe requests, answered or why not. */
+  readonly probes: Counter<'result'>;
+  /** Remote: paths (source addresses of probes) heard from recently. */
+  readonly pathsUp: Gauge;
 
   constructor(side: Side, withProcessMetrics = true) {
     const registers = [this.registry];
@@ -39,6 +51,19 @@ export class RelayMetrics {
       buckets: [1, 2, 3, 4, 8],
       registers,
     });
+    this.linkUp = new Gauge({ name: 'mprelay_link_up', help: 'Link health monitor verdict: 1 up, 0 down or unknown', labelNames: ['link'], registers });
+    this.linkTransitions = new Counter({ name: 'mprelay_link_transitions_total', help: 'Link verdict changes, by link and new verdict', labelNames: ['link', 'to'], registers });
+    this.probeRtt = new Histogram({
+      name: 'mprelay_link_probe_rtt_seconds',
+      help: 'Round trip of the link probes, by link',
+      labelNames: ['link'],
+      buckets: [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28],
+      registers,
+    });
+    this.linkSwitches = new Counter({ name: 'mprelay_link_switches_total', help: 'MPTCP endpoint changes made on link verdicts', labelNames: ['link', 'action', 'result'], registers });
+    this.freshLink = new Counter({ name: 'mprelay_fresh_connections_total', help: 'MPTCP connections opened to the remote, by the link of their first subflow', labelNames: ['link'], registers });
+    this.probes = new Counter({ name: 'mprelay_probes_total', help: 'Link probe requests received, by result', labelNames: ['result'], registers });
+    this.pathsUp = new Gauge({ name: 'mprelay_paths_up', help: 'Paths (probe source addresses) heard from recently', registers });
   }
 
   /** Serves GET /metrics; resolves with the bound address. */

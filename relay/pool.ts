@@ -31,6 +31,8 @@ interface Idle extends PooledUpstream {
 
 export interface PoolOptions {
   target: UpstreamTarget;
+  /** Opens a fresh connection (over a link that is up, or racing them); default: wherever routing says. */
+  open?: () => Promise<net.Socket>;
   key: LocalConfig['key'];
   pool: LocalConfig['pool'];
   connectTimeoutMs: number;
@@ -154,7 +156,7 @@ export class UpstreamPool {
     let socket: net.Socket | undefined;
     let challenge: Buffer;
     try {
-      socket = openUpstream(this.#options.target, this.#options.keepaliveRefused);
+      socket = await (this.#options.open ?? (async () => openUpstream(this.#options.target, this.#options.keepaliveRefused)))();
       this.#options.metrics.upstreamOpened.inc({ by: 'pool' });
       socket.on('error', () => {}); // the answer read below reports the failure
       challenge = await this.#hello(socket);

@@ -14,6 +14,7 @@ import { Handshake, type Decision, type Rejection } from './handshake.ts';
 import { STATUS, unauthenticatedAnswer } from './protocol.ts';
 import { ReplayGuard } from './replay.ts';
 import { keepaliveReporter, tuneKeepalive, type KeepaliveRefused } from './keepalive.ts';
+import { ProbeResponder } from './probe-responder.ts';
 import { mptcpListenerFd } from './sockets.ts';
 
 /** After answering a refusal, how long to keep reading (and discarding) so the status byte is not lost to a reset. */
@@ -52,6 +53,8 @@ export class RemoteRelay {
   readonly #relaying = new Set<net.Socket>();
   #open = 0;
   readonly #keepaliveRefused: KeepaliveRefused;
+  /** Answers the locals' link probes on the listen address's UDP port. */
+  readonly #probes: ProbeResponder;
 
   constructor(options: RemoteOptions) {
     this.#config = options.config;
@@ -64,6 +67,14 @@ export class RemoteRelay {
     this.#keys = keysOf(options.config);
     this.#unauthenticated = new UnauthenticatedBudget(options.config.unauthenticated);
     this.#server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.#accept(socket));
+    this.#probes = new ProbeResponder({
+      listen: options.config.listen,
+      secretOf: (id) => this.#keys.get(id),
+      replayWindowMs: options.config.replayWindowMs,
+      silenceMs: options.config.probes.downAfterMs,
+      metrics: options.metrics,
+      log: options.log,
+    });
   }
 
   /** Binds the MPTCP listener; resolves with the bound address (port 0 picks one). */
@@ -78,6 +89,7 @@ export class RemoteRelay {
       });
     });
     const bound = this.#server.address() as net.AddressInfo;
+    await this.#probes.start(bound.port);
     this.#log.info('remote listening', { address: bound.address, port: bound.port, keyIds: [...this.#keys.keys()] });
     return bound;
   }
@@ -105,6 +117,7 @@ export class RemoteRelay {
   /** Stops accepting, closes idle pooled connections, lets relayed ones finish for drainTimeoutMs, then closes them. */
   async stop(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#probes.stop();
     for (const socket of this.#waiting) socket.destroy();
     const deadline = Date.now() + this.#config.drainTimeoutMs;
     while (this.#relaying.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

@@ -16,6 +16,41 @@ export interface RulesOptions {
   table?: string;
   /** REDIRECT (NAT; the default) or TPROXY (no NAT; needs the policy routing of tproxyRouting). */
   interception?: 'redirect' | 'tproxy';
+  /**
+   * QUIC (UDP to port 443) from the LAN is rejected with ICMP port-unreachable, so that
+   * browsers fall back to TCP at once, which the relay carries over both links; true keeps it.
+   */
+  allowQuic?: boolean;
+}
+
+/** One WAN link of the gateway, for the policy routes that let a connection pick its link by source address. */
+export interface WanLink {
+  device: string;
+  /** The gateway's address on it (the `address` of the link in local.yaml). */
+  address: string;
+  /** The ISP's next hop on it. */
+  gateway: string;
+}
+
+/** Routing tables for the WAN links' policy routes: the first link's is WAN_TABLE_BASE. */
+export const WAN_TABLE_BASE = 110;
+
+/**
+ * The `ip` commands (argv after `ip`) that send traffic from each WAN address out of its
+ * own link: a new connection's first subflow follows routing, so this is how binding its
+ * source address to a link that is up takes it over that link.
+ */
+export function wanRouting(links: readonly WanLink[]): string[][] {
+  return links.flatMap((link, i) => {
+    const family = net.isIPv6(link.address) ? '-6' : '-4';
+    if (!net.isIP(link.address) || !net.isIP(link.gateway)) throw new Error(`not an IP address: ${net.isIP(link.address) ? link.gateway : link.address}`);
+    if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(link.device)) throw new Error(`not an interface name: ${link.device}`);
+    const table = String(WAN_TABLE_BASE + i);
+    return [
+      [family, 'route', 'add', 'default', 'via', link.gateway, 'dev', link.device, 'table', table],
+      [family, 'rule', 'add', 'from', link.address, 'lookup', table, 'priority', String(WAN_TABLE_BASE + i)],
+    ];
+  });
 }
 
 /** Packets TPROXY marks are delivered locally by this routing table. */
@@ -28,6 +63,19 @@ export function tproxyRouting(families: readonly ('-4' | '-6')[] = ['-4', '-6'])
     [family, 'rule', 'add', 'fwmark', String(TPROXY_MARK), 'lookup', String(TPROXY_TABLE)],
     [family, 'route', 'add', 'local', family === '-4' ? '0.0.0.0/0' : '::/0', 'dev', 'lo', 'table', String(TPROXY_TABLE)],
   ]);
+}
+
+/** Parses `--wan IF,ADDRESS,GATEWAY`. */
+export function parseWan(text: string): WanLink {
+  const [device, address, gateway, ...rest] = text.split(',');
+  if (!device || !address || !gateway || rest.length > 0) throw new Error(`--wan wants IF,ADDRESS,GATEWAY (e.g. eth1,100.64.2.2,100.64.2.1), not ${text}`);
+  return { device, address, gateway };
+}
+
+/** The comment block naming the WAN policy routes, for the top of the rules file. */
+export function wanRoutingComment(links: readonly WanLink[]): string[] {
+  if (links.length === 0) return [];
+  return [`# New connections leave from the address of a link that is up; each WAN needs (once, as root, at boot):`, ...wanRouting(links).map((argv) => `#   ip ${argv.join(' ')}`)];
 }
 
 export function nftRules(options: RulesOptions): string {
@@ -46,6 +94,15 @@ export function nftRules(options: RulesOptions): string {
         `    ${lan} meta l4proto tcp meta mark set ${TPROXY_MARK} tproxy ip6 to :${options.port} counter accept`,
       ]
     : [`    ${lan} meta l4proto tcp counter redirect to :${options.port}`];
+  const quic = options.allowQuic
+    ? []
+    : [
+        `  chain forward {`,
+        `    type filter hook forward priority filter; policy accept;`,
+        `    # QUIC would take one link only: refused at once, browsers fall back to TCP (over both links).`,
+        `    ${lan} udp dport 443 counter reject with icmpx type port-unreachable`,
+        `  }`,
+      ];
   return [
     `# mprelay: ${tproxy ? 'TPROXY' : 'redirect'} TCP arriving on ${options.lanInterface} to the local relay on port ${options.port}.`,
     `# Apply with \`nft -f FILE\`; remove with \`nft delete table inet ${table}\`. Re-applying replaces the table.`,
@@ -69,6 +126,7 @@ export function nftRules(options: RulesOptions): string {
     `    ${lan} ip6 daddr @bypass_v6 return`,
     ...intercept,
     `  }`,
+    ...quic,
     `}`,
     '',
   ].join('\n');

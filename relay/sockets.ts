@@ -27,6 +27,7 @@ const TCP_KEEPINTVL = 5;
 const TCP_KEEPCNT = 6;
 const TCP_FASTOPEN = 23;
 const TCP_FASTOPEN_CONNECT = 30;
+const TCP_USER_TIMEOUT = 18;
 /** SO_ORIGINAL_DST (linux/netfilter_ipv4.h) and IP6T_SO_ORIGINAL_DST share the number 80. */
 const SO_ORIGINAL_DST = 80;
 const MPTCP_INFO = 1;
@@ -88,6 +89,12 @@ function setInt(fd: number, level: number, name: number, value: number, call: st
 /** A new MPTCP stream socket, not yet bound or connected. The caller owns the fd. */
 export function mptcpSocket(family: IpFamily): number {
   return check('socket(IPPROTO_MPTCP)', c.socket(family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP));
+}
+
+/** Binds a socket to a local address (port 0): its connection leaves from that address, over the link policy routing gives it. */
+export function bindSource(fd: number, address: string): void {
+  const sa = encodeSockaddr({ address, port: 0, family: familyOf(address) });
+  check('bind', c.bind(fd, sa, sa.length));
 }
 
 export function closeFd(fd: number): void {
@@ -182,6 +189,19 @@ export function setKeepalive(fd: number, options: KeepaliveOptions): void {
   setInt(fd, IPPROTO_TCP, TCP_KEEPIDLE, options.idleSec, 'setsockopt(TCP_KEEPIDLE)');
   setInt(fd, IPPROTO_TCP, TCP_KEEPINTVL, options.intervalSec, 'setsockopt(TCP_KEEPINTVL)');
   setInt(fd, IPPROTO_TCP, TCP_KEEPCNT, options.count, 'setsockopt(TCP_KEEPCNT)');
+}
+
+/** Whether a new MPTCP socket takes TCP_USER_TIMEOUT: undefined if it does, else the errno's name. */
+export function userTimeoutOnMptcp(): string | undefined {
+  const fd = mptcpSocket(4);
+  try {
+    setInt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 30_000, 'setsockopt(TCP_USER_TIMEOUT)');
+    return undefined;
+  } catch (error) {
+    return error instanceof SocketCallError ? error.code : String(error);
+  } finally {
+    c.close(fd);
+  }
 }
 
 /** Where a connection redirected by nftables (REDIRECT/DNAT) was headed. Plain TCP sockets only. */

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { familyOf } from './ip.ts';
 import { ANSWER_BYTES, answerVerifies, CHALLENGE_BYTES, HELLO_ANSWER_BYTES, STATUS, statusName } from './protocol.ts';
 import type { KeepaliveOptions } from './sockets.ts';
-import { closeFd, enableFastOpenConnect, mptcpSocket, setKeepalive } from './sockets.ts';
+import { bindSource, closeFd, enableFastOpenConnect, mptcpSocket, setKeepalive } from './sockets.ts';
 
 export interface UpstreamTarget {
   address: string;
@@ -18,11 +18,14 @@ export interface UpstreamTarget {
  * and, with Fast Open, the first of them rides in the SYN (once the kernel holds a
  * cookie for the remote; the very first connection learns it). Keepalive tuning the
  * kernel refuses (MPTCP sockets before 2024 refuse TCP_KEEPIDLE/INTVL/CNT) is handed to
- * `onKeepaliveRefused`, and the connection goes on without it.
+ * `onKeepaliveRefused`, and the connection goes on without it. With `sourceAddress`, the
+ * first subflow leaves from that address (one link's), else from where routing says.
  */
-export function openUpstream(target: UpstreamTarget, onKeepaliveRefused: (error: unknown) => void, keepalive = setKeepalive): net.Socket {
+export function openUpstream(target: UpstreamTarget, onKeepaliveRefused: (error: unknown) => void, how: { sourceAddress?: string; keepalive?: typeof setKeepalive } = {}): net.Socket {
+  const { sourceAddress, keepalive = setKeepalive } = how;
   const fd = mptcpSocket(familyOf(target.address));
   try {
+    if (sourceAddress !== undefined) bindSource(fd, sourceAddress);
     if (target.fastOpen) enableFastOpenConnect(fd);
   } catch (error) {
     closeFd(fd);

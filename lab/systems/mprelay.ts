@@ -37,6 +37,31 @@ function mprelayCommand(launcher: MprelayLauncher, side: 'local' | 'remote', con
   return { command: launcher.command, args: [...launcher.args, side, '--config', configFile] };
 }
 
+/** The local's WAN links, as its config names them (probes and new connections leave from these addresses). */
+export const MPRELAY_LINKS = [
+  { name: 'a', address: ADDR.gwLocalLinkA },
+  { name: 'b', address: ADDR.gwLocalLinkB },
+];
+
+/**
+ * `mprelay doctor --fix` in both gateways, as a person deploying it runs it: the host
+ * settings mprelay needs (a subflow endpoint per link, stale_loss_cnt, blackhole
+ * detection off on the local). Its output goes to the log; checks it cannot fix in a
+ * namespace (open files of a shell, TCP_USER_TIMEOUT on this kernel) stay reported there.
+ */
+async function doctorFix(topology: Topology, logDir: string, launcher: MprelayLauncher): Promise<void> {
+  const sides = [
+    { ns: topology.ns.gwLocal, args: ['--role', 'local', '--wan-if', DEV.linkA, '--wan-if', DEV.linkB], log: 'mprelay-doctor-local.log' },
+    { ns: topology.ns.gwRemote, args: ['--role', 'remote'], log: 'mprelay-doctor-remote.log' },
+  ];
+  for (const side of sides) {
+    const result = await nsRun(side.ns, launcher.command, [...launcher.args, 'doctor', '--fix', ...side.args], { reject: false });
+    await writeFile(path.resolve(logDir, side.log), `${result.stdout}\n${result.stderr}`);
+    // 1 is "something still not ok" (reported in the log); anything else is doctor itself failing.
+    if (result.exitCode !== 0 && result.exitCode !== 1) throw new SystemStartError('mprelay', `mprelay doctor --fix failed (exit ${result.exitCode})`, String(result.stderr));
+  }
+}
+
 /** Sums one metric from the local's endpoint inside gw-local over the series whose labels include `labels`. */
 export async function localMetric(topology: Topology, name: string, labels: Record<string, string> = {}): Promise<number> {
   const { stdout } = await nsRun(topology.ns.gwLocal, 'curl', ['-sS', '--max-time', '2', `http://127.0.0.1:${MPRELAY_LOCAL_METRICS_PORT}/metrics`]);
@@ -77,6 +102,7 @@ export function mprelaySystem(interception: Interception, launcher: MprelayLaunc
   start: (topology, logDir) =>
     assemble('mprelay', logDir, async (parts) => {
       if (launcher === CHECKOUT_LAUNCHER && !existsSync(MPRELAY_CLI)) throw new SystemStartError('mprelay', `${MPRELAY_CLI} is missing: run \`npm run build\``, '');
+      await doctorFix(topology, logDir, launcher);
       const secret = randomBytes(32).toString('base64');
       const remoteConfig = path.resolve(logDir, 'mprelay-remote.yaml');
       const localConfig = path.resolve(logDir, 'mprelay-local.yaml');
@@ -93,6 +119,7 @@ export function mprelaySystem(interception: Interception, launcher: MprelayLaunc
           remote: { address: ADDR.gwRemotePublic, port: MPRELAY_REMOTE_PORT },
           key: { id: 1, secret },
           pool: MPRELAY_POOL,
+          links: MPRELAY_LINKS,
           metrics: { address: '127.0.0.1', port: MPRELAY_LOCAL_METRICS_PORT },
           log: { level: 'info' },
         }),

@@ -1,7 +1,7 @@
 // doctor's readings: the open-files limit is the daemon's, not the shell's that runs doctor.
 import test from 'ava';
 import { execa } from 'execa';
-import { gather, openFilesOf } from '../../relay/doctor.ts';
+import { gather, judge, openFilesOf, type Readings } from '../../relay/doctor.ts';
 
 test("open files are read from the daemon's process, not from doctor's own", async (t) => {
   const daemon = execa('prlimit', ['--nofile=2048:4096', 'sleep', '30'], { reject: false });
@@ -11,4 +11,55 @@ test("open files are read from the daemon's process, not from doctor's own", asy
   const readings = await gather({ role: 'remote', pid: daemon.pid ?? -1 });
   t.is(readings.openFilesSoft, 2048);
   t.is(readings.openFilesOf, `pid ${daemon.pid}`);
+});
+
+const tuned: Readings = {
+  mptcpEnabled: 1,
+  limits: { subflows: 2, addAddrAccepted: 2 },
+  endpoints: [
+    { address: '100.64.1.2', dev: 'linka', flags: ['subflow'] },
+    { address: '100.64.2.2', dev: 'linkb', flags: ['subflow'] },
+  ],
+  openFilesSoft: 1_048_576,
+  portRange: [10000, 65535],
+  conntrackMax: 262144,
+  tcpFastOpen: 3,
+  staleLossCnt: 2,
+  blackholeTimeout: 0,
+  interfaceAddresses: { linka: ['100.64.1.2'], linkb: ['100.64.2.2'] },
+  userTimeoutRefused: undefined,
+};
+const local = { role: 'local' as const, wanInterfaces: ['linka', 'linkb'], fastOpen: false };
+
+test('doctor: failover settings pass when tuned', (t) => {
+  t.deepEqual(judge(tuned, local).filter((c) => !c.ok), []);
+});
+
+test('doctor: stale_loss_cnt, blackhole detection and a missing endpoint are fixed by commands, each with its reason; TCP_USER_TIMEOUT is reported without one', (t) => {
+  const failed = judge({ ...tuned, staleLossCnt: 4, blackholeTimeout: 3600, endpoints: [tuned.endpoints[1]!], userTimeoutRefused: 'ENOPROTOOPT' }, local).filter((c) => !c.ok);
+  t.deepEqual(
+    failed.map((c) => [c.name, c.apply]),
+    [
+      ['mptcp endpoints', [['ip', 'mptcp', 'endpoint', 'add', '100.64.1.2', 'dev', 'linka', 'subflow']]],
+      ['mptcp stale_loss_cnt', [['sysctl', '-w', 'net.mptcp.stale_loss_cnt=2']]],
+      ['mptcp blackhole detection', [['sysctl', '-w', 'net.mptcp.blackhole_timeout=0']]],
+      ['TCP_USER_TIMEOUT on MPTCP', undefined],
+    ],
+  );
+  t.true(failed.every((c) => (c.why ?? '').length > 20), 'every fix says why');
+  t.regex(failed[3]?.detail ?? '', /refuses TCP_USER_TIMEOUT \(ENOPROTOOPT\)/);
+  const remote = judge({ ...tuned, blackholeTimeout: 3600 }, { role: 'remote', wanInterfaces: [], fastOpen: false });
+  t.false(remote.some((c) => c.name === 'mptcp blackhole detection'), 'the remote opens no MPTCP connections: not its concern');
+});
+
+test('doctor: an endpoint for an interface without an address is named but not applied', (t) => {
+  const [check] = judge({ ...tuned, endpoints: [], interfaceAddresses: {} }, { ...local, wanInterfaces: ['linka'] }).filter((c) => c.name === 'mptcp endpoints');
+  t.like(check, { ok: false, fix: 'ip mptcp endpoint add <address on linka> dev linka subflow' });
+  t.is(check?.apply, undefined);
+});
+
+test('doctor: this kernel is asked whether an MPTCP socket takes TCP_USER_TIMEOUT', async (t) => {
+  const readings = await gather({ role: 'remote', pid: process.pid });
+  t.true(readings.userTimeoutRefused === undefined || /^E[A-Z]+$/.test(readings.userTimeoutRefused), String(readings.userTimeoutRefused));
+  t.log(`TCP_USER_TIMEOUT on an MPTCP socket: ${readings.userTimeoutRefused ?? 'accepted'}`);
 });

@@ -20,7 +20,7 @@ test('a keepalive setting the kernel refuses is reported, and the upstream still
   const socket = openUpstream(
     { address: '127.0.0.1', port: (server.address() as net.AddressInfo).port, fastOpen: false, keepalive: { idleSec: 60, intervalSec: 10, count: 6 } },
     (error) => refused.push(error),
-    oldKernel,
+    { keepalive: oldKernel },
   );
   const received = await new Promise<string>((resolve, reject) => {
     let text = '';

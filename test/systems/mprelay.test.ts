@@ -11,6 +11,8 @@ import { useTopology } from '../helpers/topology.ts';
 import { assertBytesBothWays, download, startTrafficServer } from '../helpers/traffic.ts';
 import { assertStopsClean, extraTables, logDirOf, occupyPort, pidsLeft, startSystem } from './harness.ts';
 import { mptcpConnections, socketsByLocalIp, tcpSockets } from './sockets.ts';
+import { netstatGroup } from '../../lab/topology/blackhole.ts';
+import { parseEndpoints } from '../../relay/endpoints.ts';
 
 const HELD = 3;
 const toRemote = { peerIp: ADDR.gwRemotePublic, peerPort: MPRELAY_REMOTE_PORT };
@@ -136,4 +138,79 @@ test.serial('mprelay: a remote that cannot bind fails the start with its log tai
   t.regex(error?.logTail ?? '', /EADDRINUSE/);
   t.deepEqual(await pidsLeft(topology, [...before, blocker]), [], 'nothing of the system is left running');
   t.deepEqual(await extraTables(topology), [], 'no nftables table left');
+});
+
+/** MPTcpExt counters of a namespace (since it was made). */
+async function mptcpMib(ns: string): Promise<Map<string, number>> {
+  return netstatGroup(String((await nsRun(ns, 'cat', ['/proc/net/netstat'])).stdout), 'MPTcpExt');
+}
+
+async function endpointAddresses(ns: string): Promise<string[]> {
+  return parseEndpoints(String((await nsRun(ns, 'ip', ['-j', 'mptcp', 'endpoint', 'show'])).stdout)).map((e) => e.address);
+}
+
+test.serial('mprelay: link A down -> its endpoint is taken off, the remote receives REMOVE_ADDR and drops the A subflows, the open download carries on, a new connection opens over B; A back -> endpoint and A subflows return; stop leaves the endpoints as they were', async (t) => {
+  const topology = await useTopology(t);
+  const running = await startSystem(t, mprelay, topology);
+  const server = await startTrafficServer(t, topology, running);
+  const linksUp = async () => (await localMetric(topology, 'mprelay_link_up')) === 2;
+  t.true(await waitUntil(linksUp, 5_000), 'the monitor sees both links up');
+  t.deepEqual((await endpointAddresses(topology.ns.gwLocal)).sort(), [ADDR.gwLocalLinkA, ADDR.gwLocalLinkB], 'doctor --fix added the link-A endpoint next to the lab’s link-B one');
+  const mibBefore = { remote: await mptcpMib(topology.ns.gwRemote), local: await mptcpMib(topology.ns.gwLocal) };
+
+  const held = download(topology, running, server, '/hold', { maxTimeS: 60 });
+  t.true(await server.waitHeld(1));
+  await topology.links.a.setOutage(true);
+  let restored = false;
+  t.teardown(() => (restored ? undefined : topology.links.a.setOutage(false)));
+  server.release();
+  const offAt = performance.now();
+  t.true(await waitUntil(async () => !(await endpointAddresses(topology.ns.gwLocal)).includes(ADDR.gwLocalLinkA), 3_000, 20), 'link A’s endpoint is taken off');
+  t.log(`link A's endpoint off ${Math.round(performance.now() - offAt)} ms after the outage began (polled every 20 ms)`);
+  const during = await download(topology, running, server, '/download', { maxTimeS: 10 });
+  t.true(during.ok && during.sha256 === server.downloadSha256, `a new connection during the outage: ${during.error}`);
+  const mibDuring = { remote: await mptcpMib(topology.ns.gwRemote), local: await mptcpMib(topology.ns.gwLocal) };
+  const delta = (side: 'local' | 'remote', name: string) => (mibDuring[side].get(name) ?? 0) - (mibBefore[side].get(name) ?? 0);
+  t.true(delta('local', 'RmSubflow') >= 1, `the local closed its link-A subflows (RmSubflow +${delta('local', 'RmSubflow')})`);
+  t.true(delta('local', 'RmAddrTx') >= 1, `and sent REMOVE_ADDR (RmAddrTx +${delta('local', 'RmAddrTx')})`);
+  t.true(delta('remote', 'RmAddr') >= 1, `which reached the remote over link B (RmAddr +${delta('remote', 'RmAddr')})`);
+  t.deepEqual(await tcpSockets(topology.ns.gwRemote, { peerIp: ADDR.gwLocalLinkA, localPort: MPRELAY_REMOTE_PORT }), [], 'the remote has no subflow left on link A');
+  t.log(`MIB during the outage: local RmSubflow +${delta('local', 'RmSubflow')}, RmAddrTx +${delta('local', 'RmAddrTx')}; remote RmAddr +${delta('remote', 'RmAddr')}, SubflowStale +${delta('remote', 'SubflowStale')}`);
+  t.is(await localMetric(topology, 'mprelay_link_up', { link: 'a' }), 0);
+  t.is((await socketsByLocalIp(topology.ns.gwLocal, toRemote))[ADDR.gwLocalLinkA] ?? 0, 0, 'no subflow left on link A');
+
+  await topology.links.a.setOutage(false);
+  restored = true;
+  const rejoined = async () => {
+    const connections = (await mptcpConnections(topology.ns.gwLocal, toRemote)).length;
+    const subflows = await socketsByLocalIp(topology.ns.gwLocal, toRemote);
+    return connections > 0 && subflows[ADDR.gwLocalLinkA] === connections && (await endpointAddresses(topology.ns.gwLocal)).includes(ADDR.gwLocalLinkA);
+  };
+  t.true(await waitUntil(rejoined, 10_000), `after the return every connection has a link-A subflow again: ${JSON.stringify(await socketsByLocalIp(topology.ns.gwLocal, toRemote))}`);
+  const heldResult = await held;
+  t.true(heldResult.ok && heldResult.sha256 === server.downloadSha256, `the download open across the outage is intact: ${heldResult.error}`);
+  t.is(await localMetric(topology, 'mprelay_link_switches_total', { link: 'a', result: 'ok' }), 2, 'taken off once, restored once');
+  await running.stop();
+  t.deepEqual((await endpointAddresses(topology.ns.gwLocal)).sort(), [ADDR.gwLocalLinkA, ADDR.gwLocalLinkB]);
+});
+
+test.serial('mprelay rules: QUIC from the client gets ICMP port-unreachable at once; TCP to port 443 is relayed', async (t) => {
+  const topology = await useTopology(t);
+  const running = await startSystem(t, mprelay, topology);
+  const udp = await nsRun(
+    topology.ns.client,
+    'python3',
+    ['-c', `import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.settimeout(3)\ns.connect(("${ADDR.server}",443))\nt=time.monotonic()\ns.send(b"quic")\ntry:\n  s.recv(100)\n  print("answered")\nexcept ConnectionRefusedError:\n  print("refused %.1f" % ((time.monotonic()-t)*1000))\nexcept socket.timeout:\n  print("timeout")`],
+    { reject: false },
+  );
+  t.regex(String(udp.stdout), /^refused \d+\.\d$/m, `UDP to 443: ${udp.stdout} ${udp.stderr}`);
+  const { stdout: table } = await nsRun(topology.ns.gwLocal, 'nft', ['list', 'table', 'inet', 'mplab_mprelay']);
+  t.regex(String(table), /udp dport 443 counter packets 1 .* reject/);
+  const listener = nsRun(topology.ns.server, 'python3', ['-c', `import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(("${ADDR.server}",443))\ns.listen()\nprint("listening",flush=True)\nc,_=s.accept()\nc.sendall(b"over tcp 443")\nc.close()`], { reject: false, timeout: 20_000 });
+  await waitUntil(async () => (await nsRun(topology.ns.server, 'ss', ['-Hltn', 'src', `${ADDR.server}:443`])).stdout.length > 0, 5_000);
+  const tcp = await nsRun(topology.ns.client, 'python3', ['-c', `import socket\ns=socket.create_connection(("${ADDR.server}",443),timeout=5)\nprint(s.recv(100).decode())`], { reject: false });
+  await listener;
+  t.is(String(tcp.stdout).trim(), 'over tcp 443', String(tcp.stderr));
+  t.true(await waitUntil(async () => (await localMetric(topology, 'mprelay_connections_total', { result: 'ok' })) >= 1, 5_000), 'it went through the relay');
+  await running.stop();
 });

@@ -1,0 +1,26 @@
+// `mprelay rules`: QUIC refused unless allowed; the WAN policy routes new connections need.
+import test from 'ava';
+import { nftRules, parseWan, wanRouting, wanRoutingComment } from '../../relay/rules.ts';
+
+const base = { lanInterface: 'lan0', remoteAddress: '198.51.100.1', port: 12345 };
+
+test('QUIC from the LAN is rejected with ICMP port-unreachable by default; --allow-quic keeps it', (t) => {
+  t.regex(nftRules(base), /chain forward \{\n {4}type filter hook forward priority filter; policy accept;\n.*\n {4}iifname "lan0" udp dport 443 counter reject with icmpx type port-unreachable\n {2}\}/);
+  t.notRegex(nftRules({ ...base, allowQuic: true }), /udp dport 443|chain forward/);
+  t.regex(nftRules({ ...base, interception: 'tproxy' }), /udp dport 443 counter reject/, 'with TPROXY too');
+});
+
+test('each WAN link: a default route in its own table and a rule by its source address', (t) => {
+  const links = [parseWan('eth1,100.64.1.2,100.64.1.1'), parseWan('wwan0,2001:db8::2,2001:db8::1')];
+  t.deepEqual(wanRouting(links), [
+    ['-4', 'route', 'add', 'default', 'via', '100.64.1.1', 'dev', 'eth1', 'table', '110'],
+    ['-4', 'rule', 'add', 'from', '100.64.1.2', 'lookup', '110', 'priority', '110'],
+    ['-6', 'route', 'add', 'default', 'via', '2001:db8::1', 'dev', 'wwan0', 'table', '111'],
+    ['-6', 'rule', 'add', 'from', '2001:db8::2', 'lookup', '111', 'priority', '111'],
+  ]);
+  t.is(wanRoutingComment(links)[1], '#   ip -4 route add default via 100.64.1.1 dev eth1 table 110');
+  t.deepEqual(wanRoutingComment([]), []);
+  t.throws(() => parseWan('eth1,100.64.1.2'), { message: '--wan wants IF,ADDRESS,GATEWAY (e.g. eth1,100.64.2.2,100.64.2.1), not eth1,100.64.1.2' });
+  t.throws(() => wanRouting([{ device: 'eth1', address: 'isp', gateway: '100.64.1.1' }]), { message: 'not an IP address: isp' });
+  t.throws(() => wanRouting([{ device: 'eth1;reboot', address: '100.64.1.2', gateway: '100.64.1.1' }]), { message: 'not an interface name: eth1;reboot' });
+});
