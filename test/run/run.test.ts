@@ -146,7 +146,7 @@ test('the run protocol is recorded: one fresh topology per block, the order, emu
   );
   for (const block of results.blocks) {
     t.deepEqual(block.flags, [], `${block.system}: ${block.flags.join('; ')}`);
-    t.deepEqual(block.workloads.map((w) => [w.workload, w.quiet]), ['connect', 'hol', 'throughput', 'failover'].map((w) => [w, true]));
+    t.deepEqual(block.workloads.map((w) => [w.workload, w.quiet]), results.run.workloads.map((w) => [w, true]));
     t.true(block.health !== null && block.health.rtPriority > 0 && !block.health.bad, JSON.stringify(block.health));
     t.deepEqual(block.blackhole, { events: 0, disabledSyns: 0 });
     t.deepEqual(Object.keys(block.links).sort(), ['a', 'b']);
