@@ -1,8 +1,8 @@
 // Before each workload the run waits until the links are quiet: what the previous
 // workload (or the system's start) left queued in relays and link queues drains, so it
-// is not counted against the next workload. Quiet, from the emulators' own counters:
-// nothing held in either direction of either link, and no more than QUIET_MAX_BYTES
-// arrived at any of them over the last QUIET_MS. Bounded: a link that does not get
+// is not counted against the next workload. Quiet, from the emulators' own counters: in
+// each direction of each link, at most QUIET_MAX_BYTES arrived over the last QUIET_MS and
+// at most as much held (a relay's link probe in flight is not data). Bounded: a link that does not get
 // quiet within the timeout is reported, and the workload that follows is flagged.
 import type { LinkControl, LinkCounters } from './types.ts';
 
@@ -35,7 +35,7 @@ export function busyIn(links: readonly LinkControl[], from: Reading, to: Reading
       const now = to.counters[i]![direction];
       const bytes = arrived(now) - arrived(before);
       const held = now.backlogBytes ?? 0;
-      if (bytes > QUIET_MAX_BYTES || held > 0) problems.push(`link ${link.name} ${direction}: ${bytes} B arrived in ${Math.round(to.atMs - from.atMs)} ms, ${held} B held`);
+      if (bytes > QUIET_MAX_BYTES || held > QUIET_MAX_BYTES) problems.push(`link ${link.name} ${direction}: ${bytes} B arrived in ${Math.round(to.atMs - from.atMs)} ms, ${held} B held`);
     }
   });
   return problems.length ? problems.join('; ') : undefined;

@@ -23,7 +23,9 @@ const OMIT_S = 2;
 async function iperf3Mbps(t: ExecutionContext, context: WorkloadContext, direction: 'down' | 'up'): Promise<number> {
   const { topology, system } = context;
   // As before each of the lab's own windows: what the previous transfer left queued drains first.
-  t.true((await waitForQuietLinks(Object.values(topology.links))).quiet, 'quiet links before iperf3');
+  // Longer than the lab's own 5 s bound: an upload window leaves MBs in a relay's buffers, draining at the up rate.
+  const quiet = await waitForQuietLinks(Object.values(topology.links), 30_000);
+  t.true(quiet.quiet, `quiet links before iperf3: ${quiet.busy}`);
   const [serverFile, ...serverArgs] = [...system.wrap.server, 'iperf3', '-s', '-1', '-B', ADDR.server, '-p', String(IPERF_PORT)];
   const server = nsSpawn(topology.ns.server, serverFile!, serverArgs, { stdout: 'ignore', stderr: 'pipe' });
   try {
