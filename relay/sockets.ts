@@ -31,6 +31,9 @@ const TCP_USER_TIMEOUT = 18;
 /** SO_ORIGINAL_DST (linux/netfilter_ipv4.h) and IP6T_SO_ORIGINAL_DST share the number 80. */
 const SO_ORIGINAL_DST = 80;
 const MPTCP_INFO = 1;
+const TCP_INFO = 11;
+/** tcpi_state of a socket the kernel has closed (include/net/tcp_states.h). */
+const TCP_CLOSE = 7;
 const MPTCP_INFO_FLAG_FALLBACK = 1;
 const SOCKADDR_IN_BYTES = 16;
 const SOCKADDR_IN6_BYTES = 28;
@@ -202,6 +205,20 @@ export function userTimeoutOnMptcp(): string | undefined {
   } finally {
     c.close(fd);
   }
+}
+
+/**
+ * Whether a plain TCP socket was closed by the kernel, as a reset from the peer does,
+ * while data is still queued for reading: Linux returns that data first and the reset
+ * only after it, so a relay that reads it would send on what the peer gave up. False
+ * for MPTCP sockets (TCP_INFO there describes one subflow, not the connection).
+ */
+export function tcpClosedUnderneath(fd: number): boolean {
+  const protocol = Buffer.alloc(4);
+  if (c.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, protocol, [4]) < 0 || protocol.readInt32LE(0) !== IPPROTO_TCP) return false;
+  const info = Buffer.alloc(8);
+  if (c.getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, [info.length]) < 0) return false;
+  return info[0] === TCP_CLOSE;
 }
 
 /** Where a connection redirected by nftables (REDIRECT/DNAT) was headed. Plain TCP sockets only. */

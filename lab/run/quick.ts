@@ -14,7 +14,9 @@ export function quickScenario(scenario: Scenario): Scenario {
       ...(hol && { hol: { ...hol, idle: Math.min(hol.idle, 1000), duration: Math.min(hol.duration, 2500) } }),
       ...(pageload && { pageload: { ...pageload, pages: 1 } }),
       ...(throughput && {
-        throughput: { ...throughput, duration: Math.min(throughput.duration, 3000), omit: Math.min(throughput.omit, 1000), flows: [throughput.flows[0]!], directions: [throughput.directions[0]!] },
+        // 3 s left out, as the scenarios do: a window that starts earlier holds BBR's start-up
+        // and the release of reorder queues after its first overflow, and reads above capacity.
+        throughput: { ...throughput, duration: Math.min(throughput.duration, 5000), omit: Math.min(throughput.omit, 3000), flows: [throughput.flows[0]!], directions: [throughput.directions[0]!] },
       }),
       // The schema's shortest window around the outage: 2 s before, 5 s after.
       ...(failover && { failover: { links: [failover.links[0]!], before: 2000, outage: Math.max(1000, failover.outage / 2), after: 5000 } }),

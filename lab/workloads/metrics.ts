@@ -113,7 +113,9 @@ export const BASE_METRICS = {
     workloads: ['failover'],
     unit: 'ratio',
     better: 'higher',
-    description: "The download's goodput while the link was down, divided by the configured down rate of the link that stayed up.",
+    description:
+      "The download's goodput while the link was down (bytes delivered to the application), divided by the configured down rate of the link that stayed up. " +
+      'It can exceed 1 on short outages: data that crossed the failed link before it went down, held in the receiver\'s reorder queue behind a lost segment, is delivered during the outage.',
   },
   recovery_ms: {
     workloads: ['failover'],

@@ -56,6 +56,21 @@ test('a reset on one side resets the other', async (t) => {
   t.like(await done, { error: 'reset' });
 });
 
+test('a reset behind data the pipe holds back ends the pipe at once: the queued bytes are not sent on', async (t) => {
+  const { outerA, outerB, done } = await relayed();
+  outerB.pause(); // B reads nothing: the pipe's writes to B back up and A's side is paused
+  const chunk = Buffer.alloc(64 * 1024, 7);
+  // More than every buffer on the way holds: the kernel then queues data the pipe has not read.
+  const written = 1024 * chunk.length;
+  for (let i = 0; i < 1024; i++) outerA.write(chunk);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  outerA.resetAndDestroy();
+  const outcome = await Promise.race([done, new Promise<'still piping'>((resolve) => setTimeout(() => resolve('still piping'), 10_000))]);
+  t.like(outcome, { error: 'reset' });
+  t.true(typeof outcome === 'object' && outcome.aToB < written, `the pipe moved ${typeof outcome === 'object' ? outcome.aToB : '?'} of ${written} bytes`);
+  outerB.destroy();
+});
+
 test('an idle pair is closed with both peers reset', async (t) => {
   const { outerA, outerB, done } = await relayed({ idleTimeoutMs: 100 });
   const [atA, atB] = await Promise.all([readAll(outerA), readAll(outerB)]);

@@ -14,5 +14,7 @@ test('--quick keeps every workload of lossy-wisp runnable, once, shorter', async
     t.notThrows(() => workload.validate(quick), workload.name);
     t.true(workload.plannedMs(quick) <= workload.plannedMs(full), workload.name);
   }
+  // Goodput windows that start before 3 s read above capacity (BBR's start-up): lab errors.
+  t.deepEqual([quick.workloads.throughput?.omit, quick.workloads.throughput?.duration], [3000, 5000]);
   t.deepEqual(full.links.a.schedule, (await testScenario('lossy-wisp')).links.a.schedule, 'the original is untouched');
 });
