@@ -164,6 +164,10 @@ soak('mprelay flap soak: 100 outages of link A (2 s, seeded gaps of 1-5 s) under
       t.log(`download ${l.download} LOST: ${l.error}; last byte at +${(at / 1000).toFixed(3)} s (${new Date(wallAtRefMs + at).toISOString()}), ${whereInFlaps(outages, at)}`);
       for (const line of linkLogAround(localLog, wallAtRefMs, at, 5_000)) t.log(`  local: ${line}`);
     }
+    const remoteLog = await readFile(path.join(logDirOf(topology, 'mprelay'), 'mprelay-remote.log'), 'utf8').catch(() => '');
+    for (const [side, log] of [['local', localLog], ['remote', remoteLog]] as const) {
+      for (const line of log.split('\n').filter((l) => /"level":"(warn|error)"/.test(l)).slice(0, 20)) t.log(`  ${side}: ${line}`);
+    }
     const dir = await keepEvidence(topology, seed, { seed, plan: PLAN, outages, wallAtRefMs, refMs: result.refMs, lost, figures, flows: result.flows });
     t.log(`mprelay's logs and the soak's record kept in ${dir}`);
   }
