@@ -10,9 +10,8 @@ import { ADDR, DEV, type Topology } from '../../lab/topology/types.ts';
 import { useTopology } from '../helpers/topology.ts';
 import { assertBytesBothWays, download, startTrafficServer } from '../helpers/traffic.ts';
 import { assertStopsClean, extraTables, logDirOf, occupyPort, pidsLeft, startSystem } from './harness.ts';
-import { mptcpConnections, socketsByLocalIp, tcpSockets } from './sockets.ts';
+import { endpointAddresses, mptcpConnections, socketsByLocalIp, tcpSockets } from './sockets.ts';
 import { netstatGroup } from '../../lab/topology/blackhole.ts';
-import { parseEndpoints } from '../../relay/endpoints.ts';
 
 const HELD = 3;
 const toRemote = { peerIp: ADDR.gwRemotePublic, peerPort: MPRELAY_REMOTE_PORT };
@@ -143,10 +142,6 @@ test.serial('mprelay: a remote that cannot bind fails the start with its log tai
 /** MPTcpExt counters of a namespace (since it was made). */
 async function mptcpMib(ns: string): Promise<Map<string, number>> {
   return netstatGroup(String((await nsRun(ns, 'cat', ['/proc/net/netstat'])).stdout), 'MPTcpExt');
-}
-
-async function endpointAddresses(ns: string): Promise<string[]> {
-  return parseEndpoints(String((await nsRun(ns, 'ip', ['-j', 'mptcp', 'endpoint', 'show'])).stdout)).map((e) => e.address);
 }
 
 test.serial('mprelay: link A down -> its endpoint is taken off, the remote receives REMOVE_ADDR and drops the A subflows, the open download carries on, a new connection opens over B; A back -> endpoint and A subflows return; stop leaves the endpoints as they were', async (t) => {

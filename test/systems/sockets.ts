@@ -1,7 +1,9 @@
 // What `ss` shows inside a namespace, parsed: MPTCP connections (`ss -M`) and TCP
 // sockets (`ss -t`, where the subflows of MPTCP connections appear one by one, with
-// the device they are bound to, e.g. 100.64.2.2%linkb).
+// the device they are bound to, e.g. 100.64.2.2%linkb), and the MPTCP endpoints the
+// path manager has (`ip mptcp endpoint`).
 import { nsRun } from '../../lab/topology/netns.ts';
+import { parseEndpoints } from '../../relay/endpoints.ts';
 
 export interface Endpoint {
   ip: string;
@@ -60,4 +62,9 @@ export async function socketsByLocalIp(ns: string, match: Match): Promise<Record
   const counts: Record<string, number> = {};
   for (const row of await tcpSockets(ns, match)) counts[row.local.ip] = (counts[row.local.ip] ?? 0) + 1;
   return counts;
+}
+
+/** The addresses of the namespace's MPTCP endpoints. */
+export async function endpointAddresses(ns: string): Promise<string[]> {
+  return parseEndpoints(String((await nsRun(ns, 'ip', ['-j', 'mptcp', 'endpoint', 'show'])).stdout)).map((e) => e.address);
 }
