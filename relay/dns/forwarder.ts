@@ -58,7 +58,7 @@ function attempt(options: ForwarderOptions, query: Buffer, resolver: Destination
   options.open(resolver, frame(query)).then(
     async (stream) => {
       socket = stream.socket;
-      socket.on('error', () => finish({ why: 'stream-error' }));
+      socket.on('error', (error: NodeJS.ErrnoException) => finish({ why: `stream-${error.code ?? 'error'}` }));
       // Given up while it was being opened: close it now.
       if (aborted) return void socket.destroy();
       const problem = await stream.accepted;

@@ -28,18 +28,17 @@ export interface TcpListenerOptions {
 }
 
 /** Where a client connection was headed before the REDIRECT, or undefined when it came to the listener itself. */
-function redirectedTo(client: net.Socket, listen: { address: string; port: number }): Destination | undefined {
+function redirectedTo(client: net.Socket): Destination | undefined {
   try {
-    const family = net.isIPv6(listen.address) ? 6 : 4;
-    const destination = originalDestination(fdOf(client), family);
-    return destination.port === listen.port && destination.address === client.localAddress ? undefined : destination;
+    const destination = originalDestination(fdOf(client), client.localFamily === 'IPv6' ? 6 : 4);
+    return destination.port === client.localPort && destination.address === client.localAddress ? undefined : destination;
   } catch {
     return undefined; // no conntrack entry: not redirected
   }
 }
 
 function serve(client: net.Socket, options: TcpListenerOptions): void {
-  const resolver = redirectedTo(client, options.listen) ?? options.resolver;
+  const resolver = redirectedTo(client) ?? options.resolver;
   const reader = new FrameReader(MAX_QUERY_BYTES);
   let pending = 0;
   let ended = false;
