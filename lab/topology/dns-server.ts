@@ -6,9 +6,9 @@ import { nsRun, nsSpawn } from './netns.ts';
 export interface DnsZone {
   domain: string;
   /** Name -> IPv4 address (A records). */
-  hosts: Record<string, string>;
+  hosts: Readonly<Record<string, string>>;
   /** Name -> character strings (TXT records): the tests' long answers. */
-  txt?: Record<string, string[]>;
+  txt?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface DnsmasqServer {
