@@ -10,7 +10,7 @@ const USAGE = `usage:
   mprelay local --config FILE       run the home-gateway side
   mprelay remote --config FILE      run the public relay side
   mprelay rules --lan-if IF --remote ADDR [--port 12345] [--table mprelay] [--tproxy]
-                [--allow-quic] [--dns [--dns-port 53]] [--wan IF,ADDRESS,GATEWAY]...
+                [--allow-quic] [--dns [--dns-port 5300]] [--wan IF,ADDRESS,GATEWAY]...
                                     print the nftables rules that redirect the LAN's TCP and
                                     refuse its QUIC (unless --allow-quic); with --dns, also
                                     redirect the LAN's DNS (UDP and TCP 53) to the forwarder
@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     case 'rules': {
       const { values } = parseArgs({
         args: rest,
-        options: { 'lan-if': { type: 'string' }, remote: { type: 'string' }, port: { type: 'string', default: '12345' }, table: { type: 'string' }, tproxy: { type: 'boolean', default: false }, 'allow-quic': { type: 'boolean', default: false }, dns: { type: 'boolean', default: false }, 'dns-port': { type: 'string', default: '53' }, wan: { type: 'string', multiple: true, default: [] } },
+        options: { 'lan-if': { type: 'string' }, remote: { type: 'string' }, port: { type: 'string', default: '12345' }, table: { type: 'string' }, tproxy: { type: 'boolean', default: false }, 'allow-quic': { type: 'boolean', default: false }, dns: { type: 'boolean', default: false }, 'dns-port': { type: 'string', default: '5300' }, wan: { type: 'string', multiple: true, default: [] } },
       });
       if (!values['lan-if'] || !values.remote) return usage('--lan-if and --remote are required');
       const routing = wanRoutingComment(values.wan.map(parseWan));

@@ -20,8 +20,12 @@ export const MPRELAY_LOCAL_PORT = 12400;
 /** The local's metrics, inside gw-local only (127.0.0.1 there). */
 export const MPRELAY_LOCAL_METRICS_PORT = 9465;
 export const MPRELAY_TABLE = 'mplab_mprelay';
-/** The local's DNS forwarder: on the LAN address, where `mprelay rules --dns` redirects the LAN's DNS; UDP goes to the home's resolver. */
-export const MPRELAY_DNS = { listen: { address: ADDR.gwLocalLan, port: 53 }, resolver: { address: LAB_DNS.resolver, port: 53 } };
+/**
+ * The local's DNS forwarder: on the LAN address and an unprivileged port (as in
+ * relay/examples/local.yaml: the shipped unit has no CAP_NET_BIND_SERVICE), where
+ * `mprelay rules --dns` redirects the LAN's DNS; UDP goes to the home's resolver.
+ */
+export const MPRELAY_DNS = { listen: { address: ADDR.gwLocalLan, port: 5300 }, resolver: { address: LAB_DNS.resolver, port: 53 } };
 export const MPRELAY_POOL = { min: 4, max: 32, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 };
 
 /** The compiled relay (`npm run build`), run with plain node as a gateway runs it: no tsx, one process. */

@@ -29,7 +29,7 @@ test('--dns: the LAN DNS, UDP and TCP port 53 to any address, goes to the forwar
   const rules = nftRules({ ...base, dnsPort: 53 });
   t.regex(rules, /chain dns \{\n {4}type nat hook prerouting priority -110; policy accept;\n.*\n {4}iifname "lan0" udp dport 53 counter redirect to :53\n {4}iifname "lan0" tcp dport 53 counter redirect to :53\n {2}\}/);
   t.true(rules.indexOf('chain dns') < rules.indexOf('ip daddr @bypass_v4 return'), 'before the bypass: a LAN resolver too');
-  t.regex(nftRules({ ...base, interception: 'tproxy', dnsPort: 5353 }), /udp dport 53 counter redirect to :5353/, 'with TPROXY too (its own NAT chain)');
+  t.regex(nftRules({ ...base, interception: 'tproxy', dnsPort: 5300 }), /udp dport 53 counter redirect to :5300/, 'with TPROXY too (its own NAT chain)');
   t.notRegex(nftRules(base), /dport 53/);
   t.throws(() => nftRules({ ...base, dnsPort: 0 }), { message: 'not a port: 0' });
 });
