@@ -12,6 +12,12 @@ import { checkQuery, errorAnswer, fitForUdp, RCODE } from './wire.ts';
 export type Transport = 'udp' | 'tcp';
 export type QueryResult = 'ok' | 'truncated' | 'servfail' | 'refused' | 'dropped';
 
+/** The bytes to send back (none: dropped) and the result they are counted under. */
+interface Answered {
+  message?: Buffer;
+  result: QueryResult;
+}
+
 export interface QueriesOptions {
   forwarder: ForwarderOptions;
   maxInFlight: number;
@@ -37,14 +43,19 @@ export class DnsQueries {
   /** The bytes to send back for `query` (undefined: nothing, the message is dropped). */
   async answer(query: Buffer, transport: Transport, source: string, resolver: Destination): Promise<Buffer | undefined> {
     const startedMs = performance.now();
-    const { message, result } = await this.#answer(query, transport, source, resolver);
+    // Whatever goes wrong inside one query is counted and logged, and drops that query only.
+    const { message, result } = await this.#answer(query, transport, source, resolver).catch((error: unknown): Answered => {
+      this.#options.metrics.errors.inc({ kind: 'internal' });
+      this.#options.log.error('DNS query failed inside the forwarder', { source, transport, error });
+      return { result: 'dropped' };
+    });
     const labels = { transport, result };
     this.#options.metrics.dnsQueries.inc(labels);
     this.#options.metrics.dnsSeconds.observe(labels, (performance.now() - startedMs) / 1000);
     return message;
   }
 
-  async #answer(query: Buffer, transport: Transport, source: string, resolver: Destination): Promise<{ message?: Buffer; result: QueryResult }> {
+  async #answer(query: Buffer, transport: Transport, source: string, resolver: Destination): Promise<Answered> {
     const checked = checkQuery(query);
     if (!checked.ok) {
       this.#warn('DNS query refused', source, checked.problem, { transport, bytes: query.length });
