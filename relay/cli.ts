@@ -10,10 +10,12 @@ const USAGE = `usage:
   mprelay local --config FILE       run the home-gateway side
   mprelay remote --config FILE      run the public relay side
   mprelay rules --lan-if IF --remote ADDR [--port 12345] [--table mprelay] [--tproxy]
-                [--allow-quic] [--wan IF,ADDRESS,GATEWAY]...
+                [--allow-quic] [--dns [--dns-port 5300]] [--wan IF,ADDRESS,GATEWAY]...
                                     print the nftables rules that redirect the LAN's TCP and
-                                    refuse its QUIC (unless --allow-quic); with --wan, also the
-                                    policy routes each WAN link needs (as comments to run)
+                                    refuse its QUIC (unless --allow-quic); with --dns, also
+                                    redirect the LAN's DNS (UDP and TCP 53) to the forwarder
+                                    (the dns.listen port); with --wan, also the policy routes
+                                    each WAN link needs (as comments to run)
   mprelay doctor [--role local|remote] [--wan-if IF]... [--fast-open] [--pid PID] [--fix]
                                     check this machine's tuning, print fixes (exit 1 if any);
                                     --wan-if: every WAN interface of the local (each needs an
@@ -35,13 +37,13 @@ async function main(argv: string[]): Promise<number> {
     case 'rules': {
       const { values } = parseArgs({
         args: rest,
-        options: { 'lan-if': { type: 'string' }, remote: { type: 'string' }, port: { type: 'string', default: '12345' }, table: { type: 'string' }, tproxy: { type: 'boolean', default: false }, 'allow-quic': { type: 'boolean', default: false }, wan: { type: 'string', multiple: true, default: [] } },
+        options: { 'lan-if': { type: 'string' }, remote: { type: 'string' }, port: { type: 'string', default: '12345' }, table: { type: 'string' }, tproxy: { type: 'boolean', default: false }, 'allow-quic': { type: 'boolean', default: false }, dns: { type: 'boolean', default: false }, 'dns-port': { type: 'string', default: '5300' }, wan: { type: 'string', multiple: true, default: [] } },
       });
       if (!values['lan-if'] || !values.remote) return usage('--lan-if and --remote are required');
       const routing = wanRoutingComment(values.wan.map(parseWan));
       process.stdout.write(
         (routing.length > 0 ? `${routing.join('\n')}\n` : '') +
-          nftRules({ lanInterface: values['lan-if'], remoteAddress: values.remote, port: Number(values.port), ...(values.table ? { table: values.table } : {}), interception: values.tproxy ? 'tproxy' : 'redirect', allowQuic: values['allow-quic'] }),
+          nftRules({ lanInterface: values['lan-if'], remoteAddress: values.remote, port: Number(values.port), ...(values.table ? { table: values.table } : {}), interception: values.tproxy ? 'tproxy' : 'redirect', allowQuic: values['allow-quic'], ...(values.dns ? { dnsPort: Number(values['dns-port']) } : {}) }),
       );
       return 0;
     }

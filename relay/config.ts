@@ -42,6 +42,27 @@ const link = z.strictObject({
   address: ip,
 });
 
+/**
+ * The DNS forwarder (off without this section): answers DNS on `listen`, UDP and TCP,
+ * and forwards each query as DNS over TCP through the relay, so lookups ride both links.
+ * A TCP query redirected by `mprelay rules --dns` goes to the resolver the client asked
+ * for (its original destination); UDP queries (whose original destination Node's dgram
+ * cannot read back after a REDIRECT) and unredirected TCP go to `resolver`.
+ */
+const dns = z
+  .strictObject({
+    listen: endpoint,
+    resolver: endpoint.refine((e) => e.port > 0, 'the resolver port must not be 0'),
+    /** A query with no answer after this gets SERVFAIL (stub resolvers retry after 1-5 s). */
+    timeoutMs: z.int().min(100).max(30_000).default(2_500),
+    /** With no answer yet after this, the query goes out once more on another relayed connection. */
+    retryAfterMs: z.int().min(50).max(30_000).default(800),
+    /** Queries forwarded at once (UDP and TCP together); past it, new ones are answered SERVFAIL at once. */
+    maxInFlight: z.int().min(1).max(100_000).default(256),
+  })
+  .refine((d) => d.retryAfterMs < d.timeoutMs, 'dns.retryAfterMs must be below dns.timeoutMs')
+  .optional();
+
 export const remoteConfigSchema = z.strictObject({
   /** Where the MPTCP listener binds: the public address (or 0.0.0.0 / ::). */
   listen: endpoint,
@@ -152,6 +173,7 @@ export const localConfigSchema = z.strictObject({
       raceMinMs: z.int().min(10).max(10_000),
     })
     .default({ action: 'remove', raceRttFactor: 1.5, raceMinMs: 100 }),
+  dns,
   metrics,
   log,
 });

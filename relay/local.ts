@@ -5,6 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { LocalConfig } from './config.ts';
+import type { RelayedStream } from './dns/forwarder.ts';
+import { startDnsServer, type DnsServer } from './dns/server.ts';
 import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { pipeBoth } from './pipe.ts';
@@ -44,6 +46,8 @@ export class LocalRelay {
   #listenPort = 0;
   #key: LocalConfig['key'];
   readonly #keepaliveRefused: KeepaliveRefused;
+  /** The DNS forwarder, when the config has a `dns` section. */
+  #dns: DnsServer | undefined;
 
   constructor(options: LocalOptions) {
     const { config } = options;
@@ -84,6 +88,8 @@ export class LocalRelay {
     this.#listenPort = bound.port;
     await this.#links?.start();
     this.#pool.start();
+    const dns = this.#config.dns;
+    if (dns) this.#dns = await startDnsServer({ config: dns, open: (destination, payload) => this.openStream(destination, payload), metrics: this.#metrics, log: this.#log });
     this.#log.info('local listening', { address: bound.address, port: bound.port, remote: this.#config.remote });
     return bound;
   }
@@ -102,6 +108,26 @@ export class LocalRelay {
     return this.#pool;
   }
 
+  get dns(): DnsServer | undefined {
+    return this.#dns;
+  }
+
+  /**
+   * A relayed stream for the relay's own use (the DNS forwarder): a pooled connection, or
+   * a fresh one over a link that is up, with the connect header and `payload` written.
+   */
+  async openStream(destination: Destination, payload: Buffer): Promise<RelayedStream> {
+    const key = this.#key;
+    const nonce = randomBytes(NONCE_BYTES);
+    const header = { type: 'connect' as const, keyId: key.id, timestampMs: Date.now(), nonce, destination };
+    const pooled = this.#pool.take();
+    const socket = pooled ? pooled.socket : await this.#openFresh('miss', this.#target);
+    if (!pooled) this.#metrics.upstreamOpened.inc({ by: 'miss' });
+    socket.write(Buffer.concat([encodeHeader(header, key.secret, pooled?.challenge), payload]));
+    const accepted = readAnswer(socket, { hello: false, secret: key.secret, nonce, timeoutMs: this.#config.statusTimeoutMs }).then(answerProblem);
+    return { socket, accepted };
+  }
+
   get openConnections(): number {
     return this.#clients.size;
   }
@@ -109,6 +135,7 @@ export class LocalRelay {
   /** Stops accepting and pooling, lets relayed connections finish for drainTimeoutMs, then resets them. */
   async stop(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await this.#dns?.stop();
     this.#pool.stop();
     const deadline = Date.now() + this.#config.drainTimeoutMs;
     while (this.#clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

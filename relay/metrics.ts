@@ -32,6 +32,10 @@ export class RelayMetrics {
   readonly probes: Counter<'result'>;
   /** Remote: paths (source addresses of probes) heard from recently. */
   readonly pathsUp: Gauge;
+  /** Local: DNS queries the forwarder took, by transport (udp, tcp) and result (ok, truncated, servfail, refused, dropped). */
+  readonly dnsQueries: Counter<'transport' | 'result'>;
+  /** Local: from a query's arrival until its answer was sent, by transport and result. */
+  readonly dnsSeconds: Histogram<'transport' | 'result'>;
 
   constructor(side: Side, withProcessMetrics = true) {
     const registers = [this.registry];
@@ -64,6 +68,14 @@ export class RelayMetrics {
     this.freshLink = new Counter({ name: 'mprelay_fresh_connections_total', help: 'MPTCP connections opened to the remote, by the link of their first subflow', labelNames: ['link'], registers });
     this.probes = new Counter({ name: 'mprelay_probes_total', help: 'Link probe requests received, by result', labelNames: ['result'], registers });
     this.pathsUp = new Gauge({ name: 'mprelay_paths_up', help: 'Paths (probe source addresses) heard from recently', registers });
+    this.dnsQueries = new Counter({ name: 'mprelay_dns_queries_total', help: 'DNS queries taken by the forwarder, by transport and result', labelNames: ['transport', 'result'], registers });
+    this.dnsSeconds = new Histogram({
+      name: 'mprelay_dns_query_seconds',
+      help: 'DNS queries: from arrival until the answer was sent, by transport and result',
+      labelNames: ['transport', 'result'],
+      buckets: [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12],
+      registers,
+    });
   }
 
   /** Serves GET /metrics; resolves with the bound address. */

@@ -21,6 +21,12 @@ export interface RulesOptions {
    * browsers fall back to TCP at once, which the relay carries over both links; true keeps it.
    */
   allowQuic?: boolean;
+  /**
+   * The DNS forwarder's port (the `dns.listen` port of the local config): the LAN's DNS,
+   * UDP and TCP port 53 to any address, is redirected there, before the bypass (a LAN
+   * resolver too). Without it, DNS goes where the client sends it.
+   */
+  dnsPort?: number;
 }
 
 /** One WAN link of the gateway, for the policy routes that let a connection pick its link by source address. */
@@ -94,6 +100,19 @@ export function nftRules(options: RulesOptions): string {
         `    ${lan} meta l4proto tcp meta mark set ${TPROXY_MARK} tproxy ip6 to :${options.port} counter accept`,
       ]
     : [`    ${lan} meta l4proto tcp counter redirect to :${options.port}`];
+  if (options.dnsPort !== undefined && (!Number.isInteger(options.dnsPort) || options.dnsPort < 1 || options.dnsPort > 65535)) throw new Error(`not a port: ${options.dnsPort}`);
+  // A chain of its own, before the TCP interception's (NAT takes the first chain that binds a connection), in either interception mode.
+  const dns =
+    options.dnsPort === undefined
+      ? []
+      : [
+          `  chain dns {`,
+          `    type nat hook prerouting priority -110; policy accept;`,
+          `    # Lookups ride both links: the LAN's DNS goes to the local relay's forwarder.`,
+          `    ${lan} udp dport 53 counter redirect to :${options.dnsPort}`,
+          `    ${lan} tcp dport 53 counter redirect to :${options.dnsPort}`,
+          `  }`,
+        ];
   const quic = options.allowQuic
     ? []
     : [
@@ -104,7 +123,7 @@ export function nftRules(options: RulesOptions): string {
         `  }`,
       ];
   return [
-    `# mprelay: ${tproxy ? 'TPROXY' : 'redirect'} TCP arriving on ${options.lanInterface} to the local relay on port ${options.port}.`,
+    `# mprelay: ${tproxy ? 'TPROXY' : 'redirect'} TCP arriving on ${options.lanInterface} to the local relay on port ${options.port}${options.dnsPort === undefined ? '' : `, DNS to its forwarder on port ${options.dnsPort}`}.`,
     `# Apply with \`nft -f FILE\`; remove with \`nft delete table inet ${table}\`. Re-applying replaces the table.`,
     ...(tproxy
       ? [`# TPROXY also needs (once, as root; the local config must say interception: tproxy):`, ...tproxyRouting().map((argv) => `#   ip ${argv.join(' ')}`)]
@@ -112,6 +131,7 @@ export function nftRules(options: RulesOptions): string {
     `table inet ${table}`,
     `delete table inet ${table}`,
     `table inet ${table} {`,
+    ...dns,
     `  set bypass_v4 {`,
     `    type ipv4_addr; flags interval;`,
     `    elements = { ${v4.join(', ')} }`,

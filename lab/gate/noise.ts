@@ -46,6 +46,8 @@ const FLOORS: Record<BaseMetricName, Floor> = {
   new_connect_success_ratio: SUCCESS,
   new_connect_ttfb_ms: FAILOVER_TIME,
   echo_rtt_outage_ms: FAILOVER_TIME,
+  dns_success_ratio: SUCCESS,
+  dns_ms: FAILOVER_TIME,
   survived: { stat: 'mean', relative: 0, absolute: 0.2 },
 };
 

@@ -34,6 +34,8 @@ const FAILOVER: { base: string; label: string; share?: HeadlineColumn['share'] }
   { base: 'new_connect_ttfb_ms', label: 'first byte, new connection while down' },
   { base: 'new_connect_success_ratio', label: 'new connections ok while down', share: 'attempts' },
   { base: 'echo_rtt_outage_ms', label: 'echo RTT while down' },
+  { base: 'dns_ms', label: 'name lookup while down' },
+  { base: 'dns_success_ratio', label: 'lookups ok while down', share: 'attempts' },
   { base: 'survived', label: 'download survived', share: 'repetitions' },
 ];
 

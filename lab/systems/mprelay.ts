@@ -1,6 +1,7 @@
 // This project's relay in the lab: `mprelay remote` on gw-remote's public address and
 // `mprelay local` on gw-local, started with the same CLI and config files a person would
-// use, fed by the `mprelay rules` nftables output for the LAN interface. Configs, the key
+// use, fed by the `mprelay rules --dns` nftables output for the LAN interface (the LAN's
+// DNS goes to the local's forwarder, as a home with mprelay has it). Configs, the key
 // and logs go to the run's log directory.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { nftRules, tproxyRouting } from '../../relay/rules.ts';
 import { ipIn, nsRun } from '../topology/netns.ts';
-import { ADDR, DEV, type Topology } from '../topology/types.ts';
+import { ADDR, DEV, LAB_DNS, type Topology } from '../topology/types.ts';
 import { assemble, NO_WRAP, type Part } from './assemble.ts';
 import { listeningBy, startDaemon } from './daemon.ts';
 import { SystemStartError, type SystemAdapter } from './system.ts';
@@ -19,6 +20,12 @@ export const MPRELAY_LOCAL_PORT = 12400;
 /** The local's metrics, inside gw-local only (127.0.0.1 there). */
 export const MPRELAY_LOCAL_METRICS_PORT = 9465;
 export const MPRELAY_TABLE = 'mplab_mprelay';
+/**
+ * The local's DNS forwarder: on the LAN address and an unprivileged port (as in
+ * relay/examples/local.yaml: the shipped unit has no CAP_NET_BIND_SERVICE), where
+ * `mprelay rules --dns` redirects the LAN's DNS; UDP goes to the home's resolver.
+ */
+export const MPRELAY_DNS = { listen: { address: ADDR.gwLocalLan, port: 5300 }, resolver: { address: LAB_DNS.resolver, port: 53 } };
 export const MPRELAY_POOL = { min: 4, max: 32, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 };
 
 /** The compiled relay (`npm run build`), run with plain node as a gateway runs it: no tsx, one process. */
@@ -79,7 +86,7 @@ type Interception = 'redirect' | 'tproxy';
 async function applyRules(topology: Topology, logDir: string, interception: Interception): Promise<Part> {
   const ns = topology.ns.gwLocal;
   const file = path.resolve(logDir, 'mprelay-rules.nft');
-  await writeFile(file, nftRules({ lanInterface: DEV.lan, remoteAddress: ADDR.gwRemotePublic, port: MPRELAY_LOCAL_PORT, table: MPRELAY_TABLE, interception }));
+  await writeFile(file, nftRules({ lanInterface: DEV.lan, remoteAddress: ADDR.gwRemotePublic, port: MPRELAY_LOCAL_PORT, table: MPRELAY_TABLE, interception, dnsPort: MPRELAY_DNS.listen.port }));
   await nsRun(ns, 'nft', ['-f', file]);
   // The lab's namespaces are IPv4 only (IPv6 is off in them).
   const routing = interception === 'tproxy' ? tproxyRouting(['-4']) : [];
@@ -120,6 +127,7 @@ export function mprelaySystem(interception: Interception, launcher: MprelayLaunc
           key: { id: 1, secret },
           pool: MPRELAY_POOL,
           links: MPRELAY_LINKS,
+          dns: MPRELAY_DNS,
           metrics: { address: '127.0.0.1', port: MPRELAY_LOCAL_METRICS_PORT },
           log: { level: 'info' },
         }),

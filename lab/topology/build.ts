@@ -1,6 +1,7 @@
 // Builds one run's topology:
 //   client --lan-- gw-local == link A, link B (emulated) == gw-remote --wan-- server
-// Addressing and routing are as at a real home behind two ISPs (see ADDR). Every step
+// Addressing and routing are as at a real home behind two ISPs (see ADDR); the server
+// namespace also runs the world's DNS server (dnsmasq, LAB_DNS). Every step
 // is bounded by a timeout, and any failure tears down what was already built.
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -8,10 +9,11 @@ import { execa } from 'execa';
 import { chooseBackend, startLink } from '../links/backend.ts';
 import type { LinkBackendName, LinkName } from '../links/model.ts';
 import type { Scenario } from '../scenario/schema.ts';
+import { startDnsmasq, type DnsmasqServer } from './dns-server.ts';
 import { createNamespace, deleteNamespace } from './namespace.ts';
 import { nsRun } from './netns.ts';
 import { claimRun, namespaceName, onInterrupt, releaseRun } from './registry.ts';
-import { ADDR, DEV, type LinkControl, type Namespaces, type Topology } from './types.ts';
+import { ADDR, DEV, LAB_DNS, type LinkControl, type Namespaces, type Topology } from './types.ts';
 
 export interface BuildOptions {
   runDir: string;
@@ -132,10 +134,12 @@ export async function buildTopology(scenario: Scenario, options: BuildOptions): 
   await claimRun(runId);
 
   const links: Partial<Record<LinkName, LinkControl>> = {};
+  let dns: DnsmasqServer | undefined;
   let destroyed: Promise<void> | undefined;
   const destroy = () =>
     (destroyed ??= (async () => {
       unregister();
+      await dns?.stop().catch(() => undefined);
       await Promise.allSettled(Object.values(links).map((link) => link.stop()));
       await Promise.allSettled(Object.values(ns).map((name) => deleteNamespace(name)));
       await releaseRun(runId);
@@ -156,6 +160,7 @@ export async function buildTopology(scenario: Scenario, options: BuildOptions): 
       });
     }
     await configure(ns);
+    dns = await startDnsmasq(ns.server, { address: LAB_DNS.resolver, zone: LAB_DNS.zone, logFile: `${options.runDir}/dnsmasq.log` });
   } catch (error) {
     await destroy();
     throw error;

@@ -27,6 +27,18 @@ export const ADDR = {
   server: '203.0.113.2',
 } as const;
 
+/**
+ * The world's DNS: dnsmasq on the server's address (lab/topology/dns-server.ts), the
+ * resolver the client is configured with, authoritative for this zone. The workloads
+ * look up `name`, whose A record is `address`.
+ */
+export const LAB_DNS = {
+  resolver: ADDR.server,
+  zone: { domain: 'mplab.test', hosts: { 'server.mplab.test': ADDR.server } },
+  name: 'server.mplab.test',
+  address: ADDR.server,
+} as const;
+
 /** Interface names inside the namespaces. */
 export const DEV = {
   lan: 'lan0',

@@ -1,10 +1,11 @@
 // failover: what a person lives through when one ISP drops out (a radio
 // re-association). For each link in `failover.links`, its own window: `before` of normal
 // use, the link down for `outage`, then `after` it returned. Throughout, a bulk
-// download, an interactive echo every 100 ms on its own connection, and a fresh
-// connection (connect, one request, first byte) every 250 ms. Does the download stall,
-// how fast does it move over the other link, how long until it is back, can a page be
-// opened while the link is down, does the session keep echoing? Metrics carry the link
+// download, an interactive echo every 100 ms on its own connection, a fresh
+// connection (connect, one request, first byte) every 250 ms, and a name lookup every
+// 250 ms. Does the download stall, how fast does it move over the other link, how long
+// until it is back, can a page be opened and a name resolved while the link is down,
+// does the session keep echoing? Metrics carry the link
 // that went down (stall_link_a_ms); the timeline marks every fresh connection ok/failed.
 import type { LinkName } from '../links/model.ts';
 import type { Scenario } from '../scenario/schema.ts';
@@ -14,6 +15,7 @@ import { fetchLatencies, latencySample, successSample } from './attempts.ts';
 import { RESPONSE_BYTES } from './connect.ts';
 import { deliveredAfter, duringOutage, FIGURE_BIN_MS, outageGoodputRatio, recovery, stall, type DownloadSeries, type Outage } from './failover-figures.ts';
 import { ECHO_BYTES } from './hol.ts';
+import { LAB_DNS } from '../topology/types.ts';
 import { metric, type BaseMetricName, type LinkLabel } from './metrics.ts';
 import type { ClientResult } from './probe/plan.ts';
 import { PROBE_TARGET } from './probes.ts';
@@ -28,6 +30,10 @@ const CONNECT_INTERVAL_MS = 250;
  * attempts started late in the outage to be answered or time out inside the window.
  */
 const ATTEMPT_TIMEOUT_MS = 3000;
+const LOOKUP_INTERVAL_MS = 250;
+/** A stub resolver's retransmission (glibc's `options timeout:1`); a lookup fails after ATTEMPT_TIMEOUT_MS. */
+const LOOKUP_RETRANSMIT_MS = 1000;
+const DNS_PORT = 53;
 /** The timeline's bins: the figures use 10 ms, the chart needs less. */
 const TIMELINE_BIN_MS = 50;
 
@@ -44,7 +50,7 @@ const other = (link: LinkName): LinkName => (link === 'a' ? 'b' : 'a');
 /**
  * Attempts of one kind started during the outage: a 0/1 success sample each and its
  * latency (censored at the timeout when it failed). One entry per kind of attempt the
- * window makes (fresh connections; name lookups would be another).
+ * window makes (fresh connections, name lookups).
  */
 interface AttemptSeries {
   success: BaseMetricName;
@@ -74,12 +80,19 @@ function windowSamples(result: FailoverResult, link: LinkName, outage: Outage, s
     timeoutMs: ATTEMPT_TIMEOUT_MS,
     attempts: result.fetches.map((f) => ({ startMs: at(f.startMs), latencyMs: fetchLatencies(f).ttfbMs })),
   };
+  const lookups: AttemptSeries = {
+    success: 'dns_success_ratio',
+    latency: 'dns_ms',
+    timeoutMs: ATTEMPT_TIMEOUT_MS,
+    attempts: result.lookups.map((l) => ({ startMs: at(l.startMs), latencyMs: l.answerMs === null ? null : l.answerMs - l.startMs })),
+  };
   const echoes = duringOutage(result.echoes, (e) => at(e.sentMs), outage);
   return [
     { metric: metric('stall_ms', label), value: stalled.value, atMs: outage.downMs, ...(stalled.censored && { censored: true }) },
     { metric: metric('outage_goodput_ratio', label), value: outageGoodputRatio(series, outage, survivingRateBitsPerSec), atMs: outage.downMs },
     { metric: metric('recovery_ms', label), value: recovered.value, atMs: outage.upMs, ...(recovered.censored && { censored: true }) },
     ...attemptSamples(connections, label, outage),
+    ...attemptSamples(lookups, label, outage),
     ...echoes.map((e) => latencySample(metric('echo_rtt_outage_ms', label), e.rttMs, ATTEMPT_TIMEOUT_MS, at(e.sentMs))),
     successSample(metric('survived', label), survived, null),
   ];
@@ -100,10 +113,12 @@ function windowTimeline(result: FailoverResult, link: LinkName, outage: Outage):
 
 function windowErrors(result: FailoverResult, link: LinkName): string[] {
   const failedConnections = result.fetches.filter((f) => f.error !== null).length;
+  const failedLookups = result.lookups.filter((l) => l.error !== null);
   return [
     ...(result.flow.error ? [`link ${link}: download: ${result.flow.error}`] : []),
     ...(result.echoError ? [`link ${link}: interactive flow: ${result.echoError}`] : []),
     ...(failedConnections > 0 ? [`link ${link}: ${failedConnections} of ${result.fetches.length} fresh connections failed`] : []),
+    ...(failedLookups.length > 0 ? [`link ${link}: ${failedLookups.length} of ${result.lookups.length} name lookups failed (first: ${failedLookups[0]!.error})`] : []),
   ];
 }
 
@@ -118,6 +133,7 @@ async function runWindow(context: WorkloadContext, link: LinkName): Promise<{ re
     echo: { intervalMs: ECHO_INTERVAL_MS, bytes: ECHO_BYTES, timeoutMs: ATTEMPT_TIMEOUT_MS },
     connectIntervalMs: CONNECT_INTERVAL_MS,
     fetch: { responseBytes: RESPONSE_BYTES, timeoutMs: ATTEMPT_TIMEOUT_MS },
+    lookup: { resolver: { host: LAB_DNS.resolver, port: DNS_PORT }, name: LAB_DNS.name, address: LAB_DNS.address, intervalMs: LOOKUP_INTERVAL_MS, retransmitMs: LOOKUP_RETRANSMIT_MS, timeoutMs: ATTEMPT_TIMEOUT_MS },
   };
   const schedule = [{ atMs: failover.before, action: { kind: 'outage' as const, durationMs: failover.outage } }];
   let player: SchedulePlayer | undefined;

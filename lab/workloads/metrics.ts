@@ -143,6 +143,20 @@ export const BASE_METRICS = {
     better: 'lower',
     description: `Interactive echoes (every 100 ms, own connection, open loop) sent while the link was down: round trip. ${CENSORED}`,
   },
+  dns_success_ratio: {
+    workloads: ['failover'],
+    unit: 'fraction',
+    better: 'higher',
+    description:
+      "Name lookups started every 250 ms while the link was down, as a stub resolver makes them (UDP to the client's resolver, the server's dnsmasq; " +
+      'sent again every second, 3 s at most): share answered with the right address in time. Systems that do not carry DNS leave it on the default route (link A).',
+  },
+  dns_ms: {
+    workloads: ['failover'],
+    unit: 'ms',
+    better: 'lower',
+    description: `Name lookups started while the link was down: from the first query sent until the right answer arrived. ${CENSORED}`,
+  },
   survived: {
     workloads: ['failover'],
     unit: 'fraction',

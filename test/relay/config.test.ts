@@ -63,3 +63,13 @@ test('a local waits for the answer longer than a remote connects by default', (t
   const remote = parseConfig(remoteConfigSchema, `listen: { address: 0.0.0.0, port: 8443 }\nkeys: [{ id: 1, secret: "${key}" }]\n`, 'remote.yaml');
   t.true(local.statusTimeoutMs > remote.connectTimeoutMs);
 });
+
+test('the DNS forwarder is off without its section; with it, defaults apply and bad values are named', (t) => {
+  const base = `listen: { address: 192.168.1.1, port: 12345 }\nremote: { address: 198.51.100.1, port: 8443 }\nkey: { id: 1, secret: "${key}" }\n`;
+  t.is(parseConfig(localConfigSchema, base, 'local.yaml').dns, undefined);
+  const on = parseConfig(localConfigSchema, `${base}dns:\n  listen: { address: 192.168.1.1, port: 53 }\n  resolver: { address: 203.0.113.2, port: 53 }\n`, 'local.yaml');
+  t.deepEqual(on.dns, { listen: { address: '192.168.1.1', port: 53 }, resolver: { address: '203.0.113.2', port: 53 }, timeoutMs: 2_500, retryAfterMs: 800, maxInFlight: 256 });
+  const bad = `${base}dns:\n  listen: { address: 192.168.1.1, port: 53 }\n  resolver: { address: 203.0.113.2, port: 0 }\n  timeoutMs: 500\n  retryAfterMs: 600\n`;
+  const error = t.throws(() => parseConfig(localConfigSchema, bad, 'local.yaml'), { instanceOf: ConfigError });
+  t.is(error.message, ['local.yaml:6: dns.resolver: the resolver port must not be 0', 'local.yaml:5: dns: dns.retryAfterMs must be below dns.timeoutMs'].join('\n'));
+});

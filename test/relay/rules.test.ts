@@ -24,3 +24,12 @@ test('each WAN link: a default route in its own table and a rule by its source a
   t.throws(() => wanRouting([{ device: 'eth1', address: 'isp', gateway: '100.64.1.1' }]), { message: 'not an IP address: isp' });
   t.throws(() => wanRouting([{ device: 'eth1;reboot', address: '100.64.1.2', gateway: '100.64.1.1' }]), { message: 'not an interface name: eth1;reboot' });
 });
+
+test('--dns: the LAN DNS, UDP and TCP port 53 to any address, goes to the forwarder, in a NAT chain before the TCP interception', (t) => {
+  const rules = nftRules({ ...base, dnsPort: 53 });
+  t.regex(rules, /chain dns \{\n {4}type nat hook prerouting priority -110; policy accept;\n.*\n {4}iifname "lan0" udp dport 53 counter redirect to :53\n {4}iifname "lan0" tcp dport 53 counter redirect to :53\n {2}\}/);
+  t.true(rules.indexOf('chain dns') < rules.indexOf('ip daddr @bypass_v4 return'), 'before the bypass: a LAN resolver too');
+  t.regex(nftRules({ ...base, interception: 'tproxy', dnsPort: 5300 }), /udp dport 53 counter redirect to :5300/, 'with TPROXY too (its own NAT chain)');
+  t.notRegex(nftRules(base), /dport 53/);
+  t.throws(() => nftRules({ ...base, dnsPort: 0 }), { message: 'not a port: 0' });
+});

@@ -1,5 +1,5 @@
 // Integration: a real topology in namespaces over the scenario's emulated links.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -70,15 +70,19 @@ test.serial('one MPTCP connection has a subflow on each link and aggregates both
   t.true(goodputBps >= 0.85 * aggregateBps);
 });
 
-test.serial('destroy removes every namespace and emulator process, and is idempotent', async (t) => {
+test.serial("destroy removes every namespace, emulator process and the world's dnsmasq, and is idempotent", async (t) => {
   const topology = await useTopology(t);
   const names = Object.values(topology.ns);
+  const serverPids = (await execa('ip', ['netns', 'pids', topology.ns.server])).stdout.split('\n').filter(Boolean);
+  const dnsmasq = serverPids.filter((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'dnsmasq');
+  t.is(dnsmasq.length, 1, 'the server namespace runs dnsmasq');
   await topology.destroy();
   await topology.destroy();
   const left = await listNamespaces();
   t.deepEqual(names.filter((ns) => left.includes(ns)), []);
   const { stdout } = await execa('ip', ['-o', 'link', 'show']);
   t.notRegex(stdout, /linka|linkb/);
+  t.false(existsSync(`/proc/${dnsmasq[0]}`), 'dnsmasq is stopped');
 });
 
 // A build that fails halfway (here: netem asked for on a kernel without it, after the

@@ -4,6 +4,7 @@
 import { monotonicMs, sleepUntil } from './clock.ts';
 import { echoSchedule } from './echo.ts';
 import { download, fetchOnce, startDownload, upload, type FetchRecord } from './flows.ts';
+import { lookupsEvery } from './lookup.ts';
 import { loadPage, type PageLoadRecord } from './page.ts';
 import type { ClientPlan, ClientResult, ProbeCpu } from './plan.ts';
 
@@ -81,8 +82,9 @@ async function failover(plan: Plan<'failover'>, refMs: number, cpu: () => ProbeC
   // Echoes and connections start only while they can be answered or time out inside the window.
   const echo = echoSchedule(plan.target, BULK_STREAM, { startMs: refMs, untilMs: untilMs - plan.echo.timeoutMs, intervalMs: plan.echo.intervalMs, sizeBytes: plan.echo.bytes, timeoutMs: plan.echo.timeoutMs });
   const fetches = fetchesEvery(plan, refMs, plan.connectIntervalMs, (atMs) => atMs + plan.fetch.timeoutMs <= untilMs);
-  const [report, echoed, fetched] = await Promise.all([flow, echo, fetches]);
-  return { mode: 'failover', refMs, untilMs, flow: report, echoes: echoed.echoes, echoError: echoed.error, fetches: fetched, cpu: cpu() };
+  const lookups = lookupsEvery(plan.lookup, refMs, (atMs) => atMs + plan.lookup.timeoutMs <= untilMs);
+  const [report, echoed, fetched, looked] = await Promise.all([flow, echo, fetches, lookups]);
+  return { mode: 'failover', refMs, untilMs, flow: report, echoes: echoed.echoes, echoError: echoed.error, fetches: fetched, lookups: looked, cpu: cpu() };
 }
 
 /** Runs one plan; `start` marks (and announces) the reference time, `cpu` measures from it. */

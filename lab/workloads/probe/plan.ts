@@ -3,6 +3,7 @@
 // `result` (or `error`) line on stdout. It prints `ready` once it takes plans.
 import type { EchoRecord } from './echo.ts';
 import type { FetchRecord, FlowReport, Target } from './flows.ts';
+import type { LookupParams, LookupRecord } from './lookup.ts';
 import type { PageLoadRecord, PageSpec } from './page.ts';
 
 /** The interactive flow of a plan: one frame every intervalMs, answers awaited timeoutMs at most. */
@@ -62,6 +63,8 @@ export type ClientPlan =
       echo: EchoParams;
       connectIntervalMs: number;
       fetch: FetchParams;
+      /** Name lookups through the window, while they can finish inside it. */
+      lookup: LookupParams;
     };
 
 export interface ProbeCpu {
@@ -85,7 +88,7 @@ export type ClientResult =
       cpu: ProbeCpu;
     }
   | { mode: 'pageload'; refMs: number; loadStartMs: number; idle: PageLoadRecord[]; loaded: PageLoadRecord[]; flows: FlowReport[]; cpu: ProbeCpu }
-  | { mode: 'failover'; refMs: number; untilMs: number; flow: FlowReport; echoes: EchoRecord[]; echoError: string | null; fetches: FetchRecord[]; cpu: ProbeCpu };
+  | { mode: 'failover'; refMs: number; untilMs: number; flow: FlowReport; echoes: EchoRecord[]; echoError: string | null; fetches: FetchRecord[]; lookups: LookupRecord[]; cpu: ProbeCpu };
 
 export type ClientLine =
   | { event: 'ready' }
