@@ -129,14 +129,18 @@ export const localConfigSchema = z.strictObject({
       rateWindowMs: durationMs,
       /** ...and the pool holds enough connections for this long at that rate. */
       horizonMs: durationMs,
-      /** A burst is the connections taken within this window (a page load opens ~6 at once)... */
-      burstWindowMs: durationMs.default(1_000),
+      /**
+       * A burst is the connections taken within this window: a page load opens ~6 within a
+       * few ms, while connections one after another are at least a round trip apart each
+       * and a refill keeps up with them (it takes about two)...
+       */
+      burstWindowMs: durationMs.default(100),
       /** ...and the pool holds the largest burst of this long ago or less, so the next page load is all hits. */
       burstMemoryMs: durationMs.default(300_000),
     })
     .refine((pool) => pool.min <= pool.max, 'pool.min must not exceed pool.max')
     .refine((pool) => pool.burstWindowMs <= pool.burstMemoryMs, 'pool.burstWindowMs must not exceed pool.burstMemoryMs')
-    .default({ min: 2, max: 64, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000, burstWindowMs: 1_000, burstMemoryMs: 300_000 }),
+    .default({ min: 2, max: 64, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000, burstWindowMs: 100, burstMemoryMs: 300_000 }),
   /** Opening an MPTCP connection to the remote (pool and misses). */
   connectTimeoutMs: durationMs.default(10_000),
   /**

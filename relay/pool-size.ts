@@ -1,8 +1,9 @@
 // How many warm connections the pool should hold. The mean rate alone misses what a
 // browser does: a page load opens about six connections at once after a quiet minute,
 // and a rate averaged over ten seconds calls for one or two. So the pool also holds the
-// largest burst seen recently: the most connections taken within any burstWindowMs
-// during the last burstMemoryMs. Between the config's floor and cap either way.
+// largest burst seen recently: the most connections taken within any burstWindowMs (short:
+// what comes at once, not one after another) during the last burstMemoryMs.
+// Between the config's floor and cap either way.
 import type { LocalConfig } from './config.ts';
 
 export type PoolSizing = Pick<LocalConfig['pool'], 'min' | 'max' | 'rateWindowMs' | 'horizonMs' | 'burstWindowMs' | 'burstMemoryMs'>;

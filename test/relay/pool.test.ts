@@ -1,0 +1,142 @@
+// The warm pool against a real remote in a private namespace (MPTCP on loopback, two
+// "links": 127.0.0.1 and 127.0.0.2), asserted on its counters and sockets, not timings:
+// a burst after the rate has decayed is all hits (and is not without burst memory),
+// refills start on the fastest link with one on each, takes prefer the fastest link,
+// and connections idle too long are replaced before they are closed.
+import test from 'ava';
+import type net from 'node:net';
+import { localConfigSchema, type LocalConfigInput } from '../../relay/config.ts';
+import { keepaliveReporter } from '../../relay/keepalive.ts';
+import type { MonitoredLink } from '../../relay/link-monitor.ts';
+import { createLogger } from '../../relay/log.ts';
+import { RelayMetrics } from '../../relay/metrics.ts';
+import { UpstreamPool, type PooledUpstream } from '../../relay/pool.ts';
+import { openUpstream } from '../../relay/upstream.ts';
+import { enterNewNamespace, type TestNamespace } from './helpers/netns.ts';
+import { MemoryLog, metricValue, startRemote, testSecret, waitFor } from './helpers/relays.ts';
+
+const A: MonitoredLink = { name: 'a', address: '127.0.0.1' };
+const B: MonitoredLink = { name: 'b', address: '127.0.0.2' };
+
+let ns: TestNamespace;
+let remote: Awaited<ReturnType<typeof startRemote>>;
+
+test.before(async () => {
+  ns = await enterNewNamespace('pool');
+  remote = await startRemote();
+});
+
+test.after.always(async () => {
+  await remote?.relay.stop();
+  await ns?.destroy();
+});
+
+type PoolInput = Partial<NonNullable<LocalConfigInput['pool']>>;
+
+/** A pool to the test's remote; `links` says which links are up, fastest first (none: routing chooses). */
+function poolWith(t: import('ava').ExecutionContext, pool: PoolInput, links?: () => readonly MonitoredLink[]) {
+  const config = localConfigSchema.parse({
+    listen: { address: '127.0.0.1', port: 0 },
+    remote: { address: '127.0.0.1', port: remote.address.port },
+    key: { id: 1, secret: testSecret },
+    pool: { min: 2, max: 16, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000, ...pool },
+  });
+  const metrics = new RelayMetrics('local', false);
+  const log = createLogger({ level: 'debug', sink: new MemoryLog() });
+  const keepaliveRefused = keepaliveReporter(metrics, log);
+  const target = { address: config.remote.address, port: config.remote.port, fastOpen: false, keepalive: config.keepalive };
+  const instance = new UpstreamPool({
+    target,
+    ...(links
+      ? { links, open: async (link: MonitoredLink | undefined) => ({ socket: openUpstream(target, keepaliveRefused, link ? { sourceAddress: link.address } : {}), link }) }
+      : {}),
+    key: config.key,
+    pool: config.pool,
+    connectTimeoutMs: config.connectTimeoutMs,
+    metrics,
+    log,
+    keepaliveRefused,
+  });
+  instance.start();
+  t.teardown(() => instance.stop());
+  return { pool: instance, metrics };
+}
+
+/** Takes `count` at once, as a page load's connections arrive; what was taken is closed. */
+function burst(pool: UpstreamPool, count: number): Array<PooledUpstream | undefined> {
+  const taken = Array.from({ length: count }, () => pool.take());
+  for (const entry of taken) entry?.socket.destroy();
+  return taken;
+}
+
+const counts = async (metrics: RelayMetrics) => ({ hits: await metricValue(metrics, 'mprelay_pool_hits_total'), misses: await metricValue(metrics, 'mprelay_pool_misses_total') });
+
+// The rate window is short here (1 s), so that "after the rate has decayed" is 1.5 s, not a minute.
+const BURSTY = { min: 2, rateWindowMs: 1_000, horizonMs: 1_000, burstWindowMs: 1_000, burstMemoryMs: 300_000 };
+
+test.serial('a burst of 6 after the rate has decayed is all hits: the pool holds the last burst, not the mean rate', async (t) => {
+  const { pool, metrics } = poolWith(t, BURSTY);
+  await waitFor(() => pool.idleCount >= 2, 'the floor warm');
+  const first = burst(pool, 6);
+  t.is(first.filter(Boolean).length, 2, 'the first burst finds the floor');
+  t.is(pool.target(), 6);
+  await waitFor(() => pool.idleCount >= 6, 'the pool refilled to the burst');
+  await new Promise((r) => setTimeout(r, 1_500)); // the rate window is past: the rate alone asks for the floor
+  t.is(pool.target(), 6, 'still the burst');
+  t.is(pool.idleCount, 6);
+  const before = await counts(metrics);
+  t.true(burst(pool, 6).every(Boolean));
+  t.deepEqual(await counts(metrics), { hits: before.hits + 6, misses: before.misses });
+});
+
+test.serial('without burst memory (window and memory 1 ms) the same burst misses: the comparison the sizing exists for', async (t) => {
+  const { pool, metrics } = poolWith(t, { ...BURSTY, burstWindowMs: 1, burstMemoryMs: 1 });
+  await waitFor(() => pool.idleCount >= 2, 'the floor warm');
+  burst(pool, 6);
+  await new Promise((r) => setTimeout(r, 1_500));
+  await waitFor(() => pool.idleCount === 2, 'the pool back at the floor');
+  const before = await counts(metrics);
+  t.is(burst(pool, 6).filter(Boolean).length, 2);
+  t.deepEqual(await counts(metrics), { hits: before.hits + 2, misses: before.misses + 4 });
+});
+
+test.serial('refills start on the fastest link, one on each other up link; a take prefers the fastest link', async (t) => {
+  let up: MonitoredLink[] = [B, A]; // b is the fastest now
+  const { pool } = poolWith(t, { min: 4 }, () => up);
+  await waitFor(() => pool.idleCount >= 4, 'the pool warm');
+  t.deepEqual(pool.idleByLink(), { a: 1, b: 3 });
+  const source = (entry: PooledUpstream | undefined) => (entry?.socket as net.Socket | undefined)?.localAddress;
+  const fromB = pool.take();
+  t.is(source(fromB), B.address, 'the fastest link first');
+  fromB?.socket.destroy();
+  await waitFor(() => pool.idleCount >= 4, 'the pool refilled');
+  t.deepEqual(pool.idleByLink(), { a: 1, b: 3 }, 'refilled on b, the fastest');
+  up = [A, B]; // a became the fastest (b loaded)
+  for (let i = 0; i < 2; i++) {
+    const fromA = pool.take();
+    t.is(source(fromA), A.address, 'a connection on a, now the fastest');
+    fromA?.socket.destroy();
+    await waitFor(() => pool.idleCount >= 4, 'the pool refilled');
+    t.deepEqual(pool.idleByLink(), { a: 1, b: 3 }, 'refilled on a, now the fastest');
+  }
+  up = [B];
+  const taken = Array.from({ length: 4 }, () => pool.take());
+  t.deepEqual(taken.map(source), [B.address, B.address, B.address, A.address], 'b, the only link up, first; then what is left');
+  for (const entry of taken) entry?.socket.destroy();
+});
+
+test.serial('connections idle too long are replaced before they are closed: the pool never drops below its floor', async (t) => {
+  const { pool, metrics } = poolWith(t, { min: 3, idleTimeoutMs: 300 });
+  await waitFor(() => pool.idleCount >= 3, 'the pool warm');
+  const openedBefore = await metricValue(metrics, 'mprelay_upstream_opened_total', { by: 'pool' });
+  let lowest = pool.idleCount;
+  const deadline = Date.now() + 2_500;
+  while (Date.now() < deadline) {
+    lowest = Math.min(lowest, pool.idleCount);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const replaced = (await metricValue(metrics, 'mprelay_upstream_opened_total', { by: 'pool' })) - openedBefore;
+  t.true(replaced >= 3, `${replaced} replacements in 2.5 s with a 300 ms idle timeout`);
+  t.is(lowest, 3, 'never fewer than the floor idle');
+  t.is(pool.idleCount, 3, 'the replaced ones are closed');
+});
