@@ -40,17 +40,15 @@ test('the largest burst within the memory counts; once it is older than the memo
   takes(demand, 100_000, 4, 50);
   takes(demand, 200_000, 7, 50);
   t.is(demand.target(250_000), 10);
-  t.is(demand.target(300_000), 10, 'the burst at 0..50 ms is held for the whole memory');
-  t.is(demand.target(300_501), 7, 'then forgotten: the burst at 200 s is the largest left');
-  t.is(demand.target(500_101), 2, 'and once every burst is older than the memory, the floor');
+  t.is(demand.target(300_050), 10, 'the burst at 0..50 ms is held for the whole memory');
+  t.is(demand.target(300_051), 7, 'then forgotten: the burst at 200 s is the largest left');
+  t.is(demand.target(500_051), 2, 'and once every burst is older than the memory, the floor');
 });
 
 test('a later burst as large as an earlier one outlasts it', (t) => {
   const demand = new PoolDemand(sizing);
-  takes(demand, 0, 5, 50);
-  takes(demand, 250_000, 5, 50);
-  t.is(demand.target(400_000), 5);
-  t.is(demand.target(550_101), 2);
+  for (const atMs of [0, 250_000]) takes(demand, atMs, 5, 50);
+  t.deepEqual([400_000, 550_050, 550_051].map((nowMs) => demand.target(nowMs)), [5, 5, 2], 'held until the later one is older than the memory');
 });
 
 test('the cap bounds a burst and a rate alike', (t) => {
