@@ -76,10 +76,9 @@ export class Links {
     return this.list.find((link) => this.#monitor.verdict(link.name) === 'up');
   }
 
-  /** The links that are up, the shortest smoothed probe round trip first (a loaded link's is long). */
-  upFastestFirst(): MonitoredLink[] {
-    const srtt = (link: MonitoredLink) => this.#monitor.srttMs(link.name) ?? Infinity;
-    return this.list.filter((link) => this.#monitor.verdict(link.name) === 'up').sort((x, y) => srtt(x) - srtt(y));
+  /** The links that are up, with their smoothed probe round trips (a loaded link's is long). */
+  up(): Array<{ link: MonitoredLink; srttMs: number }> {
+    return this.list.filter((link) => this.#monitor.verdict(link.name) === 'up').map((link) => ({ link, srttMs: this.#monitor.srttMs(link.name) ?? Infinity }));
   }
 
   /** How long a racing connection waits for a SYN-ACK over `link` before also trying the next one. */

@@ -61,7 +61,7 @@ export class LocalRelay {
     this.#pool = new UpstreamPool({
       target: pooledTarget,
       open: (link) => this.#openFresh(pooledTarget, link),
-      links: () => this.#links?.upFastestFirst() ?? [],
+      links: () => this.#links?.up() ?? [],
       key: config.key,
       pool: config.pool,
       connectTimeoutMs: config.connectTimeoutMs,

@@ -3,10 +3,13 @@
 // connection pays no WAN handshake at all. Sized for the recent rate and the recent
 // bursts (pool-size.ts). A connection idle too long is replaced before it is closed, so
 // a refresh never leaves the pool short. The kernel's scheduler sends an idle
-// connection's first bytes, both ways, on its first subflow: so refills start on the
-// fastest link (but at least one on each up link, for failover) and a take prefers the
-// fastest link's connections. Each pooled connection keeps the challenge of its hello's
-// answer, which its connect header must carry.
+// connection's first bytes, both ways, on its first subflow, so the first subflow's link
+// matters: a take picks the link where a connection costs least, its probe round trip x
+// (1 + the pool's connections in use on it), so that one connection alone rides the
+// fastest link and a page load's six spread over both (one link alone would carry the
+// whole page); a refill replaces a taken connection on its link, and otherwise fills the
+// link that holds fewest (so each holds some, for failover). Each pooled connection
+// keeps the challenge of its hello's answer, which its connect header must carry.
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import type { LocalConfig } from './config.ts';
@@ -29,6 +32,12 @@ export interface PooledUpstream {
   challenge: Buffer;
 }
 
+/** A link that is up, with its smoothed probe round trip. */
+export interface UpLink {
+  link: MonitoredLink;
+  srttMs: number;
+}
+
 /** A fresh connection to the remote, and the link of its first subflow (undefined: routing chose). */
 export interface OpenedUpstream {
   socket: net.Socket;
@@ -46,8 +55,8 @@ export interface PoolOptions {
   target: UpstreamTarget;
   /** Opens a fresh connection over `link` (none: a link that is up, or racing them); default: wherever routing says. */
   open?: (link: MonitoredLink | undefined) => Promise<OpenedUpstream>;
-  /** The links that are up now, fastest first; default: none (routing chooses). */
-  links?: () => readonly MonitoredLink[];
+  /** The links that are up now; default: none (routing chooses). */
+  links?: () => readonly UpLink[];
   key: LocalConfig['key'];
   pool: LocalConfig['pool'];
   connectTimeoutMs: number;
@@ -75,6 +84,8 @@ export class UpstreamPool {
   readonly #demand: PoolDemand;
   /** Refills under way, by the link they were started on. */
   readonly #openingOn = new Map<string | undefined, number>();
+  /** Connections taken and still open, by the link of their first subflow. */
+  readonly #inUse = new Map<string, number>();
   #key: LocalConfig['key'];
   #opening = 0;
   /** Rounds of failures in a row: the attempts of one round share one escalation. */
@@ -110,10 +121,11 @@ export class UpstreamPool {
     if (entry) {
       entry.detach();
       entry.socket.pause();
+      this.#countInUse(entry);
     }
     this.#options.metrics.poolIdle.set(this.#idle.length);
     (entry ? this.#options.metrics.poolHits : this.#options.metrics.poolMisses).inc();
-    this.#maintain();
+    this.#maintain(entry?.link);
     return entry && { socket: entry.socket, challenge: entry.challenge };
   }
 
@@ -133,11 +145,20 @@ export class UpstreamPool {
     return counts;
   }
 
-  /** Newest first (the freshest NAT and subflow state), on the fastest up link if one is idle there. */
+  /** On the up link where it costs least (round trip x (1 + in use there)), else any; newest first (the freshest NAT and subflow state). */
   #pick(): Idle | undefined {
-    const preferred = this.#options.links?.()[0]?.name;
-    for (let at = this.#idle.length - 1; preferred !== undefined && at >= 0; at--) if (this.#idle[at]?.link === preferred) return this.#idle.splice(at, 1)[0];
+    const cost = ({ link, srttMs }: UpLink) => srttMs * (1 + (this.#inUse.get(link.name) ?? 0));
+    const idleOn = (this.#options.links?.() ?? []).filter(({ link }) => this.#idle.some((entry) => entry.link === link.name));
+    const best = idleOn.sort((x, y) => cost(x) - cost(y))[0]?.link.name;
+    for (let at = this.#idle.length - 1; best !== undefined && at >= 0; at--) if (this.#idle[at]?.link === best) return this.#idle.splice(at, 1)[0];
     return this.#idle.pop();
+  }
+
+  #countInUse(entry: Idle): void {
+    const { link } = entry;
+    if (link === undefined) return;
+    this.#inUse.set(link, (this.#inUse.get(link) ?? 0) + 1);
+    entry.socket.once('close', () => this.#inUse.set(link, (this.#inUse.get(link) ?? 1) - 1));
   }
 
   /** When the next refill may start after failures (0: now). */
@@ -155,14 +176,19 @@ export class UpstreamPool {
     this.#options.metrics.poolIdle.set(0);
   }
 
-  #maintain(): void {
+  /** Trims to the target and refills up to it; the first refill goes on `replacing`'s link (a taken connection's). */
+  #maintain(replacing?: string): void {
     if (this.#stopped) return;
     const nowMs = Date.now();
     const target = this.target(nowMs);
     this.#trim(target);
     this.#options.metrics.poolIdle.set(this.#idle.length);
     if (nowMs < this.#retryAtMs) return;
-    for (let n = this.#fresh(nowMs) + this.#opening; n < target; n++) void this.#warmOne();
+    let link = replacing;
+    for (let n = this.#fresh(nowMs) + this.#opening; n < target; n++) {
+      void this.#warmOne(link);
+      link = undefined;
+    }
   }
 
   /** Idle connections not yet due for replacement (idle less than idleTimeoutMs). */
@@ -187,16 +213,18 @@ export class UpstreamPool {
     entry.socket.end();
   }
 
-  /** A link with none of the pool's connections (idle or opening) first, so that each holds some; else the fastest. */
-  #refillLink(): MonitoredLink | undefined {
-    const up = this.#options.links?.() ?? [];
+  /** `replacing`'s link while it is up; else the up link that holds fewest (idle or opening), the faster on a tie. */
+  #refillLink(replacing: string | undefined): MonitoredLink | undefined {
+    const up = [...(this.#options.links?.() ?? [])].sort((x, y) => x.srttMs - y.srttMs).map(({ link }) => link);
+    const same = up.find((link) => link.name === replacing);
+    if (same) return same;
     const held = (link: MonitoredLink) => (this.#openingOn.get(link.name) ?? 0) + this.#idle.filter((entry) => entry.link === link.name).length;
-    return up.find((link) => held(link) === 0) ?? up[0];
+    return up.reduce<MonitoredLink | undefined>((fewest, link) => (fewest === undefined || held(link) < held(fewest) ? link : fewest), undefined);
   }
 
-  async #warmOne(): Promise<void> {
+  async #warmOne(replacing: string | undefined): Promise<void> {
     this.#opening++;
-    const wanted = this.#refillLink();
+    const wanted = this.#refillLink(replacing);
     this.#openingOn.set(wanted?.name, (this.#openingOn.get(wanted?.name) ?? 0) + 1);
     const opened = () => {
       this.#opening--;

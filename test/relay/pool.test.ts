@@ -1,8 +1,8 @@
 // The warm pool against a real remote in a private namespace (MPTCP on loopback, two
 // "links": 127.0.0.1 and 127.0.0.2), asserted on its counters and sockets, not timings:
 // a burst after the rate has decayed is all hits (and is not without burst memory),
-// refills start on the fastest link with one on each, takes prefer the fastest link,
-// and connections idle too long are replaced before they are closed.
+// takes pick the link by round trip and connections in use, refills replace on the
+// taken link, and connections idle too long are replaced before they are closed.
 import test from 'ava';
 import type net from 'node:net';
 import { localConfigSchema, type LocalConfigInput } from '../../relay/config.ts';
@@ -10,7 +10,7 @@ import { keepaliveReporter } from '../../relay/keepalive.ts';
 import type { MonitoredLink } from '../../relay/link-monitor.ts';
 import { createLogger } from '../../relay/log.ts';
 import { RelayMetrics } from '../../relay/metrics.ts';
-import { UpstreamPool, type PooledUpstream } from '../../relay/pool.ts';
+import { UpstreamPool, type PooledUpstream, type UpLink } from '../../relay/pool.ts';
 import { openUpstream } from '../../relay/upstream.ts';
 import { enterNewNamespace, type TestNamespace } from './helpers/netns.ts';
 import { MemoryLog, metricValue, startRemote, testSecret, waitFor } from './helpers/relays.ts';
@@ -34,7 +34,7 @@ test.after.always(async () => {
 type PoolInput = Partial<NonNullable<LocalConfigInput['pool']>>;
 
 /** A pool to the test's remote; `links` says which links are up, fastest first (none: routing chooses). */
-function poolWith(t: import('ava').ExecutionContext, pool: PoolInput, links?: () => readonly MonitoredLink[]) {
+function poolWith(t: import('ava').ExecutionContext, pool: PoolInput, links?: () => readonly UpLink[]) {
   const config = localConfigSchema.parse({
     listen: { address: '127.0.0.1', port: 0 },
     remote: { address: '127.0.0.1', port: remote.address.port },
@@ -100,29 +100,33 @@ test.serial('without burst memory (window and memory 1 ms) the same burst misses
   t.deepEqual(await counts(metrics), { hits: before.hits + 2, misses: before.misses + 4 });
 });
 
-test.serial('refills start on the fastest link, one on each other up link; a take prefers the fastest link', async (t) => {
-  let up: MonitoredLink[] = [B, A]; // b is the fastest now
-  const { pool } = poolWith(t, { min: 4 }, () => up);
+test.serial('one connection alone rides the fastest link, a burst spreads by round trip x connections in use; refills replace on the taken link', async (t) => {
+  let up: UpLink[] = [
+    { link: A, srttMs: 25 },
+    { link: B, srttMs: 10 },
+  ];
+  // A 1 ms burst window: loopback refills in a few ms, so the takes below would be one burst of 7.
+  const { pool } = poolWith(t, { min: 4, burstWindowMs: 1 }, () => up);
   await waitFor(() => pool.idleCount >= 4, 'the pool warm');
-  t.deepEqual(pool.idleByLink(), { a: 1, b: 3 });
+  t.deepEqual(pool.idleByLink(), { a: 2, b: 2 }, 'filled on the link holding fewest: each holds some');
   const source = (entry: PooledUpstream | undefined) => (entry?.socket as net.Socket | undefined)?.localAddress;
-  const fromB = pool.take();
-  t.is(source(fromB), B.address, 'the fastest link first');
-  fromB?.socket.destroy();
+  const first = pool.take();
+  t.is(source(first), B.address, 'alone: the fastest link');
+  first?.socket.destroy();
   await waitFor(() => pool.idleCount >= 4, 'the pool refilled');
-  t.deepEqual(pool.idleByLink(), { a: 1, b: 3 }, 'refilled on b, the fastest');
-  up = [A, B]; // a became the fastest (b loaded)
-  for (let i = 0; i < 2; i++) {
-    const fromA = pool.take();
-    t.is(source(fromA), A.address, 'a connection on a, now the fastest');
-    fromA?.socket.destroy();
-    await waitFor(() => pool.idleCount >= 4, 'the pool refilled');
-    t.deepEqual(pool.idleByLink(), { a: 1, b: 3 }, 'refilled on a, now the fastest');
-  }
-  up = [B];
-  const taken = Array.from({ length: 4 }, () => pool.take());
-  t.deepEqual(taken.map(source), [B.address, B.address, B.address, A.address], 'b, the only link up, first; then what is left');
-  for (const entry of taken) entry?.socket.destroy();
+  t.deepEqual(pool.idleByLink(), { a: 2, b: 2 }, 'replaced on b, the taken one\'s link');
+  // Held open, as a page load's connections are: b costs 10, 20, 30 with 0, 1, 2 in use; a costs 25.
+  const page = [pool.take(), pool.take(), pool.take()];
+  t.deepEqual(page.map(source), [B.address, B.address, A.address]);
+  for (const entry of page) entry?.socket.destroy();
+  await waitFor(() => pool.idleCount >= 4, 'the pool refilled');
+  t.deepEqual(pool.idleByLink(), { a: 2, b: 2 });
+  up = [{ link: A, srttMs: 25 }]; // b is down
+  const onlyA = [pool.take(), pool.take(), pool.take()];
+  t.deepEqual(onlyA.map(source), [A.address, A.address, B.address], 'a, the only link up, first; then what is left');
+  for (const entry of onlyA) entry?.socket.destroy();
+  await waitFor(() => pool.idleCount >= 4, 'the pool refilled');
+  t.deepEqual(pool.idleByLink(), { a: 3, b: 1 }, 'refills only on a link that is up');
 });
 
 test.serial('connections idle too long are replaced before they are closed: the pool never drops below its floor', async (t) => {
