@@ -3,7 +3,7 @@
 // on one side resets the other (as a direct connection would show it), and a
 // connection idle in both directions for idleTimeoutMs is closed.
 import type net from 'node:net';
-import { fdOf, tcpClosedUnderneath } from './sockets.ts';
+import { fdOf, isPlainTcp, tcpClosedUnderneath } from './sockets.ts';
 
 /**
  * How often a side held back by backpressure is checked for a reset. The kernel hands
@@ -31,15 +31,15 @@ export interface PipeOptions {
   bToAGate?: Promise<boolean>;
   /** Called when a's direction ends (its FIN), while both sockets are still open. */
   onAEnd?: () => void;
-  /** Whether a socket's peer reset it underneath queued data; the kernel's TCP state by default. */
-  resetUnderneath?: (socket: net.Socket) => boolean;
 }
 
-function kernelSaysReset(socket: net.Socket): boolean {
+/** The socket's fd if it is plain TCP (decided once per pipe: MPTCP sockets are never checked), else undefined. */
+function plainTcpFd(socket: net.Socket): number | undefined {
   try {
-    return tcpClosedUnderneath(fdOf(socket));
+    const fd = fdOf(socket);
+    return isPlainTcp(fd) ? fd : undefined;
   } catch {
-    return false; // no descriptor any more: Node is closing it and says so itself
+    return undefined; // no descriptor any more: Node is closing it and says so itself
   }
 }
 
@@ -63,7 +63,8 @@ export function pipeBoth(a: net.Socket, b: net.Socket, options: PipeOptions): Pr
       socket.on('timeout', () => fail('idle-timeout'));
       socket.on('error', (e: NodeJS.ErrnoException) => fail(e.code === 'ECONNRESET' || e.code === 'EPIPE' ? 'reset' : 'error'));
       socket.once('close', closed);
-      watchWhilePaused(socket, () => (options.resetUnderneath ?? kernelSaysReset)(socket), () => fail('reset'));
+      const fd = plainTcpFd(socket);
+      if (fd !== undefined) watchWhilePaused(socket, () => tcpClosedUnderneath(fd), () => fail('reset'));
     }
     if (options.onAEnd) a.once('end', options.onAEnd);
     a.pipe(b);

@@ -207,15 +207,22 @@ export function userTimeoutOnMptcp(): string | undefined {
   }
 }
 
+function protocolOf(fd: number): number | undefined {
+  const protocol = Buffer.alloc(4);
+  return c.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, protocol, [4]) < 0 ? undefined : protocol.readInt32LE(0);
+}
+
+/** Plain TCP, not MPTCP (TCP_INFO on an MPTCP socket describes one subflow, not the connection). */
+export function isPlainTcp(fd: number): boolean {
+  return protocolOf(fd) === IPPROTO_TCP;
+}
+
 /**
  * Whether a plain TCP socket was closed by the kernel, as a reset from the peer does,
  * while data is still queued for reading: Linux returns that data first and the reset
- * only after it, so a relay that reads it would send on what the peer gave up. False
- * for MPTCP sockets (TCP_INFO there describes one subflow, not the connection).
+ * only after it, so a relay that reads it would send on what the peer gave up.
  */
 export function tcpClosedUnderneath(fd: number): boolean {
-  const protocol = Buffer.alloc(4);
-  if (c.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, protocol, [4]) < 0 || protocol.readInt32LE(0) !== IPPROTO_TCP) return false;
   const info = Buffer.alloc(8);
   if (c.getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, [info.length]) < 0) return false;
   return info[0] === TCP_CLOSE;
@@ -246,8 +253,7 @@ export interface MptcpState {
  * to the one TCP subflow), so a refusal on an MPTCP socket is the fallback.
  */
 export function mptcpState(fd: number): MptcpState | undefined {
-  const protocol = Buffer.alloc(4);
-  if (c.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, protocol, [4]) < 0 || protocol.readInt32LE(0) !== IPPROTO_MPTCP) return undefined;
+  if (protocolOf(fd) !== IPPROTO_MPTCP) return undefined;
   const info = Buffer.alloc(96);
   const length = [info.length];
   if (c.getsockopt(fd, SOL_MPTCP, MPTCP_INFO, info, length) < 0) return { mptcp: false, subflows: 1 };
