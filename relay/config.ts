@@ -89,6 +89,13 @@ export const remoteConfigSchema = z.strictObject({
   /** Time a pooled connection (hello done) may wait for its connect header; above the local's pool.idleTimeoutMs. */
   pooledIdleTimeoutMs: durationMs.default(300_000),
   connectTimeoutMs: durationMs.default(10_000),
+  /**
+   * The ok answer waits this long for the destination's first bytes, to go in one write
+   * with them: written apart, MPTCP sends the second on another subflow (the first is
+   * unacknowledged), so the response would arrive at the slower link's pace. Costs
+   * nothing: the local has nothing to pass on before either arrives.
+   */
+  answerHoldMs: z.int().min(0).max(1000).default(50),
   /** A relayed connection with no bytes either way for this long is closed. */
   idleTimeoutMs: durationMs.default(900_000),
   maxConnections: z.int().min(1).max(1_000_000).default(10_000),
@@ -127,8 +134,10 @@ export const localConfigSchema = z.strictObject({
    */
   fastOpen: z.boolean().default(false),
   /**
-   * With fastOpen, on a pool miss, how long to wait for the client's first bytes so that
-   * they ride in the SYN with the header. Server-speaks-first protocols pay this once per miss.
+   * How long to wait for the client's first bytes so that they go in one write with the
+   * header: on a pooled connection always (written apart, MPTCP sends the second write on
+   * another subflow, so the request arrives at the slower link's pace), on a miss with
+   * fastOpen (they ride in the SYN). Server-speaks-first protocols pay this once per connection.
    */
   earlyDataWaitMs: z.int().min(0).max(1000).default(5),
   pool: z
@@ -141,9 +150,18 @@ export const localConfigSchema = z.strictObject({
       rateWindowMs: durationMs,
       /** ...and the pool holds enough connections for this long at that rate. */
       horizonMs: durationMs,
+      /**
+       * A burst is the connections taken within this window: a page load opens ~6 within a
+       * few ms, while connections one after another are at least a round trip apart each
+       * and a refill keeps up with them (it takes about two)...
+       */
+      burstWindowMs: durationMs.default(100),
+      /** ...and the pool holds the largest burst of this long ago or less, so the next page load is all hits. */
+      burstMemoryMs: durationMs.default(300_000),
     })
     .refine((pool) => pool.min <= pool.max, 'pool.min must not exceed pool.max')
-    .default({ min: 2, max: 64, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 }),
+    .refine((pool) => pool.burstWindowMs <= pool.burstMemoryMs, 'pool.burstWindowMs must not exceed pool.burstMemoryMs')
+    .default({ min: 2, max: 64, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000, burstWindowMs: 100, burstMemoryMs: 300_000 }),
   /** Opening an MPTCP connection to the remote (pool and misses). */
   connectTimeoutMs: durationMs.default(10_000),
   /**

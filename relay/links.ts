@@ -25,7 +25,6 @@ export class Links {
   /** Links whose endpoint is off now. */
   readonly #off = new Set<string>();
   #queue: Promise<void> = Promise.resolve();
-  #nextPool = 0;
 
   constructor(options: LinksOptions) {
     this.#options = options;
@@ -70,14 +69,16 @@ export class Links {
   }
 
   /**
-   * The link a new connection starts on: for a miss the first link that is up (the
-   * order of preference), for the pool each up link in turn (so it holds connections
-   * started on each); undefined when none is up yet (race them: `raceDelayMs`).
+   * The link a pool miss starts on: the first that is up (the order of preference);
+   * undefined when none is up yet (race them: `raceDelayMs`). The pool chooses its own (pool.ts).
    */
-  pick(purpose: 'miss' | 'pool'): MonitoredLink | undefined {
-    const up = this.list.filter((link) => this.#monitor.verdict(link.name) === 'up');
-    if (up.length === 0) return undefined;
-    return purpose === 'miss' ? up[0] : up[this.#nextPool++ % up.length];
+  pick(): MonitoredLink | undefined {
+    return this.list.find((link) => this.#monitor.verdict(link.name) === 'up');
+  }
+
+  /** The links that are up, with their smoothed probe round trips (a loaded link's is long). */
+  up(): Array<{ link: MonitoredLink; srttMs: number }> {
+    return this.list.filter((link) => this.#monitor.verdict(link.name) === 'up').map((link) => ({ link, srttMs: this.#monitor.srttMs(link.name) ?? Infinity }));
   }
 
   /** How long a racing connection waits for a SYN-ACK over `link` before also trying the next one. */

@@ -10,11 +10,13 @@ import { startDnsServer, type DnsServer } from './dns/server.ts';
 import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { pipeBoth } from './pipe.ts';
+import { firstBytes } from './first-bytes.ts';
 import { UpstreamPool } from './pool.ts';
 import { encodeHeader, isRelayable, NONCE_BYTES, type Destination } from './protocol.ts';
 import { keepaliveReporter, tuneKeepalive, type KeepaliveRefused } from './keepalive.ts';
 import { Links } from './links.ts';
-import { openOverLinks } from './race.ts';
+import type { MonitoredLink } from './link-monitor.ts';
+import { openOverLinks, type Opened } from './race.ts';
 import { fdOf, mptcpState, originalDestination, SocketCallError, transparentListenerFd } from './sockets.ts';
 import { answerProblem, openUpstream, readAnswer, type UpstreamTarget } from './upstream.ts';
 
@@ -29,7 +31,7 @@ interface SentRequest {
   upstream: net.Socket;
   nonce: Buffer;
   secret: Buffer;
-  /** Client bytes sent with the header (Fast Open), before the pipe started counting. */
+  /** Client bytes sent with the header, before the pipe started counting. */
   earlyBytes?: number;
 }
 
@@ -62,7 +64,8 @@ export class LocalRelay {
     const pooledTarget = { ...this.#target, fastOpen: false };
     this.#pool = new UpstreamPool({
       target: pooledTarget,
-      open: () => this.#openFresh('pool', pooledTarget),
+      open: (link) => this.#openFresh(pooledTarget, link),
+      links: () => this.#links?.up() ?? [],
       key: config.key,
       pool: config.pool,
       connectTimeoutMs: config.connectTimeoutMs,
@@ -121,7 +124,7 @@ export class LocalRelay {
     const nonce = randomBytes(NONCE_BYTES);
     const header = { type: 'connect' as const, keyId: key.id, timestampMs: Date.now(), nonce, destination };
     const pooled = this.#pool.take();
-    const socket = pooled ? pooled.socket : await this.#openFresh('miss', this.#target);
+    const socket = pooled ? pooled.socket : (await this.#openFresh(this.#target)).socket;
     if (!pooled) this.#metrics.upstreamOpened.inc({ by: 'miss' });
     socket.write(Buffer.concat([encodeHeader(header, key.secret, pooled?.challenge), payload]));
     const accepted = readAnswer(socket, { hello: false, secret: key.secret, nonce, timeoutMs: this.#config.statusTimeoutMs }).then(answerProblem);
@@ -197,8 +200,9 @@ export class LocalRelay {
   }
 
   /**
-   * Writes the connect header (and, on a fresh connection with Fast Open, the client's
-   * first bytes) on a pooled connection, or on a fresh one for a pool miss.
+   * Writes the connect header on a pooled connection, or on a fresh one for a pool miss,
+   * with the client's first bytes in the same write when they come within
+   * earlyDataWaitMs (on a miss only with Fast Open, where they ride in the SYN).
    */
   async #sendRequest(client: net.Socket, destination: Destination): Promise<SentRequest | undefined> {
     const key = this.#key;
@@ -206,15 +210,17 @@ export class LocalRelay {
     const header = { type: 'connect' as const, keyId: key.id, timestampMs: Date.now(), nonce, destination };
     const pooled = this.#pool.take();
     if (pooled) {
-      pooled.socket.write(encodeHeader(header, key.secret, pooled.challenge));
-      return { upstream: pooled.socket, nonce, secret: key.secret };
+      const early = await firstBytes(client, this.#config.earlyDataWaitMs);
+      if (client.destroyed) return void pooled.socket.destroy();
+      pooled.socket.write(Buffer.concat([encodeHeader(header, key.secret, pooled.challenge), early]));
+      return { upstream: pooled.socket, nonce, secret: key.secret, earlyBytes: early.length };
     }
     // A fresh connection: with Fast Open, give the client a moment to speak so its bytes ride in the SYN with the header.
     const early = this.#config.fastOpen ? await firstBytes(client, this.#config.earlyDataWaitMs) : Buffer.alloc(0);
     if (client.destroyed) return undefined;
     let upstream: net.Socket;
     try {
-      upstream = await this.#openFresh('miss', this.#target);
+      upstream = (await this.#openFresh(this.#target)).socket;
       this.#metrics.upstreamOpened.inc({ by: 'miss' });
     } catch (error) {
       const socketCall = error instanceof SocketCallError;
@@ -248,11 +254,11 @@ export class LocalRelay {
     this.#log.debug('connection closed', { destination, outcome, ...result });
   }
 
-  /** A fresh MPTCP connection to the remote, its first subflow over a link that is up (or the winner of a race). */
-  async #openFresh(purpose: 'miss' | 'pool', target: UpstreamTarget): Promise<net.Socket> {
-    const opened = await openOverLinks(this.#links, purpose, (sourceAddress) => openUpstream(target, this.#keepaliveRefused, sourceAddress === undefined ? {} : { sourceAddress }));
+  /** A fresh MPTCP connection to the remote, its first subflow over `link`, a link that is up, or the winner of a race. */
+  async #openFresh(target: UpstreamTarget, link?: MonitoredLink): Promise<Opened> {
+    const opened = await openOverLinks(this.#links, (sourceAddress) => openUpstream(target, this.#keepaliveRefused, sourceAddress === undefined ? {} : { sourceAddress }), link);
     this.#metrics.freshLink.inc({ link: opened.link ? `${opened.raced ? 'race-' : ''}${opened.link.name}` : 'route' });
-    return opened.socket;
+    return opened;
   }
 
   #destinationOf(client: net.Socket): Destination {
@@ -274,19 +280,4 @@ export class LocalRelay {
     if (state) this.#metrics.subflows.observe(state.subflows);
     if (state && !state.mptcp) this.#metrics.errors.inc({ kind: 'mptcp-fallback' });
   }
-}
-
-/** Whatever the client sends within waitMs (possibly nothing), read off the socket. */
-function firstBytes(client: net.Socket, waitMs: number): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      client.off('readable', done).off('end', done).off('close', done);
-      const chunks: Buffer[] = [];
-      for (let chunk: Buffer | null; (chunk = client.read() as Buffer | null) !== null; ) chunks.push(chunk);
-      resolve(Buffer.concat(chunks));
-    };
-    const timer = setTimeout(done, waitMs);
-    client.on('readable', done).on('end', done).on('close', done);
-  });
 }

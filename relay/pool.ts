@@ -1,14 +1,23 @@
 // The warm pool: MPTCP connections to the remote opened ahead of need, each with a
 // hello exchanged so the kernel has joined the other subflows, so that a client
-// connection pays no WAN handshake at all. Sized from the recent connection rate
-// (enough for `horizonMs` of connections), between a floor and a cap. Each pooled
-// connection keeps the challenge of its hello's answer, which its connect header must carry.
+// connection pays no WAN handshake at all. Sized for the recent rate and the recent
+// bursts (pool-size.ts). A connection idle too long is replaced before it is closed, so
+// a refresh never leaves the pool short. The kernel's scheduler sends an idle
+// connection's first bytes, both ways, on its first subflow, so the first subflow's link
+// matters: a take picks the link where a connection costs least, its probe round trip x
+// (1 + the pool's connections in use on it), so that one connection alone rides the
+// fastest link and a page load's six spread over both (one link alone would carry the
+// whole page); a refill replaces a taken connection on its link, and otherwise fills the
+// link that holds fewest (so each holds some, for failover). Each pooled connection
+// keeps the challenge of its hello's answer, which its connect header must carry.
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import type { LocalConfig } from './config.ts';
 import type { KeepaliveRefused } from './keepalive.ts';
+import type { MonitoredLink } from './link-monitor.ts';
 import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
+import { PoolDemand } from './pool-size.ts';
 import { encodeHeader, NONCE_BYTES, PROTOCOL_VERSION } from './protocol.ts';
 import { answerProblem, openUpstream, readAnswer, type UpstreamTarget } from './upstream.ts';
 
@@ -23,16 +32,31 @@ export interface PooledUpstream {
   challenge: Buffer;
 }
 
+/** A link that is up, with its smoothed probe round trip. */
+export interface UpLink {
+  link: MonitoredLink;
+  srttMs: number;
+}
+
+/** A fresh connection to the remote, and the link of its first subflow (undefined: routing chose). */
+export interface OpenedUpstream {
+  socket: net.Socket;
+  link: MonitoredLink | undefined;
+}
+
 interface Idle extends PooledUpstream {
   sinceMs: number;
+  link: string | undefined;
   /** Removes the pool's listeners (which evict the connection if the remote closes it). */
   detach: () => void;
 }
 
 export interface PoolOptions {
   target: UpstreamTarget;
-  /** Opens a fresh connection (over a link that is up, or racing them); default: wherever routing says. */
-  open?: () => Promise<net.Socket>;
+  /** Opens a fresh connection over `link` (none: a link that is up, or racing them); default: wherever routing says. */
+  open?: (link: MonitoredLink | undefined) => Promise<OpenedUpstream>;
+  /** The links that are up now; default: none (routing chooses). */
+  links?: () => readonly UpLink[];
   key: LocalConfig['key'];
   pool: LocalConfig['pool'];
   connectTimeoutMs: number;
@@ -57,8 +81,11 @@ export class WarmError extends Error {
 export class UpstreamPool {
   readonly #options: PoolOptions;
   readonly #idle: Idle[] = [];
-  /** Start times of recent take() calls, for the rate. */
-  readonly #takes: number[] = [];
+  readonly #demand: PoolDemand;
+  /** Refills under way, by the link they were started on. */
+  readonly #openingOn = new Map<string | undefined, number>();
+  /** Connections taken and still open, by the link of their first subflow. */
+  readonly #inUse = new Map<string, number>();
   #key: LocalConfig['key'];
   #opening = 0;
   /** Rounds of failures in a row: the attempts of one round share one escalation. */
@@ -71,6 +98,7 @@ export class UpstreamPool {
   constructor(options: PoolOptions) {
     this.#options = options;
     this.#key = options.key;
+    this.#demand = new PoolDemand(options.pool);
   }
 
   start(): void {
@@ -88,15 +116,16 @@ export class UpstreamPool {
 
   /** A warm connection (paused, hello done), or undefined on a miss. Triggers a refill either way. */
   take(): PooledUpstream | undefined {
-    this.#takes.push(Date.now());
-    const entry = this.#idle.pop(); // newest first: the freshest NAT and subflow state
+    this.#demand.record(Date.now());
+    const entry = this.#pick();
     if (entry) {
       entry.detach();
       entry.socket.pause();
+      this.#countInUse(entry);
     }
     this.#options.metrics.poolIdle.set(this.#idle.length);
     (entry ? this.#options.metrics.poolHits : this.#options.metrics.poolMisses).inc();
-    this.#maintain();
+    this.#maintain(entry?.link);
     return entry && { socket: entry.socket, challenge: entry.challenge };
   }
 
@@ -104,12 +133,32 @@ export class UpstreamPool {
     return this.#idle.length;
   }
 
-  /** How many warm connections the recent rate calls for. */
+  /** How many warm connections the recent rate and bursts call for. */
   target(nowMs = Date.now()): number {
-    const { min, max, rateWindowMs, horizonMs } = this.#options.pool;
-    while (this.#takes.length > 0 && (this.#takes[0] ?? 0) < nowMs - rateWindowMs) this.#takes.shift();
-    const wanted = Math.ceil((this.#takes.length / rateWindowMs) * horizonMs);
-    return Math.min(max, Math.max(min, wanted));
+    return this.#demand.target(nowMs);
+  }
+
+  /** Idle connections by the link of their first subflow (`route` where routing chose). */
+  idleByLink(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const entry of this.#idle) counts[entry.link ?? 'route'] = (counts[entry.link ?? 'route'] ?? 0) + 1;
+    return counts;
+  }
+
+  /** On the up link where it costs least (round trip x (1 + in use there)), else any; newest first (the freshest NAT and subflow state). */
+  #pick(): Idle | undefined {
+    const cost = ({ link, srttMs }: UpLink) => srttMs * (1 + (this.#inUse.get(link.name) ?? 0));
+    const idleOn = (this.#options.links?.() ?? []).filter(({ link }) => this.#idle.some((entry) => entry.link === link.name));
+    const best = idleOn.sort((x, y) => cost(x) - cost(y))[0]?.link.name;
+    for (let at = this.#idle.length - 1; best !== undefined && at >= 0; at--) if (this.#idle[at]?.link === best) return this.#idle.splice(at, 1)[0];
+    return this.#idle.pop();
+  }
+
+  #countInUse(entry: Idle): void {
+    const { link } = entry;
+    if (link === undefined) return;
+    this.#inUse.set(link, (this.#inUse.get(link) ?? 0) + 1);
+    entry.socket.once('close', () => this.#inUse.set(link, (this.#inUse.get(link) ?? 1) - 1));
   }
 
   /** When the next refill may start after failures (0: now). */
@@ -127,19 +176,33 @@ export class UpstreamPool {
     this.#options.metrics.poolIdle.set(0);
   }
 
-  #maintain(): void {
+  /** Trims to the target and refills up to it; the first refill goes on `replacing`'s link (a taken connection's). */
+  #maintain(replacing?: string): void {
     if (this.#stopped) return;
     const nowMs = Date.now();
     const target = this.target(nowMs);
-    this.#trim(nowMs, target);
+    this.#trim(target);
     this.#options.metrics.poolIdle.set(this.#idle.length);
     if (nowMs < this.#retryAtMs) return;
-    for (let n = this.#idle.length + this.#opening; n < target; n++) void this.#warmOne();
+    let link = replacing;
+    for (let n = this.#fresh(nowMs) + this.#opening; n < target; n++) {
+      void this.#warmOne(link);
+      link = undefined;
+    }
   }
 
-  /** Oldest first: connections idle too long, or beyond the target, are closed (FIN: the remote closes quietly). */
-  #trim(nowMs: number, target: number): void {
-    while (this.#idle.length > 0 && ((this.#idle[0]?.sinceMs ?? nowMs) <= nowMs - this.#options.pool.idleTimeoutMs || this.#idle.length > target)) {
+  /** Idle connections not yet due for replacement (idle less than idleTimeoutMs). */
+  #fresh(nowMs: number): number {
+    return this.#idle.filter((entry) => entry.sinceMs > nowMs - this.#options.pool.idleTimeoutMs).length;
+  }
+
+  /**
+   * Oldest first, connections beyond the target are closed (FIN: the remote closes
+   * quietly). One idle too long stays usable until its replacement is parked, which
+   * puts it beyond the target.
+   */
+  #trim(target: number): void {
+    while (this.#idle.length > target) {
       const entry = this.#idle.shift();
       if (entry) this.#close(entry);
     }
@@ -150,26 +213,43 @@ export class UpstreamPool {
     entry.socket.end();
   }
 
-  async #warmOne(): Promise<void> {
+  /** `replacing`'s link while it is up; else the up link that holds fewest (idle or opening), the faster on a tie. */
+  #refillLink(replacing: string | undefined): MonitoredLink | undefined {
+    const up = [...(this.#options.links?.() ?? [])].sort((x, y) => x.srttMs - y.srttMs).map(({ link }) => link);
+    const same = up.find((link) => link.name === replacing);
+    if (same) return same;
+    const held = (link: MonitoredLink) => (this.#openingOn.get(link.name) ?? 0) + this.#idle.filter((entry) => entry.link === link.name).length;
+    return up.reduce<MonitoredLink | undefined>((fewest, link) => (fewest === undefined || held(link) < held(fewest) ? link : fewest), undefined);
+  }
+
+  async #warmOne(replacing: string | undefined): Promise<void> {
     this.#opening++;
+    const wanted = this.#refillLink(replacing);
+    this.#openingOn.set(wanted?.name, (this.#openingOn.get(wanted?.name) ?? 0) + 1);
+    const opened = () => {
+      this.#opening--;
+      this.#openingOn.set(wanted?.name, (this.#openingOn.get(wanted?.name) ?? 1) - 1);
+    };
     const startedAtMs = Date.now();
     let socket: net.Socket | undefined;
+    let link: MonitoredLink | undefined;
     let challenge: Buffer;
     try {
-      socket = await (this.#options.open ?? (async () => openUpstream(this.#options.target, this.#options.keepaliveRefused)))();
+      const open = this.#options.open ?? (async () => ({ socket: openUpstream(this.#options.target, this.#options.keepaliveRefused), link: undefined }));
+      ({ socket, link } = await open(wanted));
       this.#options.metrics.upstreamOpened.inc({ by: 'pool' });
       socket.on('error', () => {}); // the answer read below reports the failure
       challenge = await this.#hello(socket);
     } catch (error) {
       socket?.destroy();
-      this.#opening--;
+      opened();
       this.#failed(error, startedAtMs);
       return;
     }
-    this.#opening--;
+    opened();
     this.#failedRounds = 0;
     if (this.#stopped) return void socket.destroy();
-    this.#park(socket, challenge);
+    this.#park(socket, challenge, link?.name);
   }
 
   /** Sends a hello and returns the challenge of its verified ok answer. */
@@ -183,7 +263,7 @@ export class UpstreamPool {
     return outcome.challenge;
   }
 
-  #park(socket: net.Socket, challenge: Buffer): void {
+  #park(socket: net.Socket, challenge: Buffer, link: string | undefined): void {
     // The remote never speaks first on a parked connection: any byte, end or error means it is gone.
     const evict = () => {
       const at = this.#idle.indexOf(entry);
@@ -194,10 +274,11 @@ export class UpstreamPool {
       this.#maintain();
     };
     const detach = () => socket.off('data', evict).off('end', evict).off('close', evict);
-    const entry: Idle = { socket, challenge, sinceMs: Date.now(), detach };
+    const entry: Idle = { socket, challenge, sinceMs: Date.now(), link, detach };
     socket.on('data', evict).on('end', evict).on('close', evict);
     socket.resume();
     this.#idle.push(entry);
+    this.#trim(this.target()); // a replacement parked: the connection it replaces goes
     this.#options.metrics.poolIdle.set(this.#idle.length);
   }
 

@@ -16,10 +16,13 @@ export interface Opened {
   raced: boolean;
 }
 
-/** A socket that may still be connecting (a chosen link, or none configured), or the winner of a race (connected). */
-export async function openOverLinks(links: Links | undefined, purpose: 'miss' | 'pool', open: OpenFrom): Promise<Opened> {
+/**
+ * A socket that may still be connecting (over `link`, the links' pick, or none
+ * configured), or the winner of a race (connected) when no link is up.
+ */
+export async function openOverLinks(links: Links | undefined, open: OpenFrom, link?: MonitoredLink): Promise<Opened> {
   if (!links || links.list.length === 0) return { socket: open(), link: undefined, raced: false };
-  const chosen = links.pick(purpose);
+  const chosen = link ?? links.pick();
   if (chosen) return { socket: open(chosen.address), link: chosen, raced: false };
   return { ...(await race(links, open)), raced: true };
 }

@@ -64,8 +64,9 @@ test('a silent link goes down and its endpoint is removed; answering again resto
   t.teardown(() => links.stop());
   await waitFor(async () => (await metricValue(metrics, 'mprelay_link_up')) === 2, 'both links up', 3_000);
   t.deepEqual(calls, [], 'nothing changes while both are up');
-  t.is(links.pick('miss')?.name, 'a', 'a miss takes the first link');
-  t.deepEqual([links.pick('pool')?.name, links.pick('pool')?.name], ['a', 'b'], 'the pool takes each in turn');
+  t.is(links.pick()?.name, 'a', 'a miss takes the first link');
+  t.deepEqual(links.up().map(({ link }) => link.name), ['a', 'b'], 'both are up for the pool');
+  t.true(links.up().every(({ srttMs }) => srttMs > 0 && srttMs < 100), 'with their probe round trips');
 
   remote.silent.add(0);
   const silentAtMs = performance.now();
@@ -74,7 +75,8 @@ test('a silent link goes down and its endpoint is removed; answering again resto
   t.deepEqual(calls, ['remove 2 down']);
   t.is(await metricValue(metrics, 'mprelay_link_up', { link: 'a' }), 0);
   t.is(await metricValue(metrics, 'mprelay_link_transitions_total', { link: 'a', to: 'down' }), 1);
-  t.is(links.pick('miss')?.name, 'b', 'a miss now takes link b');
+  t.is(links.pick()?.name, 'b', 'a miss now takes link b');
+  t.deepEqual(links.up().map(({ link }) => link.name), ['b'], 'and the pool only link b');
   t.true(log.lines.some((line) => line.msg === 'link down' && line.link === 'a'));
   t.log(`link a declared down and taken off ${Math.round(downAfterMs)} ms after its probes stopped being answered`);
 
@@ -88,14 +90,15 @@ test('with both links silent nothing stays taken off (nowhere to move to); stop 
   const remote = await probeAnswerer(t);
   const { links, calls } = linksFor(remote.port, 'backup');
   await links.start();
-  await waitFor(() => links.pick('miss') !== undefined && links.pick('pool') !== undefined, 'links up', 3_000);
+  await waitFor(() => links.up().length === 2, 'links up', 3_000);
   remote.silent.add(1);
   await waitFor(() => calls.length === 1, 'link b flagged backup', 3_000);
   t.deepEqual(calls, ['backup 1 down']);
   remote.silent.add(0);
   await waitFor(() => calls.length === 2, 'link b restored once a is down too', 3_000);
   t.deepEqual(calls, ['backup 1 down', 'backup 1 up'], 'a is not taken off, and b is put back: every link down leaves the kernel as it was');
-  t.is(links.pick('miss'), undefined, 'no link up: new connections race');
+  t.is(links.pick(), undefined, 'no link up: new connections race');
+  t.deepEqual(links.up(), []);
   remote.silent.delete(0);
   await waitFor(() => calls.length === 3, 'b taken off again once a answers', 3_000);
   await links.stop();

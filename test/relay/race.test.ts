@@ -29,7 +29,15 @@ function recordingOpener(port: number): { sources: Array<string | undefined>; op
 
 test('a link that is up: its source address at once, no race', async (t) => {
   const { sources, open } = recordingOpener(await listener(t));
-  const opened = await openOverLinks(linksWith(B, 100), 'miss', open);
+  const opened = await openOverLinks(linksWith(B, 100), open);
+  t.teardown(() => opened.socket.destroy());
+  t.deepEqual(sources, ['127.0.0.2']);
+  t.like(opened, { link: B, raced: false });
+});
+
+test('a link chosen by the caller (the pool) is used over the links\' pick', async (t) => {
+  const { sources, open } = recordingOpener(await listener(t));
+  const opened = await openOverLinks(linksWith(A, 100), open, B);
   t.teardown(() => opened.socket.destroy());
   t.deepEqual(sources, ['127.0.0.2']);
   t.like(opened, { link: B, raced: false });
@@ -45,7 +53,7 @@ test('no verdict: the first link that connects wins; the next is tried only afte
     attempts.push({ source, atMs: performance.now() - startMs, socket });
     return socket;
   };
-  const opened = await openOverLinks(linksWith(undefined, 120), 'miss', open);
+  const opened = await openOverLinks(linksWith(undefined, 120), open);
   t.teardown(() => opened.socket.destroy());
   t.like(opened, { link: B, raced: true });
   t.deepEqual(attempts.map((a) => a.source), ['127.0.0.1', '127.0.0.2']);
@@ -56,7 +64,7 @@ test('no verdict: the first link that connects wins; the next is tried only afte
 
 test('no verdict, the first link connects in time: no second attempt', async (t) => {
   const { sources, open } = recordingOpener(await listener(t));
-  const opened = await openOverLinks(linksWith(undefined, 200), 'pool', open);
+  const opened = await openOverLinks(linksWith(undefined, 200), open);
   t.teardown(() => opened.socket.destroy());
   await new Promise((r) => setTimeout(r, 250));
   t.deepEqual(sources, ['127.0.0.1']);
@@ -65,5 +73,5 @@ test('no verdict, the first link connects in time: no second attempt', async (t)
 
 test('no verdict, every link fails: the race rejects with the last error', async (t) => {
   const open: OpenFrom = (source) => net.connect({ host: '127.0.0.1', port: 1, localAddress: source });
-  await t.throwsAsync(openOverLinks(linksWith(undefined, 1000), 'miss', open), { code: 'ECONNREFUSED' });
+  await t.throwsAsync(openOverLinks(linksWith(undefined, 1000), open), { code: 'ECONNREFUSED' });
 });

@@ -127,6 +127,30 @@ test.serial('mprelay: a pool hit sends no SYN on the WAN for the client connecti
   t.log(`${runs} client connections: ${after.syns - before.syns} WAN SYNs, all from ${after.byPool - before.byPool} pool refills`);
 });
 
+test.serial("mprelay: a page load's 6 connections at once find the pool short once; after the rate window has passed, the next 6 are all hits (the pool holds the last burst)", async (t) => {
+  const topology = await useTopology(t);
+  const running = await startSystem(t, mprelay, topology);
+  const server = await startTrafficServer(t, topology, running, 16 * 1024);
+  const counts = async () => ({ hits: await localMetric(topology, 'mprelay_pool_hits_total'), misses: await localMetric(topology, 'mprelay_pool_misses_total') });
+  // One curl opening 6 connections at once, as a browser does for a page's objects.
+  const pageLoad = async () => {
+    const urls = Array.from({ length: 6 }, () => ['-o', '/dev/null', `${server.url}/download`]).flat();
+    const result = await nsRun(topology.ns.client, 'curl', ['-sS', '--fail', '--max-time', '30', '--parallel', '--parallel-immediate', '--parallel-max', '6', ...urls], { reject: false });
+    t.is(result.exitCode, 0, String(result.stderr));
+  };
+  const start = await counts();
+  await pageLoad();
+  const first = await counts();
+  t.is(first.hits - start.hits + first.misses - start.misses, 6);
+  t.is(first.hits - start.hits, MPRELAY_POOL.min, 'the first burst finds the floor');
+  // Past the rate window the mean rate alone asks for the floor; the burst memory keeps 6.
+  await new Promise((resolve) => setTimeout(resolve, MPRELAY_POOL.rateWindowMs + 1_000));
+  t.true(await waitUntil(async () => (await localMetric(topology, 'mprelay_pool_idle')) >= 6, 10_000), 'the pool holds 6');
+  await pageLoad();
+  const second = await counts();
+  t.deepEqual({ hits: second.hits - first.hits, misses: second.misses - first.misses }, { hits: 6, misses: 0 });
+});
+
 test.serial('mprelay: a remote that cannot bind fails the start with its log tail, nothing left running', async (t) => {
   const topology = await useTopology(t);
   const before = await pidsLeft(topology);
