@@ -89,13 +89,6 @@ export const remoteConfigSchema = z.strictObject({
   /** Time a pooled connection (hello done) may wait for its connect header; above the local's pool.idleTimeoutMs. */
   pooledIdleTimeoutMs: durationMs.default(300_000),
   connectTimeoutMs: durationMs.default(10_000),
-  /**
-   * The ok answer waits this long for the destination's first bytes, to go in one write
-   * with them: written apart, MPTCP sends the second on another subflow (the first is
-   * unacknowledged), so the response would arrive at the slower link's pace. Costs
-   * nothing: the local has nothing to pass on before either arrives.
-   */
-  answerHoldMs: z.int().min(0).max(1000).default(50),
   /** A relayed connection with no bytes either way for this long is closed. */
   idleTimeoutMs: durationMs.default(900_000),
   maxConnections: z.int().min(1).max(1_000_000).default(10_000),
@@ -134,10 +127,8 @@ export const localConfigSchema = z.strictObject({
    */
   fastOpen: z.boolean().default(false),
   /**
-   * How long to wait for the client's first bytes so that they go in one write with the
-   * header: on a pooled connection always (written apart, MPTCP sends the second write on
-   * another subflow, so the request arrives at the slower link's pace), on a miss with
-   * fastOpen (they ride in the SYN). Server-speaks-first protocols pay this once per connection.
+   * With fastOpen, on a pool miss, how long to wait for the client's first bytes so that
+   * they ride in the SYN with the header. Server-speaks-first protocols pay this once per miss.
    */
   earlyDataWaitMs: z.int().min(0).max(1000).default(5),
   pool: z

@@ -10,7 +10,6 @@ import { startDnsServer, type DnsServer } from './dns/server.ts';
 import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { pipeBoth } from './pipe.ts';
-import { firstBytes } from './first-bytes.ts';
 import { UpstreamPool } from './pool.ts';
 import { encodeHeader, isRelayable, NONCE_BYTES, type Destination } from './protocol.ts';
 import { keepaliveReporter, tuneKeepalive, type KeepaliveRefused } from './keepalive.ts';
@@ -31,7 +30,7 @@ interface SentRequest {
   upstream: net.Socket;
   nonce: Buffer;
   secret: Buffer;
-  /** Client bytes sent with the header, before the pipe started counting. */
+  /** Client bytes sent with the header (Fast Open), before the pipe started counting. */
   earlyBytes?: number;
 }
 
@@ -200,9 +199,8 @@ export class LocalRelay {
   }
 
   /**
-   * Writes the connect header on a pooled connection, or on a fresh one for a pool miss,
-   * with the client's first bytes in the same write when they come within
-   * earlyDataWaitMs (on a miss only with Fast Open, where they ride in the SYN).
+   * Writes the connect header (and, on a fresh connection with Fast Open, the client's
+   * first bytes) on a pooled connection, or on a fresh one for a pool miss.
    */
   async #sendRequest(client: net.Socket, destination: Destination): Promise<SentRequest | undefined> {
     const key = this.#key;
@@ -210,10 +208,8 @@ export class LocalRelay {
     const header = { type: 'connect' as const, keyId: key.id, timestampMs: Date.now(), nonce, destination };
     const pooled = this.#pool.take();
     if (pooled) {
-      const early = await firstBytes(client, this.#config.earlyDataWaitMs);
-      if (client.destroyed) return void pooled.socket.destroy();
-      pooled.socket.write(Buffer.concat([encodeHeader(header, key.secret, pooled.challenge), early]));
-      return { upstream: pooled.socket, nonce, secret: key.secret, earlyBytes: early.length };
+      pooled.socket.write(encodeHeader(header, key.secret, pooled.challenge));
+      return { upstream: pooled.socket, nonce, secret: key.secret };
     }
     // A fresh connection: with Fast Open, give the client a moment to speak so its bytes ride in the SYN with the header.
     const early = this.#config.fastOpen ? await firstBytes(client, this.#config.earlyDataWaitMs) : Buffer.alloc(0);
@@ -280,4 +276,19 @@ export class LocalRelay {
     if (state) this.#metrics.subflows.observe(state.subflows);
     if (state && !state.mptcp) this.#metrics.errors.inc({ kind: 'mptcp-fallback' });
   }
+}
+
+/** Whatever the client sends within waitMs (possibly nothing), read off the socket. */
+function firstBytes(client: net.Socket, waitMs: number): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('readable', done).off('end', done).off('close', done);
+      const chunks: Buffer[] = [];
+      for (let chunk: Buffer | null; (chunk = client.read() as Buffer | null) !== null; ) chunks.push(chunk);
+      resolve(Buffer.concat(chunks));
+    };
+    const timer = setTimeout(done, waitMs);
+    client.on('readable', done).on('end', done).on('close', done);
+  });
 }

@@ -7,7 +7,6 @@ import net from 'node:net';
 import type { RemoteConfig } from './config.ts';
 import { LogThrottle, type Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
-import { firstBytes } from './first-bytes.ts';
 import { pipeBoth } from './pipe.ts';
 import { DestinationPolicy } from './policy.ts';
 import { UnauthenticatedBudget } from './admission.ts';
@@ -262,19 +261,12 @@ export class RemoteRelay {
   async #relay(socket: net.Socket, upstream: net.Socket, request: Extract<Decision, { do: 'connect' }>): Promise<void> {
     upstream.setNoDelay(true);
     tuneKeepalive(upstream, this.#config.keepalive, this.#keepaliveRefused);
+    socket.write(request.answer('ok'));
     if (request.early.length > 0) upstream.write(request.early);
     socket.resume();
-    // The client's bytes flow at once; the destination's first ones go with the answer, in one write.
-    let answered: (open: boolean) => void = () => {};
-    const bToAGate = new Promise<boolean>((resolve) => (answered = resolve));
-    const piped = pipeBoth(socket, upstream, { idleTimeoutMs: this.#config.idleTimeoutMs, bToAGate });
-    const answer = request.answer('ok');
-    const first = await firstBytes(upstream, this.#config.answerHoldMs);
-    if (!socket.destroyed) socket.write(Buffer.concat([answer, first]));
-    answered(true);
-    const result = await piped;
+    const result = await pipeBoth(socket, upstream, { idleTimeoutMs: this.#config.idleTimeoutMs });
     this.#metrics.bytes.inc({ direction: 'upstream' }, result.aToB + request.early.length);
-    this.#metrics.bytes.inc({ direction: 'downstream' }, Math.max(0, result.bToA - answer.length));
+    this.#metrics.bytes.inc({ direction: 'downstream' }, result.bToA);
     this.#metrics.connections.inc({ result: result.error ?? 'ok' });
     this.#log.debug('relay closed', { destination: request.header.destination, ...result });
   }
