@@ -180,8 +180,15 @@ export const localConfigSchema = z.strictObject({
       /** With no verdict yet, a fresh connection tries the next link when the first has no SYN-ACK after this many of its smoothed RTTs (at least raceMinMs). */
       raceRttFactor: z.number().min(1).max(10),
       raceMinMs: z.int().min(10).max(10_000),
+      /**
+       * A pooled connection with no answer after this many of its link's smoothed RTTs (at
+       * least replayMinMs) that has not acknowledged the header either is dead: the
+       * request goes again on another connection (at most twice).
+       */
+      replayRttFactor: z.number().min(1).max(20).default(3),
+      replayMinMs: z.int().min(50).max(10_000).default(300),
     })
-    .default({ action: 'remove', raceRttFactor: 1.5, raceMinMs: 100 }),
+    .default({ action: 'remove', raceRttFactor: 1.5, raceMinMs: 100, replayRttFactor: 3, replayMinMs: 300 }),
   dns,
   metrics,
   log,

@@ -69,11 +69,17 @@ export class Links {
   }
 
   /**
-   * The link a pool miss starts on: the first that is up (the order of preference);
-   * undefined when none is up yet (race them: `raceDelayMs`). The pool chooses its own (pool.ts).
+   * The link a pool miss starts on: the first that is up (the order of preference) and
+   * not `avoid` (a link that just failed a request); undefined when none is (race them:
+   * `raceDelayMs`). The pool chooses its own (pool.ts).
    */
-  pick(): MonitoredLink | undefined {
-    return this.list.find((link) => this.#monitor.verdict(link.name) === 'up');
+  pick(avoid?: string): MonitoredLink | undefined {
+    return this.list.find((link) => link.name !== avoid && this.#monitor.verdict(link.name) === 'up');
+  }
+
+  /** The smoothed probe round trip of a link, if it has answered any. */
+  srttMs(name: string): number | undefined {
+    return this.#monitor.srttMs(name);
   }
 
   /** The links that are up, with their smoothed probe round trips (a loaded link's is long). */

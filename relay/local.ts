@@ -9,6 +9,7 @@ import type { RelayedStream } from './dns/forwarder.ts';
 import { startDnsServer, type DnsServer } from './dns/server.ts';
 import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
+import { HeldRequest } from './held-request.ts';
 import { pipeBoth } from './pipe.ts';
 import { UpstreamPool } from './pool.ts';
 import { encodeHeader, isRelayable, NONCE_BYTES, type Destination } from './protocol.ts';
@@ -16,7 +17,7 @@ import { keepaliveReporter, tuneKeepalive, type KeepaliveRefused } from './keepa
 import { Links } from './links.ts';
 import type { MonitoredLink } from './link-monitor.ts';
 import { openOverLinks, type Opened } from './race.ts';
-import { fdOf, mptcpState, originalDestination, SocketCallError, transparentListenerFd } from './sockets.ts';
+import { fdOf, mptcpState, mptcpUnackedBytes, originalDestination, SocketCallError, transparentListenerFd } from './sockets.ts';
 import { answerProblem, openUpstream, readAnswer, type UpstreamTarget } from './upstream.ts';
 
 export interface LocalOptions {
@@ -30,9 +31,19 @@ interface SentRequest {
   upstream: net.Socket;
   nonce: Buffer;
   secret: Buffer;
-  /** Client bytes sent with the header (Fast Open), before the pipe started counting. */
-  earlyBytes?: number;
+  /** Taken from the pool (only those can be dead on arrival: a fresh one has just connected). */
+  pooled: boolean;
+  /** The link of the connection's first subflow (undefined: routing chose). */
+  link: string | undefined;
 }
+
+/**
+ * A request that got no answer: a pooled connection that looks dead is replaced; the
+ * request is sent again, on another link if one is up, at most this many times.
+ */
+const MAX_REPLAYS = 2;
+/** The client's bytes held for a replay, at most (the client waits past it, until the answer). */
+const HELD_REQUEST_BYTES = 64 * 1024;
 
 export class LocalRelay {
   readonly #config: LocalConfig;
@@ -193,30 +204,91 @@ export class LocalRelay {
     if (!destination) return;
     client.setNoDelay(true);
     tuneKeepalive(client, this.#config.keepalive, this.#keepaliveRefused);
-    const request = await this.#sendRequest(client, destination);
+    const held = new HeldRequest(client, HELD_REQUEST_BYTES);
+    const request = await this.#request(client, held, destination);
+    held.release();
     if (!request) return;
-    await this.#relay(client, request, destination);
+    await this.#relay(client, request.upstream, destination, held.bytes);
   }
 
   /**
-   * Writes the connect header (and, on a fresh connection with Fast Open, the client's
-   * first bytes) on a pooled connection, or on a fresh one for a pool miss.
+   * Sends the request and waits for its verified ok answer. A pooled connection that
+   * gives no answer within the replay delay, and has not even acknowledged the header
+   * (so the remote never held it), is dead: the request goes again, with a new nonce, on
+   * another connection. Undefined after anything else ends it (the client is reset or gone).
    */
-  async #sendRequest(client: net.Socket, destination: Destination): Promise<SentRequest | undefined> {
+  async #request(client: net.Socket, held: HeldRequest, destination: Destination): Promise<SentRequest | undefined> {
+    let avoid: string | undefined;
+    for (let replays = 0; ; replays++) {
+      const request = await this.#sendRequest(client, held, destination, avoid);
+      if (!request) return undefined;
+      const replayAfterMs = request.pooled && replays < MAX_REPLAYS ? this.#replayAfterMs(request.link) : undefined;
+      const problem = await this.#answer(client, request, replayAfterMs);
+      if (problem === 'dead') {
+        this.#metrics.replays.inc({ link: request.link ?? 'route' });
+        this.#log.info('pooled connection gave no answer and acknowledged nothing: request sent again', { destination, link: request.link, replay: replays + 1 });
+        request.upstream.resetAndDestroy();
+        avoid = request.link;
+        continue;
+      }
+      if (problem === undefined) return request;
+      request.upstream.destroy();
+      if (client.destroyed) return void this.#metrics.connections.inc({ result: 'client-gone' });
+      this.#metrics.errors.inc({ kind: `remote-${problem}` });
+      this.#metrics.connections.inc({ result: problem });
+      if (problem === 'answer-mac') this.#log.warn('answer from the remote does not verify: not our remote, or tampered with on the way', { destination });
+      return void client.resetAndDestroy();
+    }
+  }
+
+  /** How long a pooled connection has to answer before it is taken for dead: 3 of its link's round trips, at least 300 ms. */
+  #replayAfterMs(link: string | undefined): number {
+    const srttMs = link === undefined ? undefined : this.#links?.srttMs(link);
+    return Math.max(this.#config.failover.replayMinMs, this.#config.failover.replayRttFactor * (srttMs ?? 0));
+  }
+
+  /**
+   * The answer's problem (undefined: a verified ok), or 'dead' when `replayAfterMs` is
+   * given and passes with no answer and the header still unacknowledged. A client that
+   * goes away ends the wait.
+   */
+  async #answer(client: net.Socket, request: SentRequest, replayAfterMs: number | undefined): Promise<string | undefined> {
+    const { upstream } = request;
+    const gone = () => upstream.destroy();
+    client.once('close', gone);
+    try {
+      const answer = readAnswer(upstream, { hello: false, secret: request.secret, nonce: request.nonce, timeoutMs: this.#config.statusTimeoutMs }).then(answerProblem);
+      if (replayAfterMs === undefined) return await answer;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), replayAfterMs)));
+      const first = await Promise.race([answer, late]);
+      clearTimeout(timer);
+      if (first !== 'late') return first;
+      return !client.destroyed && headerUnacknowledged(upstream) ? 'dead' : await answer;
+    } finally {
+      client.off('close', gone);
+    }
+  }
+
+  /**
+   * Writes the connect header and the client's bytes so far on a pooled connection, or
+   * on a fresh one for a pool miss (with Fast Open, after giving the client a moment to
+   * speak so its bytes ride in the SYN); none started on `avoid`, the link of a dead one.
+   */
+  async #sendRequest(client: net.Socket, held: HeldRequest, destination: Destination, avoid: string | undefined): Promise<SentRequest | undefined> {
     const key = this.#key;
     const nonce = randomBytes(NONCE_BYTES);
     const header = { type: 'connect' as const, keyId: key.id, timestampMs: Date.now(), nonce, destination };
-    const pooled = this.#pool.take();
+    const pooled = this.#pool.take(avoid);
     if (pooled) {
-      pooled.socket.write(encodeHeader(header, key.secret, pooled.challenge));
-      return { upstream: pooled.socket, nonce, secret: key.secret };
+      held.sendTo(pooled.socket, encodeHeader(header, key.secret, pooled.challenge));
+      return { upstream: pooled.socket, nonce, secret: key.secret, pooled: true, link: pooled.link };
     }
-    // A fresh connection: with Fast Open, give the client a moment to speak so its bytes ride in the SYN with the header.
-    const early = this.#config.fastOpen ? await firstBytes(client, this.#config.earlyDataWaitMs) : Buffer.alloc(0);
+    if (this.#config.fastOpen) await held.firstBytes(this.#config.earlyDataWaitMs);
     if (client.destroyed) return undefined;
-    let upstream: net.Socket;
+    let opened: Opened;
     try {
-      upstream = (await this.#openFresh(this.#target)).socket;
+      opened = await this.#openFresh(this.#target, undefined, avoid);
       this.#metrics.upstreamOpened.inc({ by: 'miss' });
     } catch (error) {
       const socketCall = error instanceof SocketCallError;
@@ -224,35 +296,26 @@ export class LocalRelay {
       this.#log.error(socketCall ? 'cannot create MPTCP socket' : 'no link reached the remote', { error });
       return void client.resetAndDestroy();
     }
-    if (client.destroyed) return void upstream.destroy();
-    upstream.write(Buffer.concat([encodeHeader(header, key.secret), early]));
-    // Early bytes went with the header: the pipe's own count starts after them.
-    return { upstream, nonce, secret: key.secret, earlyBytes: early.length };
+    if (client.destroyed) return void opened.socket.destroy();
+    held.sendTo(opened.socket, encodeHeader(header, key.secret));
+    return { upstream: opened.socket, nonce, secret: key.secret, pooled: false, link: opened.link?.name };
   }
 
-  /** Pipes client and upstream; the remote's bytes reach the client only after a verified ok answer. */
-  async #relay(client: net.Socket, request: SentRequest, destination: Destination): Promise<void> {
-    const { upstream } = request;
-    const answer = readAnswer(upstream, { hello: false, secret: request.secret, nonce: request.nonce, timeoutMs: this.#config.statusTimeoutMs });
-    const problem = answer.then(answerProblem);
+  /** Pipes client and upstream once the answer is in; `heldBytes` of the client's went before the pipe. */
+  async #relay(client: net.Socket, upstream: net.Socket, destination: Destination, heldBytes: number): Promise<void> {
     const result = await pipeBoth(client, upstream, {
       idleTimeoutMs: this.#config.idleTimeoutMs,
-      bToAGate: problem.then((p) => p === undefined),
       onAEnd: () => this.#sampleSubflows(upstream),
     });
-    const refused = await problem;
-    const outcome = refused ?? result.error ?? 'ok';
-    if (refused) this.#metrics.errors.inc({ kind: `remote-${refused}` });
-    if (refused === 'answer-mac') this.#log.warn('answer from the remote does not verify: not our remote, or tampered with on the way', { destination });
-    this.#metrics.connections.inc({ result: outcome });
-    this.#metrics.bytes.inc({ direction: 'upstream' }, result.aToB + (request.earlyBytes ?? 0));
+    this.#metrics.connections.inc({ result: result.error ?? 'ok' });
+    this.#metrics.bytes.inc({ direction: 'upstream' }, result.aToB + heldBytes);
     this.#metrics.bytes.inc({ direction: 'downstream' }, result.bToA);
-    this.#log.debug('connection closed', { destination, outcome, ...result });
+    this.#log.debug('connection closed', { destination, outcome: result.error ?? 'ok', ...result });
   }
 
-  /** A fresh MPTCP connection to the remote, its first subflow over `link`, a link that is up, or the winner of a race. */
-  async #openFresh(target: UpstreamTarget, link?: MonitoredLink): Promise<Opened> {
-    const opened = await openOverLinks(this.#links, (sourceAddress) => openUpstream(target, this.#keepaliveRefused, sourceAddress === undefined ? {} : { sourceAddress }), link);
+  /** A fresh MPTCP connection to the remote, its first subflow over `link`, a link that is up (not `avoid`), or the winner of a race. */
+  async #openFresh(target: UpstreamTarget, link?: MonitoredLink, avoid?: string): Promise<Opened> {
+    const opened = await openOverLinks(this.#links, (sourceAddress) => openUpstream(target, this.#keepaliveRefused, sourceAddress === undefined ? {} : { sourceAddress }), link, avoid);
     this.#metrics.freshLink.inc({ link: opened.link ? `${opened.raced ? 'race-' : ''}${opened.link.name}` : 'route' });
     return opened;
   }
@@ -278,17 +341,11 @@ export class LocalRelay {
   }
 }
 
-/** Whatever the client sends within waitMs (possibly nothing), read off the socket. */
-function firstBytes(client: net.Socket, waitMs: number): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      client.off('readable', done).off('end', done).off('close', done);
-      const chunks: Buffer[] = [];
-      for (let chunk: Buffer | null; (chunk = client.read() as Buffer | null) !== null; ) chunks.push(chunk);
-      resolve(Buffer.concat(chunks));
-    };
-    const timer = setTimeout(done, waitMs);
-    client.on('readable', done).on('end', done).on('close', done);
-  });
+/** Whether the remote has not acknowledged all that was written to it (or cannot say: not MPTCP, or closed). */
+function headerUnacknowledged(upstream: net.Socket): boolean {
+  try {
+    return (mptcpUnackedBytes(fdOf(upstream)) ?? 1) > 0;
+  } catch {
+    return true; // no descriptor: the connection is gone
+  }
 }

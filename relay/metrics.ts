@@ -16,6 +16,8 @@ export class RelayMetrics {
   readonly poolIdle: Gauge;
   /** MPTCP connections the local opened to the remote: by the pool ahead of need, or for a pool miss. */
   readonly upstreamOpened: Counter<'by'>;
+  /** Requests sent again because their pooled connection was dead, by that connection's link. */
+  readonly replays: Counter<'link'>;
   /** Relayed payload bytes: upstream is client -> server, downstream server -> client. */
   readonly bytes: Counter<'direction'>;
   readonly errors: Counter<'kind'>;
@@ -47,6 +49,7 @@ export class RelayMetrics {
     this.poolMisses = new Counter({ name: 'mprelay_pool_misses_total', help: 'Client connections that had to open a fresh MPTCP connection', registers });
     this.poolIdle = new Gauge({ name: 'mprelay_pool_idle', help: 'Warm MPTCP connections waiting in the pool', registers });
     this.upstreamOpened = new Counter({ name: 'mprelay_upstream_opened_total', help: 'MPTCP connections opened to the remote, by the pool or for a miss', labelNames: ['by'], registers });
+    this.replays = new Counter({ name: 'mprelay_request_replays_total', help: 'Requests sent again on another connection because their pooled connection gave no answer and acknowledged nothing, by its link', labelNames: ['link'], registers });
     this.bytes = new Counter({ name: 'mprelay_bytes_total', help: 'Relayed payload bytes', labelNames: ['direction'], registers });
     this.errors = new Counter({ name: 'mprelay_errors_total', help: 'Errors and rejections, by kind', labelNames: ['kind'], registers });
     this.subflows = new Histogram({

@@ -19,16 +19,11 @@ export interface PipeResult {
   aToB: number;
   bToA: number;
   /** Why it ended, if not by two clean half-closes. */
-  error?: 'reset' | 'idle-timeout' | 'error' | 'refused';
+  error?: 'reset' | 'idle-timeout' | 'error';
 }
 
 export interface PipeOptions {
   idleTimeoutMs: number;
-  /**
-   * Holds back the b -> a direction until it resolves (the local reads the remote's
-   * status byte first); false resets both. a -> b flows from the start either way.
-   */
-  bToAGate?: Promise<boolean>;
   /** Called when a's direction ends (its FIN), while both sockets are still open. */
   onAEnd?: () => void;
 }
@@ -68,8 +63,7 @@ export function pipeBoth(a: net.Socket, b: net.Socket, options: PipeOptions): Pr
     }
     if (options.onAEnd) a.once('end', options.onAEnd);
     a.pipe(b);
-    if (!options.bToAGate) b.pipe(a);
-    else options.bToAGate.then((open) => (open ? b.pipe(a) : fail('refused')), () => fail('error'));
+    b.pipe(a);
   });
 }
 

@@ -30,6 +30,8 @@ export interface PooledUpstream {
   socket: net.Socket;
   /** From the remote's answer to the hello: the connect header's MAC covers it. */
   challenge: Buffer;
+  /** The link of its first subflow (undefined: routing chose). */
+  link: string | undefined;
 }
 
 /** A link that is up, with its smoothed probe round trip. */
@@ -46,7 +48,6 @@ export interface OpenedUpstream {
 
 interface Idle extends PooledUpstream {
   sinceMs: number;
-  link: string | undefined;
   /** Removes the pool's listeners (which evict the connection if the remote closes it). */
   detach: () => void;
 }
@@ -114,10 +115,13 @@ export class UpstreamPool {
     this.#maintain();
   }
 
-  /** A warm connection (paused, hello done), or undefined on a miss. Triggers a refill either way. */
-  take(): PooledUpstream | undefined {
+  /**
+   * A warm connection (paused, hello done), or undefined on a miss; none started on
+   * `avoid` (a link that just failed a request). Triggers a refill either way.
+   */
+  take(avoid?: string): PooledUpstream | undefined {
     this.#demand.record(Date.now());
-    const entry = this.#pick();
+    const entry = this.#pick(avoid);
     if (entry) {
       entry.detach();
       entry.socket.pause();
@@ -126,7 +130,7 @@ export class UpstreamPool {
     this.#options.metrics.poolIdle.set(this.#idle.length);
     (entry ? this.#options.metrics.poolHits : this.#options.metrics.poolMisses).inc();
     this.#maintain(entry?.link);
-    return entry && { socket: entry.socket, challenge: entry.challenge };
+    return entry && { socket: entry.socket, challenge: entry.challenge, link: entry.link };
   }
 
   get idleCount(): number {
@@ -145,13 +149,14 @@ export class UpstreamPool {
     return counts;
   }
 
-  /** On the up link where it costs least (round trip x (1 + in use there)), else any; newest first (the freshest NAT and subflow state). */
-  #pick(): Idle | undefined {
+  /** On the up link where it costs least (round trip x (1 + in use there)), else any but on `avoid`; newest first (the freshest NAT and subflow state). */
+  #pick(avoid: string | undefined): Idle | undefined {
     const cost = ({ link, srttMs }: UpLink) => srttMs * (1 + (this.#inUse.get(link.name) ?? 0));
-    const idleOn = (this.#options.links?.() ?? []).filter(({ link }) => this.#idle.some((entry) => entry.link === link.name));
+    const idleOn = (this.#options.links?.() ?? []).filter(({ link }) => link.name !== avoid && this.#idle.some((entry) => entry.link === link.name));
     const best = idleOn.sort((x, y) => cost(x) - cost(y))[0]?.link.name;
-    for (let at = this.#idle.length - 1; best !== undefined && at >= 0; at--) if (this.#idle[at]?.link === best) return this.#idle.splice(at, 1)[0];
-    return this.#idle.pop();
+    const wanted = (entry: Idle | undefined) => (best === undefined ? entry?.link !== avoid || avoid === undefined : entry?.link === best);
+    for (let at = this.#idle.length - 1; at >= 0; at--) if (wanted(this.#idle[at])) return this.#idle.splice(at, 1)[0];
+    return undefined;
   }
 
   #countInUse(entry: Idle): void {

@@ -17,12 +17,12 @@ export interface Opened {
 }
 
 /**
- * A socket that may still be connecting (over `link`, the links' pick, or none
- * configured), or the winner of a race (connected) when no link is up.
+ * A socket that may still be connecting (over `link`, the links' pick other than
+ * `avoid`, or none configured), or the winner of a race (connected) when no link is up.
  */
-export async function openOverLinks(links: Links | undefined, open: OpenFrom, link?: MonitoredLink): Promise<Opened> {
+export async function openOverLinks(links: Links | undefined, open: OpenFrom, link?: MonitoredLink, avoid?: string): Promise<Opened> {
   if (!links || links.list.length === 0) return { socket: open(), link: undefined, raced: false };
-  const chosen = link ?? links.pick();
+  const chosen = link ?? links.pick(avoid);
   if (chosen) return { socket: open(chosen.address), link: chosen, raced: false };
   return { ...(await race(links, open)), raced: true };
 }

@@ -248,18 +248,33 @@ export interface MptcpState {
 }
 
 /**
- * MPTCP_INFO of a connected socket; undefined for a socket that is not MPTCP at all. On
- * a connection that fell back to TCP the kernel refuses MPTCP_INFO (the getsockopt goes
- * to the one TCP subflow), so a refusal on an MPTCP socket is the fallback.
+ * MPTCP_INFO of a connected socket: the info, 'fallback' when the connection fell back
+ * to TCP (the kernel then refuses MPTCP_INFO, the getsockopt going to the one TCP
+ * subflow, or flags it), undefined for a socket that is not MPTCP at all.
  */
-export function mptcpState(fd: number): MptcpState | undefined {
+function mptcpInfo(fd: number): Buffer | 'fallback' | undefined {
   if (protocolOf(fd) !== IPPROTO_MPTCP) return undefined;
   const info = Buffer.alloc(96);
-  const length = [info.length];
-  if (c.getsockopt(fd, SOL_MPTCP, MPTCP_INFO, info, length) < 0) return { mptcp: false, subflows: 1 };
-  const flags = info.readUInt32LE(8);
-  if (flags & MPTCP_INFO_FLAG_FALLBACK) return { mptcp: false, subflows: 1 };
+  if (c.getsockopt(fd, SOL_MPTCP, MPTCP_INFO, info, [info.length]) < 0 || info.readUInt32LE(8) & MPTCP_INFO_FLAG_FALLBACK) return 'fallback';
+  return info;
+}
+
+/** Whether a connection is MPTCP and how many subflows it has; undefined for a socket that is not MPTCP at all. */
+export function mptcpState(fd: number): MptcpState | undefined {
+  const info = mptcpInfo(fd);
+  if (info === undefined) return undefined;
+  if (info === 'fallback') return { mptcp: false, subflows: 1 };
   return { mptcp: true, subflows: 1 + (info[0] ?? 0) };
+}
+
+/**
+ * Bytes written to an MPTCP connection that the peer has not acknowledged at the
+ * connection level (mptcpi_write_seq - mptcpi_snd_una): 0 once the remote holds all of
+ * it. Undefined when the socket is not MPTCP or fell back to TCP.
+ */
+export function mptcpUnackedBytes(fd: number): number | undefined {
+  const info = mptcpInfo(fd);
+  return info instanceof Buffer ? Number(info.readBigUInt64LE(16) - info.readBigUInt64LE(24)) : undefined;
 }
 
 /** The file descriptor under a connected Node socket (Unix only; Node does not type it). */

@@ -129,6 +129,25 @@ test.serial('one connection alone rides the fastest link, a burst spreads by rou
   t.deepEqual(pool.idleByLink(), { a: 3, b: 1 }, 'refills only on a link that is up');
 });
 
+test.serial('a take that avoids a link (a request there just died) takes from another, even a slower one, or misses', async (t) => {
+  const up: UpLink[] = [
+    { link: A, srttMs: 25 },
+    { link: B, srttMs: 10 },
+  ];
+  const { pool } = poolWith(t, { min: 2, burstWindowMs: 1 }, () => up);
+  await waitFor(() => pool.idleCount >= 2, 'the pool warm');
+  t.deepEqual(pool.idleByLink(), { a: 1, b: 1 });
+  const source = (entry: PooledUpstream | undefined) => (entry?.socket as net.Socket | undefined)?.localAddress;
+  const other = pool.take('b');
+  t.is(source(other), A.address, 'not b, although b is faster');
+  t.is(other?.link, 'a');
+  const stillB = pool.idleByLink();
+  t.deepEqual(stillB, { b: 1 }, 'what was on b stays');
+  t.is(pool.take('b'), undefined, 'only b left: a miss, not the avoided link');
+  t.is(pool.take()?.link, 'b');
+  other?.socket.destroy();
+});
+
 test.serial('connections idle too long are replaced before they are closed: the pool never drops below its floor', async (t) => {
   const { pool, metrics } = poolWith(t, { min: 3, idleTimeoutMs: 300 });
   await waitFor(() => pool.idleCount >= 3, 'the pool warm');

@@ -169,10 +169,37 @@ test.serial("a destination that never answers is reported as the remote's timeou
     const error = await t.throwsAsync(echoThrough({ host: SERVER_V4, port: 83, localAddress: CLIENT_V4 }, 10));
     t.is((error as NodeJS.ErrnoException).code, 'ECONNRESET');
     await waitFor(async () => (await metricValue(client.metrics, 'mprelay_connections_total', { result: 'timeout' })) === 1, 'the timeout to be counted');
+    // The remote acknowledged the header (it was connecting all along): no replay, so the destination is not asked twice.
+    t.is(await metricValue(client.metrics, 'mprelay_request_replays_total'), 0);
   } finally {
     await ns.run('/usr/sbin/nft', ['delete', 'table', 'ip', 'mpl_blackhole']);
     await client.relay.stop();
     await slow.relay.stop();
+  }
+});
+
+test.serial("a pooled connection that died under the pool is not the client's problem: no answer and nothing acknowledged within 300 ms, the request goes again on another connection", async (t) => {
+  await waitFor(() => local.relay.pool.idleCount >= 2, 'the pool to warm up');
+  // Every connection the pool holds now goes dead, as over a link that died: what it sends to the remote is dropped.
+  const stdout = await ns.run('ss', ['-Htn', 'state', 'established', `( dport = :${remote.address.port} )`]);
+  const ports = stdout.split('\n').filter(Boolean).map((line) => line.trim().split(/\s+/)[2]?.split(':').at(-1));
+  t.true(ports.length >= 2, `the pool's connections in ss: ${stdout}`);
+  await ns.run('/usr/sbin/nft', ['add', 'table', 'ip', 'mpl_dead']);
+  await ns.run('/usr/sbin/nft', ['add', 'chain', 'ip', 'mpl_dead', 'out', '{ type filter hook output priority 0; policy accept; }']);
+  await ns.run('/usr/sbin/nft', ['add', 'rule', 'ip', 'mpl_dead', 'out', 'tcp', 'dport', String(remote.address.port), 'tcp', 'sport', `{ ${ports.join(', ')} }`, 'drop']);
+  try {
+    const replaysBefore = await metricValue(local.metrics, 'mprelay_request_replays_total', { link: 'route' });
+    const startedMs = performance.now();
+    const result = await echoThrough({ host: SERVER_V4, port: 80, localAddress: CLIENT_V4 }, 100_000);
+    const tookMs = performance.now() - startedMs;
+    t.is(result.echoedSha256, result.sentSha256);
+    t.is(echo4.received.at(-1), result.sentSha256);
+    const replays = (await metricValue(local.metrics, 'mprelay_request_replays_total', { link: 'route' })) - replaysBefore;
+    t.true(replays >= 1 && replays <= 2, `replays: ${replays}`);
+    t.like(local.logs.lines.find((line) => String(line.msg).startsWith('pooled connection gave no answer')), { level: 'info', replay: 1 });
+    t.log(`${replays} replay(s); the echo took ${tookMs.toFixed(0)} ms`);
+  } finally {
+    await ns.run('/usr/sbin/nft', ['delete', 'table', 'ip', 'mpl_dead']);
   }
 });
 
