@@ -1,6 +1,7 @@
 // The container half of .ci/fresh-machine (read that first): a machine that has never run
 // the lab, made as the lab makes its own debootstrap base (lab/engines/rootfs.ts) but
-// with nothing added to Debian 12 minbase except this host's Node and npm; and one shell
+// with nothing added to Debian 12 minbase except this host's Node and npm, and git (the
+// README's reader cloned the repository: the lab records its revision); and one shell
 // command run in it on a copy of a clean clone, with the container's output followed
 // line by line. The container shares the engine host's network (apt and npm must reach
 // their registries, as on a real fresh machine) and has the lab's capability set.
@@ -11,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import tar from 'tar-fs';
@@ -29,11 +30,17 @@ const HOME = '/root';
 const CHECKOUT = `${HOME}/mplab`;
 /** The host's extra CA certificates (a TLS-intercepting proxy before the npm registry), given to Node in the container. */
 const EXTRA_CA = `${HOME}/extra-ca.crt`;
+/**
+ * A machine of its own gives root SCHED_FIFO; a container under cgroup v1 with RT group
+ * scheduling gets none unless it asks (its engine's parent cgroup has a budget: .ci/dockerd).
+ * 100 ms a second is far above what the link emulators use.
+ */
+const REALTIME: Docker.HostConfig = existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us') ? { CpuRealtimeRuntime: 100_000 } : {};
 
 const log = (line: string) => console.error(line);
 
 async function ensureImage(engine: Engine): Promise<string> {
-  const spec: RootfsSpec = { suite: DEBIAN_SUITE, mirror: await debianMirror(DEBIAN_SUITE), packages: [], node: hostNode() };
+  const spec: RootfsSpec = { suite: DEBIAN_SUITE, mirror: await debianMirror(DEBIAN_SUITE), packages: ['git'], node: hostNode() };
   const key = await rootfsKey(spec);
   const ref = `${IMAGE_REPO}:${key}`;
   const known = await engine.docker.getImage(ref).inspect().then(() => true, () => false);
@@ -69,7 +76,7 @@ async function runCommand(engine: Engine, image: string, cloneDir: string, outDi
     Env: [`HOME=${HOME}`, ...(process.env.NODE_EXTRA_CA_CERTS ? [`NODE_EXTRA_CA_CERTS=${EXTRA_CA}`] : [])],
     // Labelled as a lab run, so `mplab clean --engines` removes it if this process dies.
     Labels: { [LABEL.kind]: 'run', [LABEL.owner]: `${hostname()}:${process.pid}` },
-    HostConfig: { ...hostConfigFor('capabilities'), NetworkMode: 'host' },
+    HostConfig: { ...hostConfigFor('capabilities'), NetworkMode: 'host', ...REALTIME },
   });
   const remove = () => container.remove({ force: true }).catch(() => undefined);
   process.once('SIGINT', () => void remove().then(() => process.exit(130)));

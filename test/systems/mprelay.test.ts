@@ -216,18 +216,25 @@ test.serial('mprelay: link A down -> its endpoint is taken off, the remote recei
 test.serial('mprelay rules: QUIC from the client gets ICMP port-unreachable at once; TCP to port 443 is relayed', async (t) => {
   const topology = await useTopology(t);
   const running = await startSystem(t, mprelay, topology);
-  const udp = await nsRun(
+  // Node itself in the namespaces (a fresh machine need not have python3): a connected UDP socket hears the ICMP error as ECONNREFUSED.
+  const node = (ns: string, script: string, options: { timeout?: number } = {}) => nsRun(ns, process.execPath, ['-e', script], { reject: false, ...options });
+  const udp = await node(
     topology.ns.client,
-    'python3',
-    ['-c', `import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.settimeout(3)\ns.connect(("${ADDR.server}",443))\nt=time.monotonic()\ns.send(b"quic")\ntry:\n  s.recv(100)\n  print("answered")\nexcept ConnectionRefusedError:\n  print("refused %.1f" % ((time.monotonic()-t)*1000))\nexcept socket.timeout:\n  print("timeout")`],
-    { reject: false },
+    `const s = require('node:dgram').createSocket('udp4');
+    s.connect(443, '${ADDR.server}', () => {
+      const t = performance.now();
+      s.on('error', (e) => { console.log(e.code === 'ECONNREFUSED' ? 'refused ' + (performance.now() - t).toFixed(1) : 'error ' + e.code); process.exit(0); });
+      s.on('message', () => { console.log('answered'); process.exit(0); });
+      setTimeout(() => { console.log('timeout'); process.exit(0); }, 3000);
+      s.send('quic');
+    });`,
   );
   t.regex(String(udp.stdout), /^refused \d+\.\d$/m, `UDP to 443: ${udp.stdout} ${udp.stderr}`);
   const { stdout: table } = await nsRun(topology.ns.gwLocal, 'nft', ['list', 'table', 'inet', 'mplab_mprelay']);
   t.regex(String(table), /udp dport 443 counter packets 1 .* reject/);
-  const listener = nsRun(topology.ns.server, 'python3', ['-c', `import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(("${ADDR.server}",443))\ns.listen()\nprint("listening",flush=True)\nc,_=s.accept()\nc.sendall(b"over tcp 443")\nc.close()`], { reject: false, timeout: 20_000 });
+  const listener = node(topology.ns.server, `const server = require('node:net').createServer((c) => { c.end('over tcp 443'); server.close(); }).listen(443, '${ADDR.server}');`, { timeout: 20_000 });
   await waitUntil(async () => (await nsRun(topology.ns.server, 'ss', ['-Hltn', 'src', `${ADDR.server}:443`])).stdout.length > 0, 5_000);
-  const tcp = await nsRun(topology.ns.client, 'python3', ['-c', `import socket\ns=socket.create_connection(("${ADDR.server}",443),timeout=5)\nprint(s.recv(100).decode())`], { reject: false });
+  const tcp = await node(topology.ns.client, `const c = require('node:net').connect(443, '${ADDR.server}'); c.setTimeout(5000, () => c.destroy()); c.on('data', (d) => process.stdout.write(d));`);
   await listener;
   t.is(String(tcp.stdout).trim(), 'over tcp 443', String(tcp.stderr));
   t.true(await waitUntil(async () => (await localMetric(topology, 'mprelay_connections_total', { result: 'ok' })) >= 1, 5_000), 'it went through the relay');
