@@ -1,6 +1,6 @@
 // Every system under test, by name: the registry the runner and the CLI look systems up in.
 import { directTcp } from './direct-tcp.ts';
-import { mprelay } from './mprelay.ts';
+import { mprelay, mprelayKernelDefaults, mprelayNoMonitor } from './mprelay.ts';
 import { mptcpDirect } from './mptcp-direct.ts';
 import { redsocksDante } from './redsocks-dante.ts';
 import { redsocksSshsocks } from './redsocks-sshsocks.ts';
@@ -14,4 +14,6 @@ export const systemsByName: Record<SystemName, SystemAdapter> = {
   'redsocks-sshsocks': redsocksSshsocks,
   'mptcp-direct': mptcpDirect,
   mprelay,
+  'mprelay-no-monitor': mprelayNoMonitor,
+  'mprelay-kernel-defaults': mprelayKernelDefaults,
 };

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { nftRules, tproxyRouting } from '../../relay/rules.ts';
 import { ipIn, nsRun } from '../topology/netns.ts';
@@ -100,16 +101,38 @@ async function applyRules(topology: Topology, logDir: string, interception: Inte
   };
 }
 
-/** mprelay intercepting the client's TCP with nftables REDIRECT (the default) or TPROXY. */
-export function mprelaySystem(interception: Interception, launcher: MprelayLauncher = CHECKOUT_LAUNCHER): SystemAdapter {
+/**
+ * The ablations: mprelay with one of its failover parts taken away, to measure what each
+ * adds. `no-monitor`: no links in the local's config (no probes, no endpoint taken off a
+ * dead link, new connections where routing says). `kernel-defaults`: the MPTCP setting
+ * doctor tunes (net.mptcp.stale_loss_cnt) back at the kernel's default in both gateways.
+ */
+export type MprelayAblation = 'no-monitor' | 'kernel-defaults';
+
+const STALE_LOSS_CNT_SYSCTL = 'net.mptcp.stale_loss_cnt';
+
+/** Runs doctor --fix, then puts stale_loss_cnt back to the kernel's default (what a new network namespace starts with). */
+async function doctorFixKernelDefaults(topology: Topology, logDir: string, launcher: MprelayLauncher): Promise<void> {
+  const kernelDefault = String((await execa('unshare', ['--net', 'sysctl', '-n', STALE_LOSS_CNT_SYSCTL])).stdout).trim();
+  await doctorFix(topology, logDir, launcher);
+  for (const ns of [topology.ns.gwLocal, topology.ns.gwRemote]) await nsRun(ns, 'sysctl', ['-qw', `${STALE_LOSS_CNT_SYSCTL}=${kernelDefault}`]);
+}
+
+/** mprelay intercepting the client's TCP with nftables REDIRECT (the default) or TPROXY; or one of its ablations. */
+export function mprelaySystem(interception: Interception, launcher: MprelayLauncher = CHECKOUT_LAUNCHER, ablation?: MprelayAblation): SystemAdapter {
+  const name = ablation ? (`mprelay-${ablation}` as const) : 'mprelay';
   return {
-  name: 'mprelay',
-  description: 'mprelay: one MPTCP connection per client connection from a warm, joined pool; destination sent with the first bytes',
+  name,
+  description: {
+    none: 'mprelay: one MPTCP connection per client connection from a warm, joined pool; destination sent with the first bytes',
+    'no-monitor': 'mprelay without its link health monitor (ablation): no probes, no endpoint taken off a dead link',
+    'kernel-defaults': "mprelay with the kernel's default MPTCP settings (ablation): stale_loss_cnt as the kernel has it",
+  }[ablation ?? 'none'],
   needs: { debianPackages: ['nftables', 'curl'], commands: ['nft', 'curl'] },
   start: (topology, logDir) =>
-    assemble('mprelay', logDir, async (parts) => {
-      if (launcher === CHECKOUT_LAUNCHER && !existsSync(MPRELAY_CLI)) throw new SystemStartError('mprelay', `${MPRELAY_CLI} is missing: run \`npm run build\``, '');
-      await doctorFix(topology, logDir, launcher);
+    assemble(name, logDir, async (parts) => {
+      if (launcher === CHECKOUT_LAUNCHER && !existsSync(MPRELAY_CLI)) throw new SystemStartError(name, `${MPRELAY_CLI} is missing: run \`npm run build\``, '');
+      await (ablation === 'kernel-defaults' ? doctorFixKernelDefaults : doctorFix)(topology, logDir, launcher);
       const secret = randomBytes(32).toString('base64');
       const remoteConfig = path.resolve(logDir, 'mprelay-remote.yaml');
       const localConfig = path.resolve(logDir, 'mprelay-local.yaml');
@@ -126,7 +149,7 @@ export function mprelaySystem(interception: Interception, launcher: MprelayLaunc
           remote: { address: ADDR.gwRemotePublic, port: MPRELAY_REMOTE_PORT },
           key: { id: 1, secret },
           pool: MPRELAY_POOL,
-          links: MPRELAY_LINKS,
+          ...(ablation === 'no-monitor' ? {} : { links: MPRELAY_LINKS }),
           dns: MPRELAY_DNS,
           metrics: { address: '127.0.0.1', port: MPRELAY_LOCAL_METRICS_PORT },
           log: { level: 'info' },
@@ -135,7 +158,7 @@ export function mprelaySystem(interception: Interception, launcher: MprelayLaunc
       );
       parts.add(
         await startDaemon({
-          system: 'mprelay',
+          system: name,
           label: 'mprelay remote',
           ns: topology.ns.gwRemote,
           ...mprelayCommand(launcher, 'remote', remoteConfig),
@@ -146,7 +169,7 @@ export function mprelaySystem(interception: Interception, launcher: MprelayLaunc
       const listening = listeningBy(topology.ns.gwLocal, ADDR.gwLocalLan, MPRELAY_LOCAL_PORT);
       parts.add(
         await startDaemon({
-          system: 'mprelay',
+          system: name,
           label: 'mprelay local',
           ns: topology.ns.gwLocal,
           ...mprelayCommand(launcher, 'local', localConfig),
@@ -163,3 +186,5 @@ export function mprelaySystem(interception: Interception, launcher: MprelayLaunc
 }
 
 export const mprelay = mprelaySystem('redirect');
+export const mprelayNoMonitor = mprelaySystem('redirect', CHECKOUT_LAUNCHER, 'no-monitor');
+export const mprelayKernelDefaults = mprelaySystem('redirect', CHECKOUT_LAUNCHER, 'kernel-defaults');

@@ -11,7 +11,9 @@ export type SystemName =
   | 'redsocks-dante'
   | 'redsocks-sshsocks'
   | 'mptcp-direct'
-  | 'mprelay';
+  | 'mprelay'
+  | 'mprelay-no-monitor'
+  | 'mprelay-kernel-defaults';
 
 /** Debian packages whose programs it runs, and the commands that must be on PATH. */
 export type SystemNeeds = Requirement;

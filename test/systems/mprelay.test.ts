@@ -1,9 +1,10 @@
 // mprelay in the lab topology: real curl in the client namespace, the real traffic
 // server in the server namespace, both relay sides started by the adapter with the CLI.
 import test from 'ava';
+import { execa } from 'execa';
 import { waitUntil } from '../../lab/systems/daemon.ts';
 import { readFile } from 'node:fs/promises';
-import { localMetric, mprelay, MPRELAY_CLI, mprelaySystem, MPRELAY_LOCAL_PORT, MPRELAY_POOL, MPRELAY_REMOTE_PORT, type MprelayLauncher } from '../../lab/systems/mprelay.ts';
+import { localMetric, mprelay, MPRELAY_CLI, mprelayKernelDefaults, mprelayNoMonitor, mprelaySystem, MPRELAY_LOCAL_PORT, MPRELAY_POOL, MPRELAY_REMOTE_PORT, type MprelayLauncher } from '../../lab/systems/mprelay.ts';
 import { SystemStartError } from '../../lab/systems/system.ts';
 import { nsRun } from '../../lab/topology/netns.ts';
 import { ADDR, DEV, type Topology } from '../../lab/topology/types.ts';
@@ -49,6 +50,24 @@ test.serial("mprelay with TPROXY interception, with only the local unit's capabi
   await running.stop();
   const { stdout: rules } = await nsRun(topology.ns.gwLocal, 'ip', ['rule', 'show']);
   t.notRegex(String(rules), /fwmark/, 'the TPROXY policy rule is removed on stop');
+});
+
+test.serial('the ablations relay as mprelay does, each without its part: no link monitor; stale_loss_cnt at the kernel default', async (t) => {
+  const topology = await useTopology(t);
+  const kernelDefault = String((await execa('unshare', ['--net', 'sysctl', '-n', 'net.mptcp.stale_loss_cnt'])).stdout).trim();
+  t.not(kernelDefault, '2', "the kernel's default is not doctor's");
+  const noMonitor = await startSystem(t, mprelayNoMonitor, topology);
+  const server = await startTrafficServer(t, topology, noMonitor);
+  await assertBytesBothWays(t, topology, noMonitor, server);
+  t.true((await localMetric(topology, 'mprelay_fresh_connections_total', { link: 'route' })) > 0, 'new connections where routing says');
+  t.is(await localMetric(topology, 'mprelay_link_up'), 0, 'no link monitored');
+  t.is(String((await nsRun(topology.ns.gwLocal, 'sysctl', ['-n', 'net.mptcp.stale_loss_cnt'])).stdout).trim(), '2', "doctor's setting");
+  await noMonitor.stop();
+  const defaults = await startSystem(t, mprelayKernelDefaults, topology);
+  for (const ns of [topology.ns.gwLocal, topology.ns.gwRemote]) t.is(String((await nsRun(ns, 'sysctl', ['-n', 'net.mptcp.stale_loss_cnt'])).stdout).trim(), kernelDefault);
+  t.true(await waitUntil(async () => (await localMetric(topology, 'mprelay_link_up')) === 2, 5_000), 'the monitor runs: both links up');
+  await assertBytesBothWays(t, topology, defaults, server);
+  await defaults.stop();
 });
 
 test.serial('mprelay: bytes both ways through curl; every MPTCP connection has a subflow on each link; stops clean', async (t) => {
