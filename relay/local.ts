@@ -256,6 +256,7 @@ export class LocalRelay {
     const { upstream } = request;
     const gone = () => upstream.destroy();
     client.once('close', gone);
+    if (client.destroyed) gone();
     try {
       const answer = readAnswer(upstream, { hello: false, secret: request.secret, nonce: request.nonce, timeoutMs: this.#config.statusTimeoutMs }).then(answerProblem);
       if (replayAfterMs === undefined) return await answer;
