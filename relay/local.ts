@@ -15,8 +15,7 @@ import { UpstreamPool } from './pool.ts';
 import { encodeHeader, isRelayable, NONCE_BYTES, type Destination } from './protocol.ts';
 import { keepaliveReporter, tuneKeepalive, type KeepaliveRefused } from './keepalive.ts';
 import { Links } from './links.ts';
-import type { MonitoredLink } from './link-monitor.ts';
-import { openOverLinks, type Opened } from './race.ts';
+import { openOverLinks, type Opened, type OpenHow } from './race.ts';
 import { fdOf, mptcpState, mptcpUnackedBytes, originalDestination, SocketCallError, transparentListenerFd } from './sockets.ts';
 import { answerProblem, openUpstream, readAnswer, type UpstreamTarget } from './upstream.ts';
 
@@ -74,7 +73,7 @@ export class LocalRelay {
     const pooledTarget = { ...this.#target, fastOpen: false };
     this.#pool = new UpstreamPool({
       target: pooledTarget,
-      open: (link) => this.#openFresh(pooledTarget, link),
+      open: (link) => this.#openFresh(pooledTarget, link ? { link } : {}),
       links: () => this.#links?.up() ?? [],
       key: config.key,
       pool: config.pool,
@@ -134,7 +133,7 @@ export class LocalRelay {
     const nonce = randomBytes(NONCE_BYTES);
     const header = { type: 'connect' as const, keyId: key.id, timestampMs: Date.now(), nonce, destination };
     const pooled = this.#pool.take();
-    const socket = pooled ? pooled.socket : (await this.#openFresh(this.#target)).socket;
+    const socket = pooled ? pooled.socket : (await this.#openFresh(this.#target, { noRace: this.#config.fastOpen })).socket;
     if (!pooled) this.#metrics.upstreamOpened.inc({ by: 'miss' });
     socket.write(Buffer.concat([encodeHeader(header, key.secret, pooled?.challenge), payload]));
     const accepted = readAnswer(socket, { hello: false, secret: key.secret, nonce, timeoutMs: this.#config.statusTimeoutMs }).then(answerProblem);
@@ -272,9 +271,10 @@ export class LocalRelay {
   }
 
   /**
-   * Writes the connect header and the client's bytes so far on a pooled connection, or
-   * on a fresh one for a pool miss (with Fast Open, after giving the client a moment to
-   * speak so its bytes ride in the SYN); none started on `avoid`, the link of a dead one.
+   * Writes the connect header and the client's bytes so far, after giving the client up
+   * to earlyDataWaitMs to speak (so that its request goes in the same write), on a pooled
+   * connection, or on a fresh one for a pool miss (the wait only with Fast Open, where its
+   * bytes ride in the SYN); none started on `avoid`, the link of a dead one.
    */
   async #sendRequest(client: net.Socket, held: HeldRequest, destination: Destination, avoid: string | undefined): Promise<SentRequest | undefined> {
     const key = this.#key;
@@ -282,6 +282,8 @@ export class LocalRelay {
     const header = { type: 'connect' as const, keyId: key.id, timestampMs: Date.now(), nonce, destination };
     const pooled = this.#pool.take(avoid);
     if (pooled) {
+      await held.firstBytes(this.#config.earlyDataWaitMs);
+      if (client.destroyed) return void pooled.socket.destroy();
       held.sendTo(pooled.socket, encodeHeader(header, key.secret, pooled.challenge));
       return { upstream: pooled.socket, nonce, secret: key.secret, pooled: true, link: pooled.link };
     }
@@ -289,7 +291,7 @@ export class LocalRelay {
     if (client.destroyed) return undefined;
     let opened: Opened;
     try {
-      opened = await this.#openFresh(this.#target, undefined, avoid);
+      opened = await this.#openFresh(this.#target, { ...(avoid === undefined ? {} : { avoid }), noRace: this.#config.fastOpen });
       this.#metrics.upstreamOpened.inc({ by: 'miss' });
     } catch (error) {
       const socketCall = error instanceof SocketCallError;
@@ -314,9 +316,9 @@ export class LocalRelay {
     this.#log.debug('connection closed', { destination, outcome: result.error ?? 'ok', ...result });
   }
 
-  /** A fresh MPTCP connection to the remote, its first subflow over `link`, a link that is up (not `avoid`), or the winner of a race. */
-  async #openFresh(target: UpstreamTarget, link?: MonitoredLink, avoid?: string): Promise<Opened> {
-    const opened = await openOverLinks(this.#links, (sourceAddress) => openUpstream(target, this.#keepaliveRefused, sourceAddress === undefined ? {} : { sourceAddress }), link, avoid);
+  /** A fresh MPTCP connection to the remote, its first subflow over the link `how` asks for, or the winner of a race over the links. */
+  async #openFresh(target: UpstreamTarget, how: OpenHow): Promise<Opened> {
+    const opened = await openOverLinks(this.#links, (sourceAddress) => openUpstream(target, this.#keepaliveRefused, sourceAddress === undefined ? {} : { sourceAddress }), how);
     this.#metrics.freshLink.inc({ link: opened.link ? `${opened.raced ? 'race-' : ''}${opened.link.name}` : 'route' });
     return opened;
   }
