@@ -180,7 +180,7 @@ export const localConfigSchema = z.strictObject({
     .strictObject({
       /** `remove`: delete the dead link's endpoint (REMOVE_ADDR), add it back when up; `backup`: flag it backup (MP_PRIO); `none`: monitor only. */
       action: z.enum(['remove', 'backup', 'none']),
-      /** With no verdict yet, a fresh connection tries the next link when the first has no SYN-ACK after this many of its smoothed RTTs (at least raceMinMs). */
+      /** A pool miss races the links: it also tries the next link when the first has no SYN-ACK after this many of its smoothed RTTs (at least raceMinMs). */
       raceRttFactor: z.number().min(1).max(10),
       raceMinMs: z.int().min(10).max(10_000),
       /**

@@ -29,11 +29,12 @@ export class HeldRequest {
   firstBytes(waitMs: number): Promise<void> {
     if (this.#bytes > 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, waitMs);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.#waiters = this.#waiters.filter((waiter) => waiter !== done);
         resolve();
-      }
+      };
+      const timer = setTimeout(done, waitMs);
       this.#waiters.push(done);
     });
   }

@@ -69,9 +69,9 @@ export class Links {
   }
 
   /**
-   * The link a pool miss starts on: the first that is up (the order of preference) and
-   * not `avoid` (a link that just failed a request); undefined when none is (race them:
-   * `raceDelayMs`). The pool chooses its own (pool.ts).
+   * The link a pool miss's race starts on (race.ts): the first that is up (the order of
+   * preference) and not `avoid` (a link that just failed a request); undefined when none
+   * is. The pool chooses its own (pool.ts).
    */
   pick(avoid?: string): MonitoredLink | undefined {
     return this.list.find((link) => link.name !== avoid && this.#monitor.verdict(link.name) === 'up');

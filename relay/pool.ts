@@ -154,8 +154,8 @@ export class UpstreamPool {
     const cost = ({ link, srttMs }: UpLink) => srttMs * (1 + (this.#inUse.get(link.name) ?? 0));
     const idleOn = (this.#options.links?.() ?? []).filter(({ link }) => link.name !== avoid && this.#idle.some((entry) => entry.link === link.name));
     const best = idleOn.sort((x, y) => cost(x) - cost(y))[0]?.link.name;
-    const wanted = (entry: Idle | undefined) => (best === undefined ? entry?.link !== avoid || avoid === undefined : entry?.link === best);
-    for (let at = this.#idle.length - 1; at >= 0; at--) if (wanted(this.#idle[at])) return this.#idle.splice(at, 1)[0];
+    const wanted = (entry: Idle) => (best !== undefined ? entry.link === best : avoid === undefined || entry.link !== avoid);
+    for (let at = this.#idle.length - 1; at >= 0; at--) if (wanted(this.#idle[at]!)) return this.#idle.splice(at, 1)[0];
     return undefined;
   }
 

@@ -35,9 +35,9 @@ export async function openOverLinks(links: Links | undefined, open: OpenFrom, ho
   if (how.link) return { socket: open(how.link.address), link: how.link, raced: false };
   const preferred = links.pick(how.avoid);
   if (preferred && how.noRace) return { socket: open(preferred.address), link: preferred, raced: false };
-  const rest = links.list.filter((link) => link !== preferred && link.name !== how.avoid);
-  const avoided = links.list.filter((link) => link !== preferred && link.name === how.avoid);
-  return race(links, open, [...(preferred ? [preferred] : []), ...rest, ...avoided]);
+  const others = links.list.filter((link) => link !== preferred);
+  const order = [...(preferred ? [preferred] : []), ...others.filter((link) => link.name !== how.avoid), ...others.filter((link) => link.name === how.avoid)];
+  return race(links, open, order);
 }
 
 function race(links: Links, open: OpenFrom, order: readonly MonitoredLink[]): Promise<Opened> {
