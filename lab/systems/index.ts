@@ -1,5 +1,5 @@
 // Every system under test, by name: the registry the runner and the CLI look systems up in.
-import { directTcp } from './direct-tcp.ts';
+import { directTcp, directTcpB } from './direct-tcp.ts';
 import { mprelay, mprelayKernelDefaults, mprelayNoMonitor } from './mprelay.ts';
 import { mptcpDirect } from './mptcp-direct.ts';
 import { redsocksDante } from './redsocks-dante.ts';
@@ -9,6 +9,7 @@ import type { SystemAdapter, SystemName } from './system.ts';
 
 export const systemsByName: Record<SystemName, SystemAdapter> = {
   'direct-tcp': directTcp,
+  'direct-tcp-b': directTcpB,
   'ssh-tunnel': sshTunnel,
   'redsocks-dante': redsocksDante,
   'redsocks-sshsocks': redsocksSshsocks,

@@ -7,6 +7,7 @@ import type { Topology } from '../topology/types.ts';
 
 export type SystemName =
   | 'direct-tcp'
+  | 'direct-tcp-b'
   | 'ssh-tunnel'
   | 'redsocks-dante'
   | 'redsocks-sshsocks'

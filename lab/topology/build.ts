@@ -13,16 +13,13 @@ import { startDnsmasq, type DnsmasqServer } from './dns-server.ts';
 import { createNamespace, deleteNamespace } from './namespace.ts';
 import { nsRun } from './netns.ts';
 import { claimRun, namespaceName, onInterrupt, releaseRun } from './registry.ts';
-import { ADDR, DEV, LAB_DNS, type LinkControl, type Namespaces, type Topology } from './types.ts';
+import { ADDR, DEV, LAB_DNS, ROUTE_TABLE_LINK_B, type LinkControl, type Namespaces, type Topology } from './types.ts';
 
 export interface BuildOptions {
   runDir: string;
   backend?: 'auto' | LinkBackendName;
   runId?: string;
 }
-
-/** gw-local's routing table for link B (policy routing by source). */
-const TABLE_B = 102;
 
 /** `ip -batch` inside a namespace: one process per namespace instead of one per command. */
 async function ipBatch(ns: string, commands: string[]): Promise<void> {
@@ -60,10 +57,10 @@ async function configure(ns: Namespaces): Promise<void> {
     `link set ${DEV.linkA} up`,
     `link set ${DEV.linkB} up`,
     `route add default via ${ADDR.gwRemoteLinkA} dev ${DEV.linkA}`,
-    `route add default via ${ADDR.gwRemoteLinkB} dev ${DEV.linkB} table ${TABLE_B}`,
+    `route add default via ${ADDR.gwRemoteLinkB} dev ${DEV.linkB} table ${ROUTE_TABLE_LINK_B}`,
     // The gateway's own traffic from its link-B address, and the client's second address, leave over link B.
-    `rule add from ${ADDR.gwLocalLinkB} lookup ${TABLE_B} priority 100`,
-    `rule add iif ${DEV.lan} from ${ADDR.clientB}/24 lookup ${TABLE_B} priority 101`,
+    `rule add from ${ADDR.gwLocalLinkB} lookup ${ROUTE_TABLE_LINK_B} priority 100`,
+    `rule add iif ${DEV.lan} from ${ADDR.clientB}/24 lookup ${ROUTE_TABLE_LINK_B} priority 101`,
     // The kernel adds implicit endpoints; the home side opens exactly one extra subflow, over link B.
     'mptcp endpoint flush',
     `mptcp endpoint add ${ADDR.gwLocalLinkB} dev ${DEV.linkB} subflow`,

@@ -49,6 +49,9 @@ export const DEV = {
 
 export const LINK_DEV: Record<LinkName, string> = { a: DEV.linkA, b: DEV.linkB };
 
+/** gw-local's routing table whose default route is link B (policy routing by source, or by a system's rule). */
+export const ROUTE_TABLE_LINK_B = 102;
+
 /** Control of one running emulated link (either backend). */
 export interface LinkControl {
   readonly name: LinkName;

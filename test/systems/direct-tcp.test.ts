@@ -1,5 +1,5 @@
 import test from 'ava';
-import { directTcp } from '../../lab/systems/direct-tcp.ts';
+import { directTcp, directTcpB } from '../../lab/systems/direct-tcp.ts';
 import { ADDR } from '../../lab/topology/types.ts';
 import { useTopology } from '../helpers/topology.ts';
 import { assertBytesBothWays, startTrafficServer } from '../helpers/traffic.ts';
@@ -40,4 +40,22 @@ test.serial('direct-tcp: link A outage stalls everything; the open connection re
   t.true(record.newConnectionAfterOutage);
   t.deepEqual(record.tcpPacketsDuringOutage.b, { rx: 0, tx: 0 }, 'nothing tried link B');
   t.is(record.tcpPacketsDuringOutage.a.rx, 0, 'nothing arrived over the dead link');
+});
+
+test.serial('direct-tcp-b: bytes both ways over link B only, NATed to link B; stopped, the LAN takes link A again', async (t) => {
+  const topology = await useTopology(t);
+  const running = await startSystem(t, directTcpB, topology);
+  t.deepEqual(running.wrap, { client: [], server: [] });
+  const server = await startTrafficServer(t, topology, running);
+  const tcpPerLink = await countTcpPerLink(t, topology);
+  const before = await tcpPerLink();
+
+  t.is(await assertBytesBothWays(t, topology, running, server), ADDR.gwLocalLinkB, 'the server sees the home through link B (NAT)');
+  const moved = packetsBetween(before, await tcpPerLink());
+  t.deepEqual(moved.a, { rx: 0, tx: 0 }, 'no TCP packet crossed link A');
+  t.true(moved.b.rx > 0 && moved.b.tx > 0);
+
+  await running.stop();
+  await running.stop();
+  t.is(await assertBytesBothWays(t, topology, running, server), ADDR.gwLocalLinkA, 'the rule is gone: link A, the default route, again');
 });

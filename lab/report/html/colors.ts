@@ -7,6 +7,7 @@ const FIXED: Record<string, string> = {
   'redsocks-sshsocks': '#af7ac5',
   'ssh-tunnel': '#d68910',
   'direct-tcp': '#566573',
+  'direct-tcp-b': '#99a3a4',
 };
 const SPARE = ['#17a589', '#a04000', '#1b4f72', '#6e2c00'];
 
