@@ -26,6 +26,16 @@ const keepalive = z
   .strictObject({ idleSec: z.int().min(1).max(7200), intervalSec: z.int().min(1).max(600), count: z.int().min(1).max(50) })
   .default({ idleSec: 60, intervalSec: 10, count: 6 });
 
+/**
+ * Bytes a relayed socket may hold written but not yet sent (TCP_NOTSENT_LOWAT), per
+ * connection and direction; past it the relay stops reading the other side, so the
+ * backlog stays with the sender and a cancelled transfer leaves little to drain. Below
+ * one bandwidth-delay product of any link worth relaying over (the kernel still holds
+ * what is in flight, a window's worth), above what the kernel sends while the relay's
+ * event loop is busy. 0: the kernel's default (no bound but the send buffer, up to 4 MB).
+ */
+const notSentLowatBytes = z.int().min(0).max(64 * 1024 * 1024).default(32 * 1024);
+
 const metrics = z.strictObject({ address: ip, port }).optional();
 const log = z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']) }).default({ level: 'info' });
 
@@ -99,6 +109,7 @@ export const remoteConfigSchema = z.strictObject({
   /** This host's public addresses that its interfaces do not show (behind 1:1 NAT): refused like its own. */
   ownAddresses: z.array(ip).default([]),
   keepalive,
+  notSentLowatBytes,
   /** On SIGTERM, how long open connections may finish before they are closed. */
   drainTimeoutMs: durationMs.default(30_000),
   /** Link probes from the locals are answered on the listen address's UDP port; a path silent for probes.downAfterMs is logged down. */
@@ -167,6 +178,7 @@ export const localConfigSchema = z.strictObject({
   idleTimeoutMs: durationMs.default(900_000),
   maxConnections: z.int().min(1).max(1_000_000).default(10_000),
   keepalive,
+  notSentLowatBytes,
   drainTimeoutMs: durationMs.default(30_000),
   /**
    * The WAN links, in order of preference, each with an MPTCP `subflow` endpoint on its

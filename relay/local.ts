@@ -11,6 +11,7 @@ import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { HeldRequest } from './held-request.ts';
 import { pipeBoth } from './pipe.ts';
+import { UnsentBytes } from './unsent.ts';
 import { UpstreamPool } from './pool.ts';
 import { encodeHeader, isRelayable, NONCE_BYTES, type Destination } from './protocol.ts';
 import { keepaliveReporter, tuneKeepalive, type KeepaliveRefused } from './keepalive.ts';
@@ -48,6 +49,8 @@ export class LocalRelay {
   readonly #config: LocalConfig;
   readonly #log: Logger;
   readonly #metrics: RelayMetrics;
+  /** What the relayed connections hold unsent (mprelay_unsent_bytes). */
+  readonly #unsent = new UnsentBytes();
   readonly #server: net.Server;
   readonly #pool: UpstreamPool;
   readonly #target: UpstreamTarget;
@@ -66,6 +69,7 @@ export class LocalRelay {
     this.#key = config.key;
     this.#log = options.log;
     this.#metrics = options.metrics;
+    options.metrics.measureUnsent(() => this.#unsent.total());
     this.#keepaliveRefused = keepaliveReporter(options.metrics, options.log);
     this.#target = { address: config.remote.address, port: config.remote.port, fastOpen: config.fastOpen, keepalive: config.keepalive };
     this.#links = config.links.length > 0 ? new Links({ config, metrics: options.metrics, log: options.log }) : undefined;
@@ -308,6 +312,8 @@ export class LocalRelay {
   async #relay(client: net.Socket, upstream: net.Socket, destination: Destination, heldBytes: number): Promise<void> {
     const result = await pipeBoth(client, upstream, {
       idleTimeoutMs: this.#config.idleTimeoutMs,
+      notSentLowatBytes: this.#config.notSentLowatBytes,
+      unsent: this.#unsent,
       onAEnd: () => this.#sampleSubflows(upstream),
     });
     this.#metrics.connections.inc({ result: result.error ?? 'ok' });

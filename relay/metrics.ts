@@ -38,6 +38,9 @@ export class RelayMetrics {
   readonly dnsQueries: Counter<'transport' | 'result'>;
   /** Local: from a query's arrival until its answer was sent, by transport and result. */
   readonly dnsSeconds: Histogram<'transport' | 'result'>;
+  /** Bytes taken in and not yet sent on over all relayed connections (see unsent.ts), read at each scrape. */
+  readonly unsentBytes: Gauge;
+  #unsentSource: () => number = () => 0;
 
   constructor(side: Side, withProcessMetrics = true) {
     const registers = [this.registry];
@@ -79,6 +82,17 @@ export class RelayMetrics {
       buckets: [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12],
       registers,
     });
+    this.unsentBytes = new Gauge({
+      name: 'mprelay_unsent_bytes',
+      help: "Bytes relayed connections hold taken in and not yet sent on (Node's queues and the kernel's unsent bytes)",
+      registers,
+      collect: () => this.unsentBytes.set(this.#unsentSource()),
+    });
+  }
+
+  /** Where mprelay_unsent_bytes comes from. */
+  measureUnsent(source: () => number): void {
+    this.#unsentSource = source;
   }
 
   /** Serves GET /metrics; resolves with the bound address. */

@@ -1,9 +1,11 @@
 // Joins two connected sockets both ways: half-close passes through (one side's FIN
-// becomes the other's), backpressure through pipe() (no unbounded buffering), a reset
+// becomes the other's), backpressure through pipe() and a bound on each socket's unsent
+// bytes (the kernel's send buffer would otherwise hold MBs per direction), a reset
 // on one side resets the other (as a direct connection would show it), and a
 // connection idle in both directions for idleTimeoutMs is closed.
 import type net from 'node:net';
-import { fdOf, isPlainTcp, tcpClosedUnderneath } from './sockets.ts';
+import { fdOf, isPlainTcp, setNotSentLowat, tcpClosedUnderneath } from './sockets.ts';
+import type { UnsentBytes } from './unsent.ts';
 
 /**
  * How often a side held back by backpressure is checked for a reset. The kernel hands
@@ -24,8 +26,22 @@ export interface PipeResult {
 
 export interface PipeOptions {
   idleTimeoutMs: number;
+  /** TCP_NOTSENT_LOWAT on both sockets; 0 leaves the kernel's default. */
+  notSentLowatBytes: number;
+  /** Counts what both sockets hold unsent while they are open. */
+  unsent: UnsentBytes;
   /** Called when a's direction ends (its FIN), while both sockets are still open. */
   onAEnd?: () => void;
+}
+
+/** Bounds what the kernel holds unsent for `socket`; a socket already closing has no fd and needs no bound. */
+function boundUnsent(socket: net.Socket, bytes: number): void {
+  if (bytes === 0) return;
+  try {
+    setNotSentLowat(fdOf(socket), bytes);
+  } catch {
+    // no descriptor any more, or the kernel refused: the socket is closing (Node reports it)
+  }
 }
 
 /** The socket's fd if it is plain TCP (decided once per pipe: MPTCP sockets are never checked), else undefined. */
@@ -53,6 +69,8 @@ export function pipeBoth(a: net.Socket, b: net.Socket, options: PipeOptions): Pr
       for (const s of [a, b]) if (!s.destroyed) s.resetAndDestroy();
     };
     for (const socket of [a, b]) {
+      boundUnsent(socket, options.notSentLowatBytes);
+      options.unsent.watch(socket);
       socket.setTimeout(options.idleTimeoutMs);
       // A socket with no reads and no writes means neither direction moved.
       socket.on('timeout', () => fail('idle-timeout'));

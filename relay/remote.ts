@@ -8,6 +8,7 @@ import type { RemoteConfig } from './config.ts';
 import { LogThrottle, type Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { pipeBoth } from './pipe.ts';
+import { UnsentBytes } from './unsent.ts';
 import { DestinationPolicy } from './policy.ts';
 import { UnauthenticatedBudget } from './admission.ts';
 import { Handshake, type Decision, type Rejection } from './handshake.ts';
@@ -40,6 +41,8 @@ export class RemoteRelay {
   readonly #config: RemoteConfig;
   readonly #log: Logger;
   readonly #metrics: RelayMetrics;
+  /** What the relayed connections hold unsent (mprelay_unsent_bytes). */
+  readonly #unsent = new UnsentBytes();
   readonly #server: net.Server;
   #policy: DestinationPolicy;
   readonly #replay: ReplayGuard;
@@ -60,6 +63,7 @@ export class RemoteRelay {
     this.#config = options.config;
     this.#log = options.log;
     this.#metrics = options.metrics;
+    options.metrics.measureUnsent(() => this.#unsent.total());
     this.#keepaliveRefused = keepaliveReporter(options.metrics, options.log);
     this.#ownAddresses = options.ownAddresses;
     this.#policy = this.#policyFor(options.config);
@@ -264,7 +268,7 @@ export class RemoteRelay {
     socket.write(request.answer('ok'));
     if (request.early.length > 0) upstream.write(request.early);
     socket.resume();
-    const result = await pipeBoth(socket, upstream, { idleTimeoutMs: this.#config.idleTimeoutMs });
+    const result = await pipeBoth(socket, upstream, { idleTimeoutMs: this.#config.idleTimeoutMs, notSentLowatBytes: this.#config.notSentLowatBytes, unsent: this.#unsent });
     this.#metrics.bytes.inc({ direction: 'upstream' }, result.aToB + request.early.length);
     this.#metrics.bytes.inc({ direction: 'downstream' }, result.bToA);
     this.#metrics.connections.inc({ result: result.error ?? 'ok' });

@@ -28,6 +28,9 @@ const TCP_KEEPCNT = 6;
 const TCP_FASTOPEN = 23;
 const TCP_FASTOPEN_CONNECT = 30;
 const TCP_USER_TIMEOUT = 18;
+const TCP_NOTSENT_LOWAT = 25;
+/** SIOCOUTQNSD (linux/sockios.h): bytes written and not yet sent; TCP and MPTCP sockets answer it. */
+const SIOCOUTQNSD = 0x894b;
 /** SO_ORIGINAL_DST (linux/netfilter_ipv4.h) and IP6T_SO_ORIGINAL_DST share the number 80. */
 const SO_ORIGINAL_DST = 80;
 const MPTCP_INFO = 1;
@@ -45,6 +48,7 @@ const c = {
   close: libc.func('int close(int)'),
   setsockopt: libc.func('int setsockopt(int, int, int, void *, uint32_t)'),
   getsockopt: libc.func('int getsockopt(int, int, int, _Out_ void *, _Inout_ uint32_t *)'),
+  ioctl: libc.func('int ioctl(int, unsigned long, _Out_ int *)'),
 };
 
 export type { IpFamily };
@@ -192,6 +196,21 @@ export function setKeepalive(fd: number, options: KeepaliveOptions): void {
   setInt(fd, IPPROTO_TCP, TCP_KEEPIDLE, options.idleSec, 'setsockopt(TCP_KEEPIDLE)');
   setInt(fd, IPPROTO_TCP, TCP_KEEPINTVL, options.intervalSec, 'setsockopt(TCP_KEEPINTVL)');
   setInt(fd, IPPROTO_TCP, TCP_KEEPCNT, options.count, 'setsockopt(TCP_KEEPCNT)');
+}
+
+/**
+ * TCP_NOTSENT_LOWAT: the kernel takes writes only while less than `bytes` of what was
+ * written is still unsent, so a backlog stays with the sender instead of the socket
+ * (MPTCP sockets apply it at the connection level since 6.8, TCP ones per socket).
+ */
+export function setNotSentLowat(fd: number, bytes: number): void {
+  setInt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, bytes, 'setsockopt(TCP_NOTSENT_LOWAT)');
+}
+
+/** Bytes the kernel holds for `fd` written but not yet sent (SIOCOUTQNSD); 0 when it cannot say (the socket is closing). */
+export function kernelUnsentBytes(fd: number): number {
+  const out = [0];
+  return c.ioctl(fd, SIOCOUTQNSD, out) < 0 ? 0 : (out[0] ?? 0);
 }
 
 /** Whether a new MPTCP socket takes TCP_USER_TIMEOUT: undefined if it does, else the errno's name. */

@@ -3,6 +3,8 @@
 import test from 'ava';
 import net from 'node:net';
 import { pipeBoth, type PipeResult } from '../../relay/pipe.ts';
+import { UnsentBytes } from '../../relay/unsent.ts';
+import { PIPE_OVERSHOOT_BYTES } from './helpers/relays.ts';
 
 /** A connected pair of sockets (client end, server end). */
 async function pair(): Promise<[net.Socket, net.Socket]> {
@@ -16,11 +18,12 @@ async function pair(): Promise<[net.Socket, net.Socket]> {
 }
 
 /** outer1 <-> [inner1 | pipe | inner2] <-> outer2: what a relay looks like to its two peers. */
-async function relayed(options: { idleTimeoutMs?: number } = {}) {
+async function relayed(options: { idleTimeoutMs?: number; notSentLowatBytes?: number } = {}) {
   const [outerA, innerA] = await pair();
   const [innerB, outerB] = await pair();
-  const done = pipeBoth(innerA, innerB, { idleTimeoutMs: options.idleTimeoutMs ?? 60_000 });
-  return { outerA, outerB, done };
+  const unsent = new UnsentBytes();
+  const done = pipeBoth(innerA, innerB, { idleTimeoutMs: options.idleTimeoutMs ?? 60_000, notSentLowatBytes: options.notSentLowatBytes ?? 32 * 1024, unsent });
+  return { outerA, outerB, done, unsent };
 }
 
 function readAll(socket: net.Socket): Promise<{ data: string; ending: string }> {
@@ -76,4 +79,31 @@ test('an idle pair is closed with both peers reset', async (t) => {
   const [atA, atB] = await Promise.all([readAll(outerA), readAll(outerB)]);
   t.deepEqual([atA.ending, atB.ending], ['ECONNRESET', 'ECONNRESET']);
   t.deepEqual(await done, { aToB: 0, bToA: 0, error: 'idle-timeout' });
+});
+
+/** Floods `outerA` until the pipe stops taking more (nothing moves for 300 ms), then says what the pipe holds unsent. */
+async function heldWhileStalled(notSentLowatBytes: number): Promise<{ held: number; written: number }> {
+  const { outerA, outerB, done, unsent } = await relayed({ notSentLowatBytes });
+  outerB.pause(); // the receiver reads nothing
+  const chunk = Buffer.alloc(64 * 1024);
+  let written = 0;
+  let last = -1;
+  while (written !== last) {
+    last = written;
+    while (written < 64 * 1024 * 1024 && outerA.write(chunk)) written += chunk.length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  const held = unsent.total();
+  outerA.resetAndDestroy();
+  outerB.resetAndDestroy();
+  await done;
+  return { held, written };
+}
+
+test("what the pipe holds unsent for a receiver that does not read stays under its bound; unbounded, it is the kernel's send buffer", async (t) => {
+  const bounded = await heldWhileStalled(32 * 1024);
+  const unbounded = await heldWhileStalled(0);
+  t.log(`held unsent: bounded ${bounded.held} B, unbounded ${unbounded.held} B`);
+  t.true(bounded.held <= 32 * 1024 + PIPE_OVERSHOOT_BYTES, `bounded: ${bounded.held} B`);
+  t.true(unbounded.held > 4 * bounded.held, `unbounded: ${unbounded.held} B against ${bounded.held} B bounded`);
 });

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { startEchoServer, echoThrough, type EchoServer } from './helpers/echo.ts';
 import { enterNewNamespace, type TestNamespace } from './helpers/netns.ts';
-import { metricValue, startLocal, startRemote, waitFor } from './helpers/relays.ts';
+import { metricValue, PIPE_OVERSHOOT_BYTES, startLocal, startRemote, waitFor } from './helpers/relays.ts';
 
 const CLIENT_V4 = '10.201.0.1';
 const CLIENT_V6 = '2001:db8::1';
@@ -200,6 +200,73 @@ test.serial("a pooled connection that died under the pool is not the client's pr
     t.log(`${replays} replay(s); the echo took ${tookMs.toFixed(0)} ms`);
   } finally {
     await ns.run('/usr/sbin/nft', ['delete', 'table', 'ip', 'mpl_dead']);
+  }
+});
+
+/** A destination that reads 16 KiB every 20 ms (800 KB/s), as a slow receiver behind the remote. */
+async function startSlowReader(port: number) {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.pause();
+    const timer = setInterval(() => socket.read(16 * 1024), 20);
+    socket.on('error', () => {});
+    socket.once('close', () => {
+      clearInterval(timer);
+      sockets.delete(socket);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, SERVER_V4, resolve));
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The most each relay held unsent (mprelay_unsent_bytes) over 2 s of a client uploading as fast as it may to a slow reader. */
+async function heldForSlowReader(relays: { local: typeof local; remote: typeof remote }, port: number) {
+  await waitFor(() => relays.local.relay.pool.idleCount >= 1, 'the pool to warm up');
+  const client = net.connect({ host: SERVER_V4, port, localAddress: CLIENT_V4 });
+  client.on('error', () => {});
+  const chunk = Buffer.alloc(64 * 1024);
+  const fill = () => {
+    while (client.write(chunk));
+  };
+  client.on('connect', fill);
+  client.on('drain', fill);
+  const most = { local: 0, remote: 0 };
+  for (let i = 0; i < 40; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    most.local = Math.max(most.local, await metricValue(relays.local.metrics, 'mprelay_unsent_bytes'));
+    most.remote = Math.max(most.remote, await metricValue(relays.remote.metrics, 'mprelay_unsent_bytes'));
+  }
+  client.resetAndDestroy();
+  await waitFor(async () => (await metricValue(relays.local.metrics, 'mprelay_unsent_bytes')) === 0, 'the local to let go of the connection');
+  return most;
+}
+
+test.serial("a slow receiver: each relay holds at most its bound unsent (the kernel's send buffer would hold MBs), so the backlog stays with the client", async (t) => {
+  const reader = await startSlowReader(8081);
+  // The same relays without the bound, on their own port, for the comparison.
+  const unboundedRemote = await startRemote({ allowDestinations: [`${SERVER_V4}/32`], notSentLowatBytes: 0 });
+  const unboundedLocal = await startLocal(unboundedRemote.address.port, { notSentLowatBytes: 0, pool: { min: 1, max: 2, idleTimeoutMs: 60_000, rateWindowMs: 10_000, horizonMs: 2_000 } });
+  await ns.run('/usr/sbin/nft', ['insert', 'rule', 'inet', 'mpl_test', 'out', 'ip', 'saddr', CLIENT_V4, 'tcp', 'dport', '8082', 'redirect', 'to', `:${unboundedLocal.address.port}`]);
+  const unboundedReader = await startSlowReader(8082);
+  try {
+    const bounded = await heldForSlowReader({ local, remote }, 8081);
+    const unbounded = await heldForSlowReader({ local: unboundedLocal, remote: unboundedRemote }, 8082);
+    t.log(`most held unsent: bounded local ${bounded.local} B, remote ${bounded.remote} B; unbounded local ${unbounded.local} B, remote ${unbounded.remote} B`);
+    const bound = local.config.notSentLowatBytes + PIPE_OVERSHOOT_BYTES;
+    t.true(bounded.local <= bound && bounded.remote <= bound, `bounded: ${JSON.stringify(bounded)}, bound ${bound} B each`);
+    t.true(unbounded.local + unbounded.remote > 4 * (bounded.local + bounded.remote), `unbounded: ${JSON.stringify(unbounded)}`);
+  } finally {
+    await unboundedLocal.relay.stop();
+    await unboundedRemote.relay.stop();
+    await reader.close();
+    await unboundedReader.close();
   }
 });
 

@@ -7,6 +7,13 @@ import { createLogger, type LogSink } from '../../../relay/log.ts';
 import { RelayMetrics } from '../../../relay/metrics.ts';
 import { RemoteRelay } from '../../../relay/remote.ts';
 
+/**
+ * What a pipe may hold unsent beyond its notSentLowatBytes: the kernel checks the bound
+ * before each buffer it fills (up to 64 KiB), and Node's write queue takes a whole
+ * 64 KiB read before it says stop (at 16 KiB).
+ */
+export const PIPE_OVERSHOOT_BYTES = 64 * 1024 + 80 * 1024;
+
 export const testSecret = randomBytes(32).toString('base64');
 
 /** Log lines kept in memory, so tests can check what was logged. */
