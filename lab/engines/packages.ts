@@ -18,6 +18,8 @@ export const LAB_REQUIREMENTS: Requirement[] = [
   { debianPackages: ['iperf3'], commands: ['iperf3'] },
   { debianPackages: ['iputils-ping'], commands: ['ping'] },
   { debianPackages: ['curl'], commands: ['curl'] },
+  // The keyscan workload: a real SSH key exchange.
+  { debianPackages: ['openssh-client', 'openssh-server'], commands: ['ssh-keyscan', 'sshd', 'ssh-keygen'] },
   // The world's DNS server (lab/topology/dns-server.ts). dnsmasq-base is the program
   // alone: the `dnsmasq` package would also enable a system-wide service on the host's port 53.
   { debianPackages: ['dnsmasq-base'], commands: ['dnsmasq'] },

@@ -30,6 +30,9 @@ const FLOORS: Record<BaseMetricName, Floor> = {
   ready_ms: LATENCY,
   ttfb_ms: LATENCY,
   success_ratio: SUCCESS,
+  keyscan_ms: LATENCY,
+  keyscan_success_ratio: SUCCESS,
+  keyscan_start_ms: LATENCY,
   rtt_idle_ms: LATENCY,
   rtt_loaded_ms: { stat: 'p50', relative: 0.15, absolute: 5 },
   echo_success_ratio: SUCCESS,
@@ -38,6 +41,10 @@ const FLOORS: Record<BaseMetricName, Floor> = {
   // A page is tens of round trips: 15 % and 50 ms idle; under load, queues make it swing more.
   page_load_ms: { stat: 'p50', relative: 0.15, absolute: 50 },
   page_load_loaded_ms: { stat: 'p50', relative: 0.2, absolute: 200 },
+  // A whole file, start-up included: loss early in it moves the time by round trips.
+  transfer_ms: { stat: 'p50', relative: 0.15, absolute: 100 },
+  transfer_goodput_mbps: { stat: 'p50', relative: 0.15, absolute: 0.2 },
+  transfer_success_ratio: SUCCESS,
   goodput_mbps: { stat: 'p50', relative: 0.1, absolute: 0.2 },
   aggregation: { stat: 'p50', relative: 0.1, absolute: 0.02 },
   stall_ms: FAILOVER_TIME,

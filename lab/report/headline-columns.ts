@@ -16,6 +16,8 @@ const BEFORE_GOODPUT: HeadlineColumn[] = [
   { workload: 'connect', metric: 'ttfb_ms', label: 'time to first byte' },
   { workload: 'connect', metric: 'connect_ms', label: 'connect' },
   { workload: 'connect', metric: 'success_ratio', label: 'connections ok', share: 'attempts' },
+  { workload: 'keyscan', metric: 'keyscan_ms', label: 'SSH key exchange' },
+  { workload: 'keyscan', metric: 'keyscan_success_ratio', label: 'key exchanges ok', share: 'attempts' },
   { workload: 'hol', metric: 'rtt_idle_ms', label: 'interactive RTT, idle' },
   { workload: 'hol', metric: 'rtt_loaded_ms', label: 'interactive RTT, loaded' },
   { workload: 'hol', metric: 'echo_success_ratio', label: 'echoes back', share: 'attempts' },
@@ -47,6 +49,9 @@ export function headlineColumns(metrics: Results['metrics']): HeadlineColumn[] {
       ? [{ workload: 'throughput', metric: info.key, label: `goodput ${info.direction} ${info.flows} flow${info.flows === 1 ? '' : 's'}` }]
       : [],
   );
+  const transfer = infos.flatMap((info): HeadlineColumn[] =>
+    info.base === 'transfer_goodput_mbps' ? [{ workload: 'transfer', metric: info.key, label: `file ${info.direction}, goodput` }] : [],
+  );
   const links = [...new Set(infos.flatMap((info) => (info.link ? [info.link] : [])))].sort();
   const failover = links.flatMap((link) =>
     FAILOVER.flatMap(({ base, label, share }): HeadlineColumn[] => {
@@ -54,5 +59,5 @@ export function headlineColumns(metrics: Results['metrics']): HeadlineColumn[] {
       return info ? [{ workload: 'failover', metric: info.key, label: `link ${link} down: ${label}`, ...(share && { share }) }] : [];
     }),
   );
-  return [...BEFORE_GOODPUT, ...goodput, ...failover];
+  return [...BEFORE_GOODPUT, ...transfer, ...goodput, ...failover];
 }

@@ -4,15 +4,17 @@
 import type { Scenario } from '../scenario/schema.ts';
 
 export function quickScenario(scenario: Scenario): Scenario {
-  const { connect, hol, pageload, throughput, failover } = scenario.workloads;
+  const { connect, keyscan, hol, pageload, transfer, throughput, failover } = scenario.workloads;
   return {
     ...scenario,
     repeat: 1,
     warmup: 0,
     workloads: {
       ...(connect && { connect: { ...connect, connections: Math.min(connect.connections, 5) } }),
+      ...(keyscan && { keyscan: { ...keyscan, scans: Math.min(keyscan.scans, 2) } }),
       ...(hol && { hol: { ...hol, idle: Math.min(hol.idle, 1000), duration: Math.min(hol.duration, 2500) } }),
       ...(pageload && { pageload: { ...pageload, pages: 1 } }),
+      ...(transfer && { transfer: { ...transfer, count: 1, directions: [transfer.directions[0]!] } }),
       ...(throughput && {
         // 3 s left out, as the scenarios do: a window that starts earlier holds BBR's start-up
         // and the release of reorder queues after its first overflow, and reads above capacity.

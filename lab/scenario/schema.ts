@@ -87,7 +87,7 @@ export const MIN_AUTO_REPETITIONS = 3;
 export const MAX_REPETITIONS = 100;
 
 export const SYSTEM_NAMES = ['direct-tcp', 'direct-tcp-b', 'ssh-tunnel', 'redsocks-dante', 'redsocks-sshsocks', 'mptcp-direct', 'mprelay', 'mprelay-no-monitor', 'mprelay-kernel-defaults'] as const;
-export const WORKLOAD_NAMES = ['connect', 'hol', 'pageload', 'throughput', 'failover'] as const;
+export const WORKLOAD_NAMES = ['connect', 'keyscan', 'hol', 'pageload', 'transfer', 'throughput', 'failover'] as const;
 const LINK_NAMES = ['a', 'b'] as const;
 
 /** A duration with a floor other than 1 ms: the message names the floor. */
@@ -100,6 +100,13 @@ const workloads = z.strictObject({
     .strictObject({
       connections: z.number().int().min(1).max(10_000),
       timeout: duration(120_000).prefault('10s'),
+    })
+    .optional(),
+  keyscan: z
+    .strictObject({
+      // ssh-keyscan runs one after another against sshd in the server namespace.
+      scans: z.number().int().min(1).max(1_000).default(5),
+      timeout: duration(60_000).prefault('10s'),
     })
     .optional(),
   hol: z
@@ -120,6 +127,16 @@ const workloads = z.strictObject({
       pages: z.number().int().min(1).max(100).default(2),
       bulkFlows: z.number().int().min(1).max(64).default(2),
       timeout: duration(300_000).prefault('30s'),
+    })
+    .optional(),
+  transfer: z
+    .strictObject({
+      // A file of `size`, fetched or sent `count` times one after another, each on a fresh
+      // connection: what a person waits for, start-up included (unlike throughput's windows).
+      size: unit(parseSizeBytes, 1024, 1024 ** 3, (v) => `${v}B`).prefault('4MB'),
+      count: z.number().int().min(1).max(100).default(2),
+      directions: z.array(z.enum(['down', 'up'])).min(1).default(['down', 'up']),
+      timeout: duration(600_000).prefault('60s'),
     })
     .optional(),
   throughput: z

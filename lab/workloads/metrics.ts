@@ -47,6 +47,26 @@ export const BASE_METRICS = {
       'Share of attempts that succeeded, one 0/1 sample per attempt: connect, fresh connections whose whole response arrived and verified in time ' +
       '(attempts not made because the workload gave up after failures in a row count as failed, censored); pageload, pages loaded whole in time.',
   },
+  keyscan_ms: {
+    workloads: ['keyscan'],
+    unit: 'ms',
+    better: 'lower',
+    description:
+      "An SSH key exchange: OpenSSH's ssh-keyscan (ed25519) against sshd in the server namespace, one at a time, from starting the program until it exits with the key " +
+      `(starting it included: see keyscan_start_ms). ${CENSORED}`,
+  },
+  keyscan_success_ratio: {
+    workloads: ['keyscan'],
+    unit: 'fraction',
+    better: 'higher',
+    description: "Share of the scans that got the server's key within the timeout (0/1 per scan).",
+  },
+  keyscan_start_ms: {
+    workloads: ['keyscan'],
+    unit: 'ms',
+    better: 'lower',
+    description: "What starting ssh-keyscan costs, the same for every system: a scan refused at once on the client's own loopback, start to exit.",
+  },
   rtt_idle_ms: {
     workloads: ['hol'],
     unit: 'ms',
@@ -88,6 +108,26 @@ export const BASE_METRICS = {
     unit: 'ms',
     better: 'lower',
     description: `The same page while bulk downloads saturate the links. ${CENSORED}`,
+  },
+  transfer_ms: {
+    workloads: ['transfer'],
+    unit: 'ms',
+    better: 'lower',
+    description:
+      "A file of the scenario's size on a fresh connection, one at a time: from the connect() call until the receiver has the last byte, verified " +
+      `(a download: the client; an upload, written from the first moment as a client sending a file does: the server probe). ${CENSORED}`,
+  },
+  transfer_goodput_mbps: {
+    workloads: ['transfer'],
+    unit: 'Mbit/s',
+    better: 'higher',
+    description: "The file's bits over its transfer time, connection set-up and start-up included. A failed transfer is entered at size / timeout, censored (it was slower).",
+  },
+  transfer_success_ratio: {
+    workloads: ['transfer'],
+    unit: 'fraction',
+    better: 'higher',
+    description: 'Share of the transfers whose every byte arrived and verified within the timeout (0/1 per transfer).',
   },
   goodput_mbps: {
     workloads: ['throughput'],
@@ -172,6 +212,10 @@ export interface ThroughputLabels {
   flows: number;
 }
 
+export interface DirectionLabel {
+  direction: Direction;
+}
+
 export interface LinkLabel {
   /** The link that went down. */
   link: LinkName;
@@ -194,10 +238,11 @@ function labelled(base: string, label: string): string {
   return suffix ? `${base.slice(0, -suffix.length)}_${label}${suffix}` : `${base}_${label}`;
 }
 
-/** A metric's key and definition; throughput metrics need their direction and flow count, failover metrics their link. */
-export function metric(base: BaseMetricName, labels?: ThroughputLabels | LinkLabel): MetricInfo {
+/** A metric's key and definition; throughput metrics need their direction and flow count, transfer metrics their direction, failover metrics their link. */
+export function metric(base: BaseMetricName, labels?: ThroughputLabels | DirectionLabel | LinkLabel): MetricInfo {
   const definition: MetricDefinition = BASE_METRICS[base];
   if (!labels) return { key: base, base, ...definition };
   if ('link' in labels) return { key: labelled(base, `link_${labels.link}`), base, ...definition, link: labels.link };
+  if (!('flows' in labels)) return { key: labelled(base, labels.direction), base, ...definition, direction: labels.direction };
   return { key: labelled(base, `${labels.direction}_${labels.flows}${labels.flows === 1 ? 'flow' : 'flows'}`), base, ...definition, ...labels };
 }

@@ -20,7 +20,7 @@ const SERIES_BIN_MS = 1000;
  * beyond physics (TCP/IP headers alone take 3.5 % of a 1500-byte packet): bytes were
  * released from buffers filled before the window, or the lab miscounted.
  */
-const CAPACITY_SHARE_LIMIT = 0.97;
+export const CAPACITY_SHARE_LIMIT = 0.97;
 
 function params(scenario: Scenario) {
   const throughput = scenario.workloads.throughput;

@@ -5,7 +5,7 @@ import { monotonicMs } from './clock.ts';
 import { abort, describe, openProbeConnection, type Target } from './connection.ts';
 import { ReceiveMeter, type MeterReport } from './meter.ts';
 import { PatternVerifier, PatternWriter } from './pattern.ts';
-import { MAX_REPORT_BYTES, takeLine, type PutReport } from './protocol.ts';
+import { MAX_REPORT_BYTES, takeLine, type PushReport, type PutReport } from './protocol.ts';
 
 export type { Target } from './connection.ts';
 
@@ -22,6 +22,17 @@ export interface FetchRecord {
   endMs: number | null;
   bytes: number;
   verified: boolean;
+  /** Null when every byte arrived and verified within the timeout. */
+  error: string | null;
+}
+
+/** A fixed-size transfer on a fresh connection, as a file is downloaded or uploaded. */
+export interface TransferRecord {
+  startMs: number;
+  /** When the receiver had the last byte: the client for a download, the server probe for an upload (shared clock). */
+  endMs: number | null;
+  /** Verified bytes the receiver got. */
+  bytes: number;
   /** Null when every byte arrived and verified within the timeout. */
   error: string | null;
 }
@@ -61,6 +72,64 @@ export function fetchOnce(target: Target, stream: number, responseBytes: number,
       record.bytes = verifier.bytes;
       record.verified = verifier.ok && verifier.bytes === responseBytes && record.acceptMs !== null;
       if (!record.verified) record.error ??= verifier.ok ? `short response: ${verifier.bytes} of ${responseBytes} bytes` : 'bytes did not verify';
+      resolve(record);
+    });
+  });
+}
+
+/** Downloads `bytes` on a fresh connection (the last byte arrives with the server's close). */
+export async function downloadOnce(target: Target, stream: number, bytes: number, timeoutMs: number): Promise<TransferRecord> {
+  const fetch = await fetchOnce(target, stream, bytes, timeoutMs);
+  return { startMs: fetch.startMs, endMs: fetch.error === null ? fetch.endMs : null, bytes: fetch.bytes, error: fetch.error };
+}
+
+/**
+ * Uploads `bytes` on a fresh connection, written from the start as a client uploading a
+ * file does (not after the server's header, as the timed upload waits); done when the
+ * server probe reports the last byte in.
+ */
+export function uploadOnce(target: Target, stream: number, bytes: number, timeoutMs: number): Promise<TransferRecord> {
+  return new Promise((resolve) => {
+    const record: TransferRecord = { startMs: monotonicMs(), endMs: null, bytes: 0, error: null };
+    const writer = new PatternWriter(stream);
+    let left = bytes;
+    let reply: Buffer = Buffer.alloc(0);
+    const socket = openProbeConnection(target, { op: 'push', stream, bytes }, {
+      onHeader: () => undefined,
+      onPayload: (chunk) => {
+        reply = Buffer.concat([reply, chunk]);
+        try {
+          const taken = takeLine(reply);
+          if (!taken) return;
+          const report = JSON.parse(taken.line) as PushReport;
+          record.bytes = report.bytes;
+          if (report.verified) record.endMs = report.lastByteMs;
+          else record.error ??= `the server verified ${report.bytes} of ${bytes} bytes`;
+        } catch (e) {
+          record.error ??= `bad report from the server: ${describe(e)}`;
+        }
+        abort(socket);
+      },
+    });
+    const pump = (): void => {
+      while (left > 0 && !socket.destroyed) {
+        const chunk = writer.next(Math.min(WRITE_CHUNK_BYTES, left));
+        left -= chunk.length;
+        if (!socket.write(chunk)) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+    socket.on('error', (e) => (record.error ??= describe(e)));
+    const timer = setTimeout(() => {
+      record.error ??= 'timeout';
+      abort(socket);
+    }, timeoutMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      if (record.endMs === null) record.error ??= 'closed before the report';
       resolve(record);
     });
   });

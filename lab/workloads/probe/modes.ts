@@ -3,7 +3,7 @@
 // with a reset when its window is over.
 import { monotonicMs, sleepUntil } from './clock.ts';
 import { echoSchedule } from './echo.ts';
-import { download, fetchOnce, startDownload, upload, type FetchRecord } from './flows.ts';
+import { download, downloadOnce, fetchOnce, startDownload, upload, uploadOnce, type FetchRecord, type TransferRecord } from './flows.ts';
 import { lookupsEvery } from './lookup.ts';
 import { loadPage, type PageLoadRecord } from './page.ts';
 import type { ClientPlan, ClientResult, ProbeCpu } from './plan.ts';
@@ -13,6 +13,7 @@ const BULK_STREAM = 1;
 const FETCH_STREAM = 100;
 const PAGE_STREAM = 1000;
 const PAGE_STREAM_STEP = 100;
+const TRANSFER_STREAM = 10_000;
 
 type Plan<M extends ClientPlan['mode']> = Extract<ClientPlan, { mode: M }>;
 type Result<M extends ClientPlan['mode']> = Extract<ClientResult, { mode: M }>;
@@ -43,6 +44,14 @@ async function bulk(plan: Plan<'bulk'>, refMs: number, cpu: () => ProbeCpu): Pro
   const transfer = plan.direction === 'down' ? download : upload;
   const flows = await Promise.all(Array.from({ length: plan.flows }, (_, i) => transfer(plan.target, BULK_STREAM + i, refMs, untilMs, plan.binMs)));
   return { mode: 'bulk', refMs, untilMs, flows, cpu: cpu() };
+}
+
+async function transfer(plan: Plan<'transfer'>, refMs: number, cpu: () => ProbeCpu): Promise<Result<'transfer'>> {
+  const once = plan.direction === 'down' ? downloadOnce : uploadOnce;
+  const transfers: TransferRecord[] = [];
+  // One at a time: each is a file fetched or sent alone, on its own fresh connection.
+  for (let i = 0; i < plan.count; i++) transfers.push(await once(plan.target, TRANSFER_STREAM + i, plan.bytes, plan.timeoutMs));
+  return { mode: 'transfer', refMs, transfers, cpu: cpu() };
 }
 
 async function hol(plan: Plan<'hol'>, refMs: number, cpu: () => ProbeCpu): Promise<Result<'hol'>> {
@@ -95,6 +104,8 @@ export function runPlan(plan: ClientPlan, start: () => number, cpu: () => ProbeC
       return connect(plan, refMs, cpu);
     case 'bulk':
       return bulk(plan, refMs, cpu);
+    case 'transfer':
+      return transfer(plan, refMs, cpu);
     case 'hol':
       return hol(plan, refMs, cpu);
     case 'pageload':

@@ -2,7 +2,7 @@
 // per line on the probe's stdin; for each, the probe prints a `started` line and then a
 // `result` (or `error`) line on stdout. It prints `ready` once it takes plans.
 import type { EchoRecord } from './echo.ts';
-import type { FetchRecord, FlowReport, Target } from './flows.ts';
+import type { FetchRecord, FlowReport, Target, TransferRecord } from './flows.ts';
 import type { LookupParams, LookupRecord } from './lookup.ts';
 import type { PageLoadRecord, PageSpec } from './page.ts';
 
@@ -29,6 +29,8 @@ export type ClientPlan =
       giveUpAfter: number;
     }
   | { mode: 'bulk'; target: Target; direction: 'down' | 'up'; flows: number; durationMs: number; binMs: number }
+  /** `count` transfers of `bytes` one after another, each on a fresh connection. */
+  | { mode: 'transfer'; target: Target; direction: 'down' | 'up'; bytes: number; count: number; timeoutMs: number }
   | {
       mode: 'hol';
       target: Target;
@@ -75,6 +77,7 @@ export interface ProbeCpu {
 export type ClientResult =
   | { mode: 'connect'; refMs: number; fetches: FetchRecord[]; cpu: ProbeCpu }
   | { mode: 'bulk'; refMs: number; untilMs: number; flows: FlowReport[]; cpu: ProbeCpu }
+  | { mode: 'transfer'; refMs: number; transfers: TransferRecord[]; cpu: ProbeCpu }
   | {
       mode: 'hol';
       refMs: number;

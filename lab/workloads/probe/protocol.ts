@@ -30,6 +30,11 @@ export const probeRequestSchema = z.discriminatedUnion('op', [
    * one report line, stops reading and closes; the client aborts on the report.
    */
   z.strictObject({ op: z.literal('put'), stream: z.number().int().min(0), refMs: z.number(), binMs: z.number().positive(), untilMs: z.number() }),
+  /**
+   * Client sends exactly `bytes` pattern bytes of `stream`, from its first write; once the
+   * last one is in, the server answers one report line (PushReport) and closes.
+   */
+  z.strictObject({ op: z.literal('push'), stream: z.number().int().min(0), bytes: z.number().int().min(1) }),
   /** Server echoes every byte after the request line (the client frames and numbers them). */
   z.strictObject({ op: z.literal('echo') }),
 ]);
@@ -44,6 +49,13 @@ export interface ProbeHeader {
 /** The line the server sends after an upload window ends. */
 export interface PutReport {
   report: MeterReport;
+}
+
+/** The line the server sends once a push's last byte arrived (shared monotonic clock). */
+export interface PushReport {
+  lastByteMs: number;
+  bytes: number;
+  verified: boolean;
 }
 
 export function encodeLine(value: unknown): string {

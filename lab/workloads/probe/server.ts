@@ -4,8 +4,8 @@
 import net from 'node:net';
 import { monotonicMs } from './clock.ts';
 import { ReceiveMeter } from './meter.ts';
-import { PatternWriter } from './pattern.ts';
-import { encodeLine, probeRequestSchema, takeLine, type ProbeRequest, type PutReport } from './protocol.ts';
+import { PatternVerifier, PatternWriter } from './pattern.ts';
+import { encodeLine, probeRequestSchema, takeLine, type ProbeRequest, type PushReport, type PutReport } from './protocol.ts';
 
 const WRITE_CHUNK_BYTES = 64 * 1024;
 
@@ -82,6 +82,19 @@ function servePut(socket: net.Socket, request: Extract<ProbeRequest, { op: 'put'
   socket.once('close', () => clearTimeout(timer));
 }
 
+function servePush(socket: net.Socket, request: Extract<ProbeRequest, { op: 'push' }>, rest: Buffer): void {
+  const verifier = new PatternVerifier(request.stream);
+  const onData = (chunk: Buffer): void => {
+    verifier.check(chunk.subarray(0, request.bytes - verifier.bytes));
+    if (verifier.bytes < request.bytes && verifier.ok) return;
+    socket.off('data', onData);
+    const report: PushReport = { lastByteMs: monotonicMs(), bytes: verifier.bytes, verified: verifier.ok && verifier.bytes === request.bytes };
+    socket.end(encodeLine(report));
+  };
+  socket.on('data', onData);
+  if (rest.length > 0) onData(rest);
+}
+
 function serveEcho(socket: net.Socket, rest: Buffer): void {
   if (rest.length > 0) socket.write(rest);
   socket.on('data', (chunk: Buffer) => socket.write(chunk));
@@ -96,6 +109,7 @@ function handle(socket: net.Socket): void {
     socket.write(encodeLine({ acceptMs }));
     if (request.op === 'get') serveGet(socket, request, rest);
     else if (request.op === 'put') servePut(socket, request, rest);
+    else if (request.op === 'push') servePush(socket, request, rest);
     else serveEcho(socket, rest);
   });
 }
