@@ -1,6 +1,7 @@
 // Client-side flows of the probe: each opens its own TCP connection to the server
 // probe, measures on the shared monotonic clock, and checks every byte it gets back.
 // Timed flows end with a reset at both ends (see connection.ts).
+import type net from 'node:net';
 import { monotonicMs } from './clock.ts';
 import { abort, describe, openProbeConnection, type Target } from './connection.ts';
 import { ReceiveMeter, type MeterReport } from './meter.ts';
@@ -41,6 +42,15 @@ export interface FlowReport extends MeterReport {
   error: string | null;
 }
 
+/** Aborts `socket` after `timeoutMs` unless it closed first, recording the timeout as its error. */
+function abortOnTimeout(socket: net.Socket, record: { error: string | null }, timeoutMs: number): void {
+  const timer = setTimeout(() => {
+    record.error ??= 'timeout';
+    abort(socket);
+  }, timeoutMs);
+  socket.once('close', () => clearTimeout(timer));
+}
+
 /** A fresh connection that asks for `responseBytes` and reads them all, within `timeoutMs`. */
 export function fetchOnce(target: Target, stream: number, responseBytes: number, timeoutMs: number): Promise<FetchRecord> {
   return new Promise((resolve) => {
@@ -62,12 +72,8 @@ export function fetchOnce(target: Target, stream: number, responseBytes: number,
     });
     socket.once('connect', () => (record.connectMs = monotonicMs()));
     socket.on('error', (error) => (record.error ??= describe(error)));
-    const timer = setTimeout(() => {
-      record.error ??= 'timeout';
-      abort(socket);
-    }, timeoutMs);
+    abortOnTimeout(socket, record, timeoutMs);
     socket.once('close', () => {
-      clearTimeout(timer);
       record.endMs = monotonicMs();
       record.bytes = verifier.bytes;
       record.verified = verifier.ok && verifier.bytes === responseBytes && record.acceptMs !== null;
@@ -123,12 +129,8 @@ export function uploadOnce(target: Target, stream: number, bytes: number, timeou
     };
     pump();
     socket.on('error', (e) => (record.error ??= describe(e)));
-    const timer = setTimeout(() => {
-      record.error ??= 'timeout';
-      abort(socket);
-    }, timeoutMs);
+    abortOnTimeout(socket, record, timeoutMs);
     socket.once('close', () => {
-      clearTimeout(timer);
       if (record.endMs === null) record.error ??= 'closed before the report';
       resolve(record);
     });
