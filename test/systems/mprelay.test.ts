@@ -8,7 +8,13 @@ import { localMetric, mprelay, MPRELAY_CLI, mprelayKernelDefaults, mprelayNoMoni
 import { SystemStartError } from '../../lab/systems/system.ts';
 import { nsRun } from '../../lab/topology/netns.ts';
 import { ADDR, DEV, type Topology } from '../../lab/topology/types.ts';
-import { useTopology } from '../helpers/topology.ts';
+import { testScenario, useTopology } from '../helpers/topology.ts';
+import { workloadBench } from '../workloads/bench.ts';
+import { PROBE_TARGET } from '../../lab/workloads/probes.ts';
+import { sumBins } from '../../lab/workloads/goodput.ts';
+import { monotonicMs } from '../../lab/workloads/probe/clock.ts';
+import { waitForQuietLinks } from '../../lab/topology/quiet.ts';
+import { baseRttMs, serialisationMs } from '../../lab/links/model.ts';
 import { assertBytesBothWays, download, startTrafficServer } from '../helpers/traffic.ts';
 import { assertStopsClean, extraTables, logDirOf, occupyPort, pidsLeft, startSystem } from './harness.ts';
 import { endpointAddresses, mptcpConnections, socketsByLocalIp, tcpSockets } from './sockets.ts';
@@ -258,4 +264,52 @@ test.serial('mprelay rules: QUIC from the client gets ICMP port-unreachable at o
   t.is(String(tcp.stdout).trim(), 'over tcp 443', String(tcp.stderr));
   t.true(await waitUntil(async () => (await localMetric(topology, 'mprelay_connections_total', { result: 'ok' })) >= 1, 5_000), 'it went through the relay');
   await running.stop();
+});
+
+/** Uplink bytes delivered by both links, sampled every 10 ms until `stop` resolves, on the probes' clock. */
+async function uplinkBytesWhile(topology: Topology, stop: Promise<unknown>): Promise<{ atMs: number; bytes: number }[]> {
+  const samples: { atMs: number; bytes: number }[] = [];
+  let done = false;
+  void stop.finally(() => (done = true));
+  while (!done) {
+    const [a, b] = await Promise.all([topology.links.a.counters(), topology.links.b.counters()]);
+    samples.push({ atMs: monotonicMs(), bytes: a.up.sentBytes + b.up.sentBytes });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return samples;
+}
+
+test.serial('mprelay: a 4-flow upload its client aborts leaves the uplinks within two round trips of link A and one queue drain; a download started right after moves as much in its second second as alone', async (t) => {
+  const scenario = await testScenario('lossy-wisp');
+  const topology = await useTopology(t, scenario);
+  const bench = await workloadBench(t, topology, scenario, mprelay);
+  const { clientProbe } = bench.context;
+  const links = Object.values(topology.links);
+  const bulk = async (direction: 'down' | 'up', flows: number, durationMs: number) => {
+    const result = await clientProbe.run({ mode: 'bulk', target: PROBE_TARGET, direction, flows, durationMs, binMs: 100 }, { timeoutMs: durationMs + 30_000 });
+    if (result.mode !== 'bulk') throw new Error(`unexpected result ${result.mode}`);
+    return result;
+  };
+  // Its second second: by then a download has left its start-up, and one started behind a backlog must have caught up.
+  const secondSecond = (result: Awaited<ReturnType<typeof bulk>>) => sumBins(result.flows).slice(10, 20).reduce((sum, b) => sum + b, 0);
+
+  t.true((await waitForQuietLinks(links, 30_000)).quiet);
+  const alone = secondSecond(await bulk('down', 1, 3000));
+  t.true((await waitForQuietLinks(links, 30_000)).quiet);
+
+  // The client probe aborts its flows (resets) once the server's window report is in.
+  const upload = bulk('up', 4, 6000);
+  const uplink = uplinkBytesWhile(topology, upload.then(() => new Promise((resolve) => setTimeout(resolve, 2000))));
+  await upload;
+  const abortedMs = monotonicMs();
+  const after = secondSecond(await bulk('down', 1, 3000));
+  const samples = await uplink;
+  // The last 10 ms in which the uplinks carried more than two full packets: data, not the resets and acks.
+  const lastDataMs = samples.reduce((last, s, i) => (i > 0 && s.bytes - samples[i - 1]!.bytes > 3000 ? s.atMs : last), 0) - abortedMs;
+  const { a, b } = scenario.links;
+  const drainMs = Math.max(...[a, b].map((link) => serialisationMs(link.up.queueBytes, link.up.rateBitsPerSec) + link.up.delayMs));
+  const boundMs = 2 * baseRttMs(a) + drainMs;
+  t.log(`uplink data ${lastDataMs.toFixed(0)} ms after the abort (bound ${boundMs.toFixed(0)} ms); download's second second: ${after} B after the upload, ${alone} B alone`);
+  t.true(lastDataMs <= boundMs, `the upload went on ${lastDataMs.toFixed(0)} ms after its abort`);
+  t.true(after >= 0.8 * alone, `after the upload ${after} B, alone ${alone} B`);
 });
