@@ -5,12 +5,9 @@
 // a refresh never leaves the pool short. The kernel's scheduler sends an idle
 // connection's first bytes, both ways, on its first subflow, so the first subflow's link
 // matters: a take picks the link where a connection costs least, its probe round trip x
-// (1 + the pool's connections taken there in the last second and still open), so that one
-// connection alone rides the fastest link and a page load's six spread over both (one
-// link alone would carry the whole page). Older connections are not counted: what they
-// load a link with is in its probe round trip by then (counted, two bulk downloads on a
-// fast link sent a new connection to a link three times slower: fast-slow's loaded time
-// to first byte read 120 ms against mptcp-direct's 90). A refill replaces a taken connection on its link, and otherwise fills the
+// (1 + the pool's connections in use on it), so that one connection alone rides the
+// fastest link and a page load's six spread over both (one link alone would carry the
+// whole page); a refill replaces a taken connection on its link, and otherwise fills the
 // link that holds fewest (so each holds some, for failover). Each pooled connection
 // keeps the challenge of its hello's answer, which its connect header must carry.
 import { randomBytes } from 'node:crypto';
@@ -27,8 +24,6 @@ import { answerProblem, openUpstream, readAnswer, type UpstreamTarget } from './
 const MAX_BACKOFF_MS = 30_000;
 const FIRST_BACKOFF_MS = 200;
 const TICK_MS = 1_000;
-/** A connection taken this recently still counts against its link: its load is not yet in the probe round trip. */
-export const STARTING_MS = 1_000;
 
 /** A warm connection, taken from the pool for one client connection. */
 export interface PooledUpstream {
@@ -90,8 +85,8 @@ export class UpstreamPool {
   readonly #demand: PoolDemand;
   /** Refills under way, by the link they were started on. */
   readonly #openingOn = new Map<string | undefined, number>();
-  /** The connections taken and still open (when each was taken), by the link of their first subflow. */
-  readonly #taken = new Map<string, Set<{ atMs: number }>>();
+  /** Connections taken and still open, by the link of their first subflow. */
+  readonly #inUse = new Map<string, number>();
   #key: LocalConfig['key'];
   #opening = 0;
   /** Rounds of failures in a row: the attempts of one round share one escalation. */
@@ -154,9 +149,9 @@ export class UpstreamPool {
     return counts;
   }
 
-  /** On the up link where it costs least (round trip x (1 + connections starting there)), else any but on `avoid`; newest first (the freshest NAT and subflow state). */
+  /** On the up link where it costs least (round trip x (1 + in use there)), else any but on `avoid`; newest first (the freshest NAT and subflow state). */
   #pick(avoid: string | undefined): Idle | undefined {
-    const cost = ({ link, srttMs }: UpLink) => srttMs * (1 + this.#starting(link.name));
+    const cost = ({ link, srttMs }: UpLink) => srttMs * (1 + (this.#inUse.get(link.name) ?? 0));
     const idleOn = (this.#options.links?.() ?? []).filter(({ link }) => link.name !== avoid && this.#idle.some((entry) => entry.link === link.name));
     const best = idleOn.sort((x, y) => cost(x) - cost(y))[0]?.link.name;
     const wanted = (entry: Idle) => (best !== undefined ? entry.link === best : avoid === undefined || entry.link !== avoid);
@@ -167,19 +162,8 @@ export class UpstreamPool {
   #countInUse(entry: Idle): void {
     const { link } = entry;
     if (link === undefined) return;
-    const taken = this.#taken.get(link) ?? new Set<{ atMs: number }>();
-    this.#taken.set(link, taken);
-    const take = { atMs: performance.now() };
-    taken.add(take);
-    entry.socket.once('close', () => taken.delete(take));
-  }
-
-  /** Connections taken on `link` in the last STARTING_MS and still open. */
-  #starting(link: string): number {
-    const since = performance.now() - STARTING_MS;
-    let count = 0;
-    for (const take of this.#taken.get(link) ?? []) if (take.atMs >= since) count++;
-    return count;
+    this.#inUse.set(link, (this.#inUse.get(link) ?? 0) + 1);
+    entry.socket.once('close', () => this.#inUse.set(link, (this.#inUse.get(link) ?? 1) - 1));
   }
 
   /** When the next refill may start after failures (0: now). */
