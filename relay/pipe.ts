@@ -4,7 +4,7 @@
 // on one side resets the other (as a direct connection would show it), and a
 // connection idle in both directions for idleTimeoutMs is closed.
 import type net from 'node:net';
-import { fdOf, isPlainTcp, setNotSentLowat, tcpClosedUnderneath } from './sockets.ts';
+import { fdOf, isPlainTcp, setNotSentLowat, tcpResetUnderneath } from './sockets.ts';
 import type { UnsentBytes } from './unsent.ts';
 
 /**
@@ -79,7 +79,7 @@ export function pipeBoth(a: net.Socket, b: net.Socket, options: PipeOptions): Pr
       socket.on('error', (e: NodeJS.ErrnoException) => fail(e.code === 'ECONNRESET' || e.code === 'EPIPE' ? 'reset' : 'error'));
       socket.once('close', closed);
       const fd = plainTcpFd(socket);
-      if (fd !== undefined) watchWhilePaused(socket, () => tcpClosedUnderneath(fd), () => fail('reset'));
+      if (fd !== undefined) watchWhilePaused(socket, () => tcpResetUnderneath(fd), () => fail('reset'));
     }
     if (options.onAEnd) a.once('end', options.onAEnd);
     a.pipe(b);

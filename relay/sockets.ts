@@ -18,6 +18,7 @@ const SOL_IPV6 = 41;
 const SOL_MPTCP = 284;
 const SO_REUSEADDR = 2;
 const SO_PROTOCOL = 38;
+const SO_ERROR = 4;
 /** IP_TRANSPARENT (linux/in.h) and IPV6_TRANSPARENT (linux/in6.h): accept TPROXY'd connections. */
 const IP_TRANSPARENT = 19;
 const IPV6_TRANSPARENT = 75;
@@ -237,14 +238,17 @@ export function isPlainTcp(fd: number): boolean {
 }
 
 /**
- * Whether a plain TCP socket was closed by the kernel, as a reset from the peer does,
- * while data is still queued for reading: Linux returns that data first and the reset
- * only after it, so a relay that reads it would send on what the peer gave up.
+ * Whether a plain TCP socket was reset by its peer while data is still queued for
+ * reading: Linux returns that data first and the reset only after it, so a relay that
+ * reads it would send on what the peer gave up. A reset closes the socket with its error
+ * pending (ECONNRESET, or EPIPE after the peer's FIN); a socket closed by two FINs is
+ * closed too, but with no error: its queued bytes are the peer's last ones and go on.
  */
-export function tcpClosedUnderneath(fd: number): boolean {
+export function tcpResetUnderneath(fd: number): boolean {
   const info = Buffer.alloc(8);
-  if (c.getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, [info.length]) < 0) return false;
-  return info[0] === TCP_CLOSE;
+  if (c.getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, [info.length]) < 0 || info[0] !== TCP_CLOSE) return false;
+  const error = Buffer.alloc(4);
+  return c.getsockopt(fd, SOL_SOCKET, SO_ERROR, error, [4]) === 0 && error.readInt32LE(0) !== 0;
 }
 
 /** Where a connection redirected by nftables (REDIRECT/DNAT) was headed. Plain TCP sockets only. */

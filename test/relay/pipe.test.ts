@@ -74,6 +74,31 @@ test('a reset behind data the pipe holds back ends the pipe at once: the queued 
   outerB.destroy();
 });
 
+test('a side closed by two FINs while the pipe holds its data back is no reset: its last bytes go on', async (t) => {
+  const { outerA, outerB, done } = await relayed();
+  outerB.pause(); // B reads nothing yet: A's side is paused with its data still queued
+  const chunk = Buffer.alloc(64 * 1024, 7);
+  // More than B's side holds (its bound and B's receive buffer), less than the pipe's side of A
+  // holds: A's FIN then arrives while its last bytes wait unread, and both FINs close that socket.
+  const written = 8 * chunk.length;
+  for (let i = 0; i < 8; i++) outerA.write(chunk);
+  outerA.end(); // A is done sending...
+  const atA = readAll(outerA);
+  outerB.end('response'); // ...and B answers and finishes: the pipe's side of A is then closed by both FINs
+  await new Promise((resolve) => setTimeout(resolve, 500)); // many reset checks while A's bytes wait
+  let receivedBytes = 0;
+  outerB.on('data', (chunk: Buffer) => (receivedBytes += chunk.length));
+  const ending = new Promise<string>((resolve) => {
+    outerB.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+    outerB.on('end', () => resolve('end'));
+  });
+  outerB.resume();
+  t.deepEqual(await atA, { data: 'response', ending: 'end' });
+  t.is(await ending, 'end');
+  t.is(receivedBytes, written);
+  t.like(await done, { aToB: written, bToA: 8 });
+});
+
 test('an idle pair is closed with both peers reset', async (t) => {
   const { outerA, outerB, done } = await relayed({ idleTimeoutMs: 100 });
   const [atA, atB] = await Promise.all([readAll(outerA), readAll(outerB)]);
