@@ -49,9 +49,15 @@ export function headlineColumns(metrics: Results['metrics']): HeadlineColumn[] {
       ? [{ workload: 'throughput', metric: info.key, label: `goodput ${info.direction} ${info.flows} flow${info.flows === 1 ? '' : 's'}` }]
       : [],
   );
-  const transfer = infos.flatMap((info): HeadlineColumn[] =>
-    info.base === 'transfer_goodput_mbps' ? [{ workload: 'transfer', metric: info.key, label: `file ${info.direction}, goodput` }] : [],
-  );
+  // Each direction's goodput beside the share of its transfers that arrived whole.
+  const transfer = infos.flatMap((info): HeadlineColumn[] => {
+    if (info.base !== 'transfer_goodput_mbps') return [];
+    const ok = infos.find((i) => i.base === 'transfer_success_ratio' && i.direction === info.direction);
+    return [
+      { workload: 'transfer', metric: info.key, label: `file ${info.direction}, goodput` },
+      ...(ok ? [{ workload: 'transfer' as const, metric: ok.key, label: `files ${info.direction} ok`, share: 'attempts' as const }] : []),
+    ];
+  });
   const links = [...new Set(infos.flatMap((info) => (info.link ? [info.link] : [])))].sort();
   const failover = links.flatMap((link) =>
     FAILOVER.flatMap(({ base, label, share }): HeadlineColumn[] => {

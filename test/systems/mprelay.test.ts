@@ -305,7 +305,9 @@ test.serial('mprelay: a 4-flow upload its client aborts leaves the uplinks withi
   const after = secondSecond(await bulk('down', 1, 3000));
   const samples = await uplink;
   // The last 10 ms in which the uplinks carried more than two full packets: data, not the resets and acks.
-  const lastDataMs = samples.reduce((last, s, i) => (i > 0 && s.bytes - samples[i - 1]!.bytes > 3000 ? s.atMs : last), 0) - abortedMs;
+  const carried = (i: number) => i > 0 && samples[i]!.bytes - samples[i - 1]!.bytes > 3000;
+  t.true(samples.some((s, i) => s.atMs < abortedMs && carried(i)), 'the uplinks carried the upload before its abort');
+  const lastDataMs = samples.reduce((last, s, i) => (carried(i) ? s.atMs : last), 0) - abortedMs;
   const { a, b } = scenario.links;
   const drainMs = Math.max(...[a, b].map((link) => serialisationMs(link.up.queueBytes, link.up.rateBitsPerSec) + link.up.delayMs));
   const boundMs = 2 * baseRttMs(a) + drainMs;
