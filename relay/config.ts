@@ -118,6 +118,22 @@ export const remoteConfigSchema = z.strictObject({
   log,
 });
 
+/** The path manager's defaults (see `paths` below). */
+const PATHS = {
+  manager: 'kernel',
+  sampleMs: 250,
+  busyBytesPerSecond: 62_500,
+  bulkAfterMs: 1000,
+  bulkRttFactor: 8,
+  trialMinMs: 1500,
+  trialRttFactor: 16,
+  minGain: 0.1,
+  joinMinShare: 0.25,
+  rateMemoryMs: 300_000,
+  retryAfterMs: 10_000,
+  idleAfterMs: 1000,
+} as const;
+
 export const localConfigSchema = z.strictObject({
   /** Where intercepted client TCP arrives (the port in the nftables REDIRECT or TPROXY rule). */
   listen: endpoint,
@@ -204,6 +220,31 @@ export const localConfigSchema = z.strictObject({
       replayMinMs: z.int().min(50).max(10_000).default(300),
     })
     .default({ action: 'remove', raceRttFactor: 1.5, raceMinMs: 100, replayRttFactor: 3, replayMinMs: 300 }),
+  /**
+   * Who gives each connection its subflows. `kernel`: the in-kernel path manager joins every
+   * `subflow` endpoint to every connection, and all of them send. `userspace` (needs
+   * net.mptcp.path_manager=userspace in the gateway's namespace): the relay does it per
+   * connection (paths.ts), every other link joined as backup and sending only while the
+   * connection is bulk, so interactive bytes keep to one path. The rest tune the bulk test (bulk.ts).
+   */
+  paths: z
+    .strictObject({
+      manager: z.enum(['kernel', 'userspace']).default(PATHS.manager),
+      /** How often each connection's goodput is sampled. */
+      sampleMs: z.int().min(50).max(5000).default(PATHS.sampleMs),
+      busyBytesPerSecond: z.int().min(1).default(PATHS.busyBytesPerSecond),
+      bulkAfterMs: durationMs.default(PATHS.bulkAfterMs),
+      bulkRttFactor: z.number().min(0).max(100).default(PATHS.bulkRttFactor),
+      trialMinMs: durationMs.default(PATHS.trialMinMs),
+      trialRttFactor: z.number().min(0).max(100).default(PATHS.trialRttFactor),
+      minGain: z.number().min(0).max(10).default(PATHS.minGain),
+      joinMinShare: z.number().min(0).max(10).default(PATHS.joinMinShare),
+      /** What a link carried in a trial is remembered this long (then a trial measures it again). */
+      rateMemoryMs: durationMs.default(PATHS.rateMemoryMs),
+      retryAfterMs: durationMs.default(PATHS.retryAfterMs),
+      idleAfterMs: durationMs.default(PATHS.idleAfterMs),
+    })
+    .default(PATHS),
   dns,
   metrics,
   log,

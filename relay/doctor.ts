@@ -31,6 +31,8 @@ export interface Readings {
   interfaceAddresses?: Record<string, string[]>;
   /** Whether an MPTCP socket takes TCP_USER_TIMEOUT: undefined if it does, else the error. */
   userTimeoutRefused?: string | undefined;
+  /** net.mptcp.path_manager (6.15+); undefined on kernels without it. */
+  pathManager?: string | undefined;
 }
 
 export interface Check {
@@ -53,6 +55,8 @@ export interface DoctorOptions {
   wanInterfaces: string[];
   /** Whether the config turns TCP Fast Open on (local `fastOpen`, remote `fastOpenQueue`). */
   fastOpen: boolean;
+  /** The local config's `paths.manager` (default `kernel`). */
+  pathManager?: 'kernel' | 'userspace';
 }
 
 type Fix = { why?: string; apply?: string[][] };
@@ -74,7 +78,23 @@ export function judge(r: Readings, options: DoctorOptions): Check[] {
     `ip mptcp limits set subflows ${limit} add_addr_accepted ${limit}`,
     { why: 'each connection needs a subflow per WAN link', apply: [['ip', 'mptcp', 'limits', 'set', 'subflows', String(limit), 'add_addr_accepted', String(limit)]] },
   );
-  if (options.role === 'local') checks.push(endpointCheck(r, options.wanInterfaces));
+  const pathManager = options.pathManager ?? 'kernel';
+  if (options.role === 'local') {
+    add(
+      'mptcp path manager',
+      (r.pathManager ?? 'kernel') === pathManager,
+      `net.mptcp.path_manager = ${r.pathManager ?? 'absent (kernel before 6.15: the in-kernel one)'}${pathManager === 'userspace' ? ' (the config has paths.manager: userspace)' : ''}`,
+      r.pathManager === undefined ? 'a kernel with net.mptcp.path_manager (6.15+), or paths.manager: kernel' : `sysctl -w net.mptcp.path_manager=${pathManager}`,
+      r.pathManager === undefined
+        ? {}
+        : {
+            why: pathManager === 'userspace' ? "the relay gives each of its connections its subflows itself; the kernel takes its commands only for connections created under the userspace path manager" : "the config leaves the subflows to the kernel's path manager, which the userspace one turns off",
+            apply: [['sysctl', '-w', `net.mptcp.path_manager=${pathManager}`]],
+          },
+    );
+    // The userspace path manager ignores the endpoints: the relay joins each link itself.
+    if (pathManager === 'kernel') checks.push(endpointCheck(r, options.wanInterfaces));
+  }
   add('open files', (r.openFilesSoft ?? 0) >= 65_536, `soft RLIMIT_NOFILE ${r.openFilesSoft ?? 'unknown'}${r.openFilesOf ? ` (${r.openFilesOf})` : ''}`, 'LimitNOFILE=1048576 in the systemd unit, or `* soft nofile 999999` in /etc/security/limits.conf');
   const width = r.portRange ? r.portRange[1] - r.portRange[0] : 0;
   add('local port range', width >= 50_000, r.portRange ? `net.ipv4.ip_local_port_range = ${r.portRange.join(' ')}` : 'unreadable', 'sysctl -w net.ipv4.ip_local_port_range="10000 65535"', {
@@ -212,6 +232,7 @@ export async function gather(options: GatherOptions): Promise<Readings> {
     blackholeTimeout: num(await sysctl('net/mptcp/blackhole_timeout')),
     interfaceAddresses: await interfaceAddresses(),
     userTimeoutRefused: refused,
+    pathManager: await sysctl('net/mptcp/path_manager'),
   };
 }
 

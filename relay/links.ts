@@ -8,14 +8,17 @@ import { applyEndpoint, endpointCommand, listEndpoints, type Endpoint } from './
 import { LinkMonitor, type MonitoredLink } from './link-monitor.ts';
 import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
+import type { LinkView } from './path-policy.ts';
 
 export interface LinksOptions {
-  config: Pick<LocalConfig, 'links' | 'probes' | 'failover' | 'remote' | 'key'>;
+  config: Pick<LocalConfig, 'links' | 'probes' | 'failover' | 'remote' | 'key' | 'paths'>;
   metrics: RelayMetrics;
   log: Logger;
   /** The kernel's endpoints (default: `ip mptcp endpoint show`); tests pass their own. */
   endpoints?: () => Promise<Endpoint[]>;
   apply?: typeof applyEndpoint;
+  /** Called after a verdict changed (the relay's own path manager follows it per connection). */
+  onChange?: () => void;
 }
 
 export class Links {
@@ -36,7 +39,10 @@ export class Links {
       health: config.probes,
       metrics: options.metrics,
       log: options.log,
-      onChange: () => this.#reconcile(),
+      onChange: () => {
+        this.#reconcile();
+        options.onChange?.();
+      },
     });
   }
 
@@ -46,7 +52,8 @@ export class Links {
 
   async start(): Promise<void> {
     const { config, log } = this.#options;
-    if (config.failover.action !== 'none') {
+    // With the userspace path manager the kernel's endpoints do nothing: paths.ts moves each connection itself.
+    if (config.failover.action !== 'none' && config.paths.manager === 'kernel') {
       const endpoints = await (this.#options.endpoints ?? listEndpoints)();
       for (const link of config.links) {
         const endpoint = endpoints.find((e) => e.address === link.address);
@@ -85,6 +92,11 @@ export class Links {
   /** The links that are up, with their smoothed probe round trips (a loaded link's is long). */
   up(): Array<{ link: MonitoredLink; srttMs: number }> {
     return this.list.filter((link) => this.#monitor.verdict(link.name) === 'up').map((link) => ({ link, srttMs: this.#monitor.srttMs(link.name) ?? Infinity }));
+  }
+
+  /** Every link with its verdict and smoothed probe round trip, in order of preference. */
+  views(): LinkView[] {
+    return this.list.map((link) => ({ name: link.name, verdict: this.#monitor.verdict(link.name), srttMs: this.#monitor.srttMs(link.name) }));
   }
 
   /** How long a racing connection waits for a SYN-ACK over `link` before also trying the next one. */

@@ -16,6 +16,8 @@ import { UpstreamPool } from './pool.ts';
 import { encodeHeader, isRelayable, NONCE_BYTES, type Destination } from './protocol.ts';
 import { keepaliveReporter, tuneKeepalive, type KeepaliveRefused } from './keepalive.ts';
 import { Links } from './links.ts';
+import { UserspacePm } from './mptcp-pm.ts';
+import { PathManager, userspacePmProblem } from './paths.ts';
 import { openOverLinks, type Opened, type OpenHow } from './race.ts';
 import { fdOf, mptcpState, mptcpUnackedBytes, originalDestination, SocketCallError, transparentListenerFd } from './sockets.ts';
 import { answerProblem, openUpstream, readAnswer, type UpstreamTarget } from './upstream.ts';
@@ -56,6 +58,8 @@ export class LocalRelay {
   readonly #target: UpstreamTarget;
   /** The WAN links' monitor and switch, when the config names links. */
   readonly #links: Links | undefined;
+  /** The relay's own path manager (paths.manager: userspace), started with the links. */
+  #paths: { manager: PathManager; pm: UserspacePm } | undefined;
   readonly #clients = new Set<net.Socket>();
   #listenPort = 0;
   #key: LocalConfig['key'];
@@ -72,7 +76,7 @@ export class LocalRelay {
     options.metrics.measureUnsent(() => this.#unsent.total());
     this.#keepaliveRefused = keepaliveReporter(options.metrics, options.log);
     this.#target = { address: config.remote.address, port: config.remote.port, fastOpen: config.fastOpen, keepalive: config.keepalive };
-    this.#links = config.links.length > 0 ? new Links({ config, metrics: options.metrics, log: options.log }) : undefined;
+    this.#links = config.links.length > 0 ? new Links({ config, metrics: options.metrics, log: options.log, onChange: () => this.#paths?.manager.linksChanged() }) : undefined;
     // Pooled connections are opened ahead of need: Fast Open would save them nothing.
     const pooledTarget = { ...this.#target, fastOpen: false };
     this.#pool = new UpstreamPool({
@@ -91,6 +95,7 @@ export class LocalRelay {
   }
 
   async start(): Promise<net.AddressInfo> {
+    if (this.#links && this.#config.paths.manager === 'userspace') this.#startPaths(this.#links);
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
       const { address: host, port } = this.#config.listen;
@@ -158,6 +163,8 @@ export class LocalRelay {
     for (const client of this.#clients) client.resetAndDestroy();
     await closed;
     await this.#links?.stop();
+    this.#paths?.manager.stop();
+    this.#paths?.pm.close();
     this.#log.info('local stopped');
   }
 
@@ -326,7 +333,18 @@ export class LocalRelay {
   async #openFresh(target: UpstreamTarget, how: OpenHow): Promise<Opened> {
     const opened = await openOverLinks(this.#links, (sourceAddress) => openUpstream(target, this.#keepaliveRefused, sourceAddress === undefined ? {} : { sourceAddress }), how);
     this.#metrics.freshLink.inc({ link: opened.link ? `${opened.raced ? 'race-' : ''}${opened.link.name}` : 'route' });
+    this.#paths?.manager.adopt(opened.socket, opened.link?.name);
     return opened;
+  }
+
+  /** Becomes the namespace's path manager for its own connections; refuses to start when the kernel's is selected. */
+  #startPaths(links: Links): void {
+    const problem = userspacePmProblem();
+    if (problem) throw new Error(`paths.manager is userspace, but ${problem}`);
+    const pm = UserspacePm.open();
+    const manager = new PathManager({ config: this.#config, links, pm, metrics: this.#metrics, log: this.#log });
+    manager.start();
+    this.#paths = { manager, pm };
   }
 
   #destinationOf(client: net.Socket): Destination {

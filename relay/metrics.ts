@@ -28,6 +28,12 @@ export class RelayMetrics {
   readonly probeRtt: Histogram<'link'>;
   /** Local: what the monitor did to the kernel's endpoints on a verdict, by action and outcome. */
   readonly linkSwitches: Counter<'link' | 'action' | 'result'>;
+  /** Local, userspace path manager: subflow commands by link, change (join, join-backup, active, backup, remove, destroy) and result. */
+  readonly pathChanges: Counter<'link' | 'change' | 'result'>;
+  /** Local, userspace path manager: bulk tests of connections, by event (trial, skipped, kept, failed, idle). */
+  readonly bulkTrials: Counter<'event'>;
+  /** Local, userspace path manager: what each joined link carried in the last trial, by link and direction. */
+  readonly trialCarried: Gauge<'link' | 'direction'>;
   /** Local: fresh connections by the link of their first subflow (`race` when both were tried). */
   readonly freshLink: Counter<'link'>;
   /** Remote: probe requests, answered or why not. */
@@ -71,6 +77,9 @@ export class RelayMetrics {
       registers,
     });
     this.linkSwitches = new Counter({ name: 'mprelay_link_switches_total', help: 'MPTCP endpoint changes made on link verdicts', labelNames: ['link', 'action', 'result'], registers });
+    this.pathChanges = new Counter({ name: 'mprelay_path_changes_total', help: 'Subflow commands of the relay path manager, by link, change and result', labelNames: ['link', 'change', 'result'], registers });
+    this.bulkTrials = new Counter({ name: 'mprelay_bulk_events_total', help: 'Bulk tests of connections (other links sending), by event', labelNames: ['event'], registers });
+    this.trialCarried = new Gauge({ name: 'mprelay_trial_carried_bytes_per_second', help: 'Goodput a joined link carried in the last bulk trial, by link and direction', labelNames: ['link', 'direction'], registers });
     this.freshLink = new Counter({ name: 'mprelay_fresh_connections_total', help: 'MPTCP connections opened to the remote, by the link of their first subflow', labelNames: ['link'], registers });
     this.probes = new Counter({ name: 'mprelay_probes_total', help: 'Link probe requests received, by result', labelNames: ['result'], registers });
     this.pathsUp = new Gauge({ name: 'mprelay_paths_up', help: 'Paths (probe source addresses) heard from recently', registers });

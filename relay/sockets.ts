@@ -30,6 +30,8 @@ const TCP_FASTOPEN = 23;
 const TCP_FASTOPEN_CONNECT = 30;
 const TCP_USER_TIMEOUT = 18;
 const TCP_NOTSENT_LOWAT = 25;
+/** SO_RCVBUFFORCE: SO_RCVBUF past net.core.rmem_max (CAP_NET_ADMIN). */
+const SO_RCVBUFFORCE = 33;
 /** SIOCOUTQNSD (linux/sockios.h): bytes written and not yet sent; TCP and MPTCP sockets answer it. */
 const SIOCOUTQNSD = 0x894b;
 /** SO_ORIGINAL_DST (linux/netfilter_ipv4.h) and IP6T_SO_ORIGINAL_DST share the number 80. */
@@ -208,6 +210,16 @@ export function setNotSentLowat(fd: number, bytes: number): void {
   setInt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, bytes, 'setsockopt(TCP_NOTSENT_LOWAT)');
 }
 
+/**
+ * Fixes the socket's receive buffer at `bytes` (the kernel stops autotuning it), past
+ * net.core.rmem_max; on an MPTCP socket the kernel applies it to the connection and
+ * every subflow.
+ */
+export function setReceiveBuffer(fd: number, bytes: number): void {
+  // The kernel doubles the value it is given (room for its own bookkeeping).
+  setInt(fd, SOL_SOCKET, SO_RCVBUFFORCE, Math.ceil(bytes / 2), 'setsockopt(SO_RCVBUFFORCE)');
+}
+
 /** Bytes the kernel holds for `fd` written but not yet sent (SIOCOUTQNSD); 0 when it cannot say (the socket is closing). */
 export function kernelUnsentBytes(fd: number): number {
   const out = [0];
@@ -305,4 +317,109 @@ export function fdOf(socket: net.Socket): number {
   const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) throw new Error('socket has no file descriptor');
   return fd;
+}
+
+/** errno by name ('EINVAL', ...), as SocketCallError names it: for errors the kernel reports other ways (netlink). */
+export function errnoCode(errno: number): string {
+  return errnoName(errno);
+}
+
+/**
+ * The connection's token (mptcpi_token): the name the path manager knows it by.
+ * Undefined when the socket is not MPTCP or fell back to TCP.
+ */
+export function mptcpToken(fd: number): number | undefined {
+  const info = mptcpInfo(fd);
+  return info instanceof Buffer ? info.readUInt32LE(12) : undefined;
+}
+
+export interface MptcpSequences {
+  /** mptcpi_snd_una: the next data sequence number the peer has to acknowledge. */
+  sndUna: bigint;
+  /** mptcpi_rcv_nxt: the next data sequence number expected from the peer. */
+  rcvNxt: bigint;
+}
+
+/**
+ * The connection-level data sequence numbers. They start at a random initial number and
+ * wrap at 2^64, so only differences mean bytes: BigInt.asUintN(64, later - earlier).
+ * Undefined when the socket is not MPTCP or fell back to TCP.
+ */
+export function mptcpSequences(fd: number): MptcpSequences | undefined {
+  const info = mptcpInfo(fd);
+  return info instanceof Buffer ? { sndUna: info.readBigUInt64LE(24), rcvNxt: info.readBigUInt64LE(32) } : undefined;
+}
+
+const MPTCP_TCPINFO = 2;
+const MPTCP_SUBFLOW_ADDRS = 3;
+/** struct mptcp_subflow_data: u32 size_subflow_data, num_subflows, size_kernel, size_user. */
+const SUBFLOW_DATA_BYTES = 16;
+/** struct mptcp_subflow_addrs: the local then the remote sockaddr, each in a sockaddr_storage. */
+const SOCKADDR_STORAGE_BYTES = 128;
+const SUBFLOW_ADDRS_BYTES = 2 * SOCKADDR_STORAGE_BYTES;
+/** Of each subflow's tcp_info, up to tcpi_bytes_received: tcpi_state is its first byte. */
+const TCPI_BYTES_ACKED_AT = 120;
+const TCPI_BYTES_RECEIVED_AT = 128;
+const TCPI_BYTES = 136;
+/** Subflows the first getsockopt makes room for; more and it asks again with room for all. */
+const SUBFLOWS_FIRST_ROOM = 8;
+
+/**
+ * One of the per-subflow MPTCP options: struct mptcp_subflow_data, then an element of
+ * (at most) `elementBytes` per subflow, in the kernel's order. Undefined when refused.
+ */
+function perSubflow(fd: number, option: number, elementBytes: number): Buffer[] | undefined {
+  for (let room = SUBFLOWS_FIRST_ROOM; ; ) {
+    const data = Buffer.alloc(SUBFLOW_DATA_BYTES + room * elementBytes);
+    data.writeUInt32LE(SUBFLOW_DATA_BYTES, 0);
+    data.writeUInt32LE(elementBytes, 12);
+    if (c.getsockopt(fd, SOL_MPTCP, option, data, [data.length]) < 0) return undefined;
+    const count = data.readUInt32LE(4);
+    // The kernel counts every subflow but writes only those that fit.
+    if (count > room) {
+      room = count;
+      continue;
+    }
+    const stride = data.readUInt32LE(12);
+    return Array.from({ length: count }, (_, i) => data.subarray(SUBFLOW_DATA_BYTES + i * stride, SUBFLOW_DATA_BYTES + (i + 1) * stride));
+  }
+}
+
+export interface Subflow {
+  local: Endpoint;
+  remote: Endpoint;
+  /** tcpi_bytes_acked: bytes this subflow sent that the peer acknowledged. */
+  bytesAcked: bigint;
+  /** tcpi_bytes_received: bytes this subflow received. */
+  bytesReceived: bigint;
+}
+
+/**
+ * The subflows of an MPTCP connection that are not closed, with their addresses
+ * (MPTCP_SUBFLOW_ADDRS) and byte counters (MPTCP_TCPINFO): the kernel keeps listing the
+ * initial subflow after it closed, until the connection does, so each one's TCP state is
+ * read too. Empty when the socket is not MPTCP, or fell back to TCP and the kernel
+ * refuses the options.
+ */
+export function mptcpSubflows(fd: number): Subflow[] {
+  if (protocolOf(fd) !== IPPROTO_MPTCP) return [];
+  for (;;) {
+    const addresses = perSubflow(fd, MPTCP_SUBFLOW_ADDRS, SUBFLOW_ADDRS_BYTES);
+    const infos = perSubflow(fd, MPTCP_TCPINFO, TCPI_BYTES);
+    if (addresses === undefined || infos === undefined) return [];
+    // A subflow came or went between the two calls: ask again.
+    if (addresses.length !== infos.length) continue;
+    const subflows: Subflow[] = [];
+    addresses.forEach((element, i) => {
+      const info = infos[i];
+      if (!info || info[0] === TCP_CLOSE) return;
+      subflows.push({
+        local: decodeSockaddr(element.subarray(0, SOCKADDR_STORAGE_BYTES), SOCKADDR_STORAGE_BYTES),
+        remote: decodeSockaddr(element.subarray(SOCKADDR_STORAGE_BYTES), SOCKADDR_STORAGE_BYTES),
+        bytesAcked: info.length >= TCPI_BYTES ? info.readBigUInt64LE(TCPI_BYTES_ACKED_AT) : 0n,
+        bytesReceived: info.length >= TCPI_BYTES ? info.readBigUInt64LE(TCPI_BYTES_RECEIVED_AT) : 0n,
+      });
+    });
+    return subflows;
+  }
 }

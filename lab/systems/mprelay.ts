@@ -51,15 +51,19 @@ export const MPRELAY_LINKS = [
   { name: 'b', address: ADDR.gwLocalLinkB },
 ];
 
+/** gw-local's MPTCP path manager: the relay's own (`userspace`) or the kernel's. */
+type PathManager = 'kernel' | 'userspace';
+
 /**
  * `mprelay doctor --fix` in both gateways, as a person deploying it runs it: the host
- * settings mprelay needs (a subflow endpoint per link, stale_loss_cnt, blackhole
- * detection off on the local). Its output goes to the log; checks it cannot fix in a
- * namespace (open files of a shell, TCP_USER_TIMEOUT on this kernel) stay reported there.
+ * settings mprelay needs (the path manager its config names, a subflow endpoint per link
+ * for the kernel's, stale_loss_cnt, blackhole detection off on the local). Its output goes
+ * to the log; checks it cannot fix in a namespace (open files of a shell, TCP_USER_TIMEOUT
+ * on this kernel) stay reported there. gw-local gets the kernel's path manager back on stop.
  */
-async function doctorFix(topology: Topology, logDir: string, launcher: MprelayLauncher): Promise<void> {
+async function doctorFix(topology: Topology, logDir: string, launcher: MprelayLauncher, pathManager: PathManager): Promise<Part> {
   const sides = [
-    { ns: topology.ns.gwLocal, args: ['--role', 'local', '--wan-if', DEV.linkA, '--wan-if', DEV.linkB], log: 'mprelay-doctor-local.log' },
+    { ns: topology.ns.gwLocal, args: ['--role', 'local', '--wan-if', DEV.linkA, '--wan-if', DEV.linkB, '--path-manager', pathManager], log: 'mprelay-doctor-local.log' },
     { ns: topology.ns.gwRemote, args: ['--role', 'remote'], log: 'mprelay-doctor-remote.log' },
   ];
   for (const side of sides) {
@@ -68,6 +72,7 @@ async function doctorFix(topology: Topology, logDir: string, launcher: MprelayLa
     // 1 is "something still not ok" (reported in the log); anything else is doctor itself failing.
     if (result.exitCode !== 0 && result.exitCode !== 1) throw new SystemStartError('mprelay', `mprelay doctor --fix failed (exit ${result.exitCode})`, String(result.stderr));
   }
+  return { stop: async () => void (await nsRun(topology.ns.gwLocal, 'sysctl', ['-qw', 'net.mptcp.path_manager=kernel'], { reject: false })) };
 }
 
 /** Sums one metric from the local's endpoint inside gw-local over the series whose labels include `labels`. */
@@ -106,16 +111,19 @@ async function applyRules(topology: Topology, logDir: string, interception: Inte
  * adds. `no-monitor`: no links in the local's config (no probes, no endpoint taken off a
  * dead link, new connections where routing says). `kernel-defaults`: the MPTCP setting
  * doctor tunes (net.mptcp.stale_loss_cnt) back at the kernel's default in both gateways.
+ * `kernel-pm`: the in-kernel path manager gives every connection every link's subflow,
+ * all sending, instead of the relay's per-connection path policy.
  */
-export type MprelayAblation = 'no-monitor' | 'kernel-defaults';
+export type MprelayAblation = 'no-monitor' | 'kernel-defaults' | 'kernel-pm';
 
 const STALE_LOSS_CNT_SYSCTL = 'net.mptcp.stale_loss_cnt';
 
 /** Runs doctor --fix, then puts stale_loss_cnt back to the kernel's default (what a new network namespace starts with). */
-async function doctorFixKernelDefaults(topology: Topology, logDir: string, launcher: MprelayLauncher): Promise<void> {
+async function doctorFixKernelDefaults(topology: Topology, logDir: string, launcher: MprelayLauncher, pathManager: PathManager): Promise<Part> {
   const kernelDefault = String((await execa('unshare', ['--net', 'sysctl', '-n', STALE_LOSS_CNT_SYSCTL])).stdout).trim();
-  await doctorFix(topology, logDir, launcher);
+  const fixed = await doctorFix(topology, logDir, launcher, pathManager);
   for (const ns of [topology.ns.gwLocal, topology.ns.gwRemote]) await nsRun(ns, 'sysctl', ['-qw', `${STALE_LOSS_CNT_SYSCTL}=${kernelDefault}`]);
+  return fixed;
 }
 
 /** mprelay intercepting the client's TCP with nftables REDIRECT (the default) or TPROXY; or one of its ablations. */
@@ -127,12 +135,14 @@ export function mprelaySystem(interception: Interception, launcher: MprelayLaunc
     none: 'mprelay: one MPTCP connection per client connection from a warm, joined pool; destination sent with the first bytes',
     'no-monitor': 'mprelay without its link health monitor (ablation): no probes, no endpoint taken off a dead link',
     'kernel-defaults': "mprelay with the kernel's default MPTCP settings (ablation): stale_loss_cnt as the kernel has it",
+    'kernel-pm': "mprelay with the kernel's path manager (ablation): every link's subflow on every connection, all sending",
   }[ablation ?? 'none'],
   needs: { debianPackages: ['nftables', 'curl'], commands: ['nft', 'curl'] },
   start: (topology, logDir) =>
     assemble(name, logDir, async (parts) => {
       if (launcher === CHECKOUT_LAUNCHER && !existsSync(MPRELAY_CLI)) throw new SystemStartError(name, `${MPRELAY_CLI} is missing: run \`npm run build\``, '');
-      await (ablation === 'kernel-defaults' ? doctorFixKernelDefaults : doctorFix)(topology, logDir, launcher);
+      const manager: PathManager = ablation === 'kernel-pm' ? 'kernel' : 'userspace';
+      parts.add(await (ablation === 'kernel-defaults' ? doctorFixKernelDefaults : doctorFix)(topology, logDir, launcher, manager));
       const secret = randomBytes(32).toString('base64');
       const remoteConfig = path.resolve(logDir, 'mprelay-remote.yaml');
       const localConfig = path.resolve(logDir, 'mprelay-local.yaml');
@@ -150,6 +160,7 @@ export function mprelaySystem(interception: Interception, launcher: MprelayLaunc
           key: { id: 1, secret },
           pool: MPRELAY_POOL,
           ...(ablation === 'no-monitor' ? {} : { links: MPRELAY_LINKS }),
+          paths: { manager },
           dns: MPRELAY_DNS,
           metrics: { address: '127.0.0.1', port: MPRELAY_LOCAL_METRICS_PORT },
           log: { level: 'info' },
@@ -188,3 +199,4 @@ export function mprelaySystem(interception: Interception, launcher: MprelayLaunc
 export const mprelay = mprelaySystem('redirect');
 export const mprelayNoMonitor = mprelaySystem('redirect', CHECKOUT_LAUNCHER, 'no-monitor');
 export const mprelayKernelDefaults = mprelaySystem('redirect', CHECKOUT_LAUNCHER, 'kernel-defaults');
+export const mprelayKernelPm = mprelaySystem('redirect', CHECKOUT_LAUNCHER, 'kernel-pm');

@@ -14,7 +14,8 @@ export type SystemName =
   | 'mptcp-direct'
   | 'mprelay'
   | 'mprelay-no-monitor'
-  | 'mprelay-kernel-defaults';
+  | 'mprelay-kernel-defaults'
+  | 'mprelay-kernel-pm';
 
 /** Debian packages whose programs it runs, and the commands that must be on PATH. */
 export type SystemNeeds = Requirement;

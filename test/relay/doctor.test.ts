@@ -63,3 +63,20 @@ test('doctor: this kernel is asked whether an MPTCP socket takes TCP_USER_TIMEOU
   t.true(readings.userTimeoutRefused === undefined || /^E[A-Z]+$/.test(readings.userTimeoutRefused), String(readings.userTimeoutRefused));
   t.log(`TCP_USER_TIMEOUT on an MPTCP socket: ${readings.userTimeoutRefused ?? 'accepted'}`);
 });
+
+test("doctor: the path manager must be the config's; with the relay's own the endpoints are not needed", (t) => {
+  const userspace = { ...local, pathManager: 'userspace' as const };
+  const failed = judge({ ...tuned, pathManager: 'kernel', endpoints: [] }, userspace).filter((c) => !c.ok);
+  t.deepEqual(
+    failed.map((c) => [c.name, c.apply]),
+    [['mptcp path manager', [['sysctl', '-w', 'net.mptcp.path_manager=userspace']]]],
+  );
+  t.regex(failed[0]?.why ?? '', /gives each of its connections its subflows itself/);
+  t.deepEqual(judge({ ...tuned, pathManager: 'userspace', endpoints: [] }, userspace).filter((c) => !c.ok), []);
+  // The kernel's again (the config's default): back to kernel, and the endpoints are checked.
+  const back = judge({ ...tuned, pathManager: 'userspace' }, local).filter((c) => !c.ok);
+  t.deepEqual(back.map((c) => [c.name, c.apply]), [['mptcp path manager', [['sysctl', '-w', 'net.mptcp.path_manager=kernel']]]]);
+  const old = judge({ ...tuned, pathManager: undefined }, userspace).find((c) => c.name === 'mptcp path manager');
+  t.like(old, { ok: false, fix: 'a kernel with net.mptcp.path_manager (6.15+), or paths.manager: kernel' });
+  t.is(old?.apply, undefined);
+});

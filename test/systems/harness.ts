@@ -1,6 +1,6 @@
 // What every system test does around the system itself: start it in a topology with
-// teardown, count TCP per link on gw-local, occupy a port to make a program fail,
-// and check that a failed start left nothing behind.
+// teardown, count TCP per link on gw-local, occupy a port to make a program fail, cut
+// link A under an open download, and check that a failed start left nothing behind.
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { execa } from 'execa';
@@ -8,6 +8,7 @@ import { waitUntil } from '../../lab/systems/daemon.ts';
 import type { RunningSystem, SystemAdapter } from '../../lab/systems/system.ts';
 import { nsRun, nsSpawn } from '../../lab/topology/netns.ts';
 import { DEV, type Topology } from '../../lab/topology/types.ts';
+import { download, type TrafficServer, type TransferResult } from '../helpers/traffic.ts';
 
 export const logDirOf = (topology: Topology, name: string) => path.join(topology.runDir, name);
 
@@ -15,6 +16,31 @@ export async function startSystem(t: ExecutionContext, adapter: SystemAdapter, t
   const running = await adapter.start(topology, logDirOf(topology, adapter.name));
   t.teardown(() => running.stop());
   return running;
+}
+
+export interface Outage {
+  /** The download that was open when link A went down. */
+  held: Promise<TransferResult>;
+  /** When the outage began (performance.now()). */
+  offAtMs: number;
+  /** Ends the outage (the test's teardown does, if the test does not get there). */
+  restore(): Promise<void>;
+}
+
+/** Opens a download held at the server, then takes link A down and lets the server answer: its bytes must cross on link B. */
+export async function downloadAcrossOutage(t: ExecutionContext, topology: Topology, running: RunningSystem, server: TrafficServer): Promise<Outage> {
+  const held = download(topology, running, server, '/hold', { maxTimeS: 60 });
+  t.true(await server.waitHeld(1));
+  await topology.links.a.setOutage(true);
+  let restored = false;
+  const restore = async () => {
+    if (restored) return;
+    restored = true;
+    await topology.links.a.setOutage(false);
+  };
+  t.teardown(restore);
+  server.release();
+  return { held, offAtMs: performance.now(), restore };
 }
 
 const COUNTER_TABLE = 'mplab_test_link_tcp';

@@ -4,7 +4,7 @@ import test from 'ava';
 import { execa } from 'execa';
 import { waitUntil } from '../../lab/systems/daemon.ts';
 import { readFile } from 'node:fs/promises';
-import { localMetric, mprelay, MPRELAY_CLI, mprelayKernelDefaults, mprelayNoMonitor, mprelaySystem, MPRELAY_LOCAL_PORT, MPRELAY_POOL, MPRELAY_REMOTE_PORT, type MprelayLauncher } from '../../lab/systems/mprelay.ts';
+import { localMetric, mprelay, MPRELAY_CLI, mprelayKernelDefaults, mprelayKernelPm, mprelayNoMonitor, mprelaySystem, MPRELAY_LOCAL_PORT, MPRELAY_POOL, MPRELAY_REMOTE_PORT, type MprelayLauncher } from '../../lab/systems/mprelay.ts';
 import { SystemStartError } from '../../lab/systems/system.ts';
 import { nsRun } from '../../lab/topology/netns.ts';
 import { ADDR, DEV, type Topology } from '../../lab/topology/types.ts';
@@ -16,9 +16,8 @@ import { monotonicMs } from '../../lab/workloads/probe/clock.ts';
 import { waitForQuietLinks } from '../../lab/topology/quiet.ts';
 import { baseRttMs, serialisationMs } from '../../lab/links/model.ts';
 import { assertBytesBothWays, download, startTrafficServer } from '../helpers/traffic.ts';
-import { assertStopsClean, extraTables, logDirOf, occupyPort, pidsLeft, startSystem } from './harness.ts';
-import { endpointAddresses, mptcpConnections, socketsByLocalIp, tcpSockets } from './sockets.ts';
-import { netstatGroup } from '../../lab/topology/blackhole.ts';
+import { assertStopsClean, downloadAcrossOutage, extraTables, logDirOf, occupyPort, pidsLeft, startSystem } from './harness.ts';
+import { endpointAddresses, mptcpConnections, mptcpMib, socketsByLocalIp, tcpSockets } from './sockets.ts';
 
 const HELD = 3;
 const toRemote = { peerIp: ADDR.gwRemotePublic, peerPort: MPRELAY_REMOTE_PORT };
@@ -58,7 +57,7 @@ test.serial("mprelay with TPROXY interception, with only the local unit's capabi
   t.notRegex(String(rules), /fwmark/, 'the TPROXY policy rule is removed on stop');
 });
 
-test.serial('the ablations relay as mprelay does, each without its part: no link monitor; stale_loss_cnt at the kernel default', async (t) => {
+test.serial("the ablations relay as mprelay does, each without its part: no link monitor; stale_loss_cnt at the kernel default; the kernel's path manager", async (t) => {
   const topology = await useTopology(t);
   const kernelDefault = String((await execa('unshare', ['--net', 'sysctl', '-n', 'net.mptcp.stale_loss_cnt'])).stdout).trim();
   t.not(kernelDefault, '2', "the kernel's default is not doctor's");
@@ -74,6 +73,11 @@ test.serial('the ablations relay as mprelay does, each without its part: no link
   t.true(await waitUntil(async () => (await localMetric(topology, 'mprelay_link_up')) === 2, 5_000), 'the monitor runs: both links up');
   await assertBytesBothWays(t, topology, defaults, server);
   await defaults.stop();
+  const kernelPm = await startSystem(t, mprelayKernelPm, topology);
+  t.is(String((await nsRun(topology.ns.gwLocal, 'sysctl', ['-n', 'net.mptcp.path_manager'])).stdout).trim(), 'kernel');
+  await assertBytesBothWays(t, topology, kernelPm, server);
+  t.is(await localMetric(topology, 'mprelay_path_changes_total'), 0, 'the relay gave no subflow command');
+  await kernelPm.stop();
 });
 
 test.serial('mprelay: bytes both ways through curl; every MPTCP connection has a subflow on each link; stops clean', async (t) => {
@@ -189,28 +193,18 @@ test.serial('mprelay: a remote that cannot bind fails the start with its log tai
 });
 
 /** MPTcpExt counters of a namespace (since it was made). */
-async function mptcpMib(ns: string): Promise<Map<string, number>> {
-  return netstatGroup(String((await nsRun(ns, 'cat', ['/proc/net/netstat'])).stdout), 'MPTcpExt');
-}
-
-test.serial('mprelay: link A down -> its endpoint is taken off, the remote receives REMOVE_ADDR and drops the A subflows, the open download carries on, a new connection opens over B; A back -> endpoint and A subflows return; stop leaves the endpoints as they were', async (t) => {
+test.serial("mprelay with the kernel's path manager: link A down -> its endpoint is taken off, the remote receives REMOVE_ADDR and drops the A subflows, the open download carries on, a new connection opens over B; A back -> endpoint and A subflows return; stop leaves the endpoints as they were", async (t) => {
   const topology = await useTopology(t);
-  const running = await startSystem(t, mprelay, topology);
+  const running = await startSystem(t, mprelayKernelPm, topology);
   const server = await startTrafficServer(t, topology, running);
   const linksUp = async () => (await localMetric(topology, 'mprelay_link_up')) === 2;
   t.true(await waitUntil(linksUp, 5_000), 'the monitor sees both links up');
   t.deepEqual((await endpointAddresses(topology.ns.gwLocal)).sort(), [ADDR.gwLocalLinkA, ADDR.gwLocalLinkB], 'doctor --fix added the link-A endpoint next to the lab’s link-B one');
   const mibBefore = { remote: await mptcpMib(topology.ns.gwRemote), local: await mptcpMib(topology.ns.gwLocal) };
 
-  const held = download(topology, running, server, '/hold', { maxTimeS: 60 });
-  t.true(await server.waitHeld(1));
-  await topology.links.a.setOutage(true);
-  let restored = false;
-  t.teardown(() => (restored ? undefined : topology.links.a.setOutage(false)));
-  server.release();
-  const offAt = performance.now();
+  const outage = await downloadAcrossOutage(t, topology, running, server);
   t.true(await waitUntil(async () => !(await endpointAddresses(topology.ns.gwLocal)).includes(ADDR.gwLocalLinkA), 3_000, 20), 'link A’s endpoint is taken off');
-  t.log(`link A's endpoint off ${Math.round(performance.now() - offAt)} ms after the outage began (polled every 20 ms)`);
+  t.log(`link A's endpoint off ${Math.round(performance.now() - outage.offAtMs)} ms after the outage began (polled every 20 ms)`);
   const during = await download(topology, running, server, '/download', { maxTimeS: 10 });
   t.true(during.ok && during.sha256 === server.downloadSha256, `a new connection during the outage: ${during.error}`);
   const mibDuring = { remote: await mptcpMib(topology.ns.gwRemote), local: await mptcpMib(topology.ns.gwLocal) };
@@ -223,15 +217,14 @@ test.serial('mprelay: link A down -> its endpoint is taken off, the remote recei
   t.is(await localMetric(topology, 'mprelay_link_up', { link: 'a' }), 0);
   t.is((await socketsByLocalIp(topology.ns.gwLocal, toRemote))[ADDR.gwLocalLinkA] ?? 0, 0, 'no subflow left on link A');
 
-  await topology.links.a.setOutage(false);
-  restored = true;
+  await outage.restore();
   const rejoined = async () => {
     const connections = (await mptcpConnections(topology.ns.gwLocal, toRemote)).length;
     const subflows = await socketsByLocalIp(topology.ns.gwLocal, toRemote);
     return connections > 0 && subflows[ADDR.gwLocalLinkA] === connections && (await endpointAddresses(topology.ns.gwLocal)).includes(ADDR.gwLocalLinkA);
   };
   t.true(await waitUntil(rejoined, 10_000), `after the return every connection has a link-A subflow again: ${JSON.stringify(await socketsByLocalIp(topology.ns.gwLocal, toRemote))}`);
-  const heldResult = await held;
+  const heldResult = await outage.held;
   t.true(heldResult.ok && heldResult.sha256 === server.downloadSha256, `the download open across the outage is intact: ${heldResult.error}`);
   t.is(await localMetric(topology, 'mprelay_link_switches_total', { link: 'a', result: 'ok' }), 2, 'taken off once, restored once');
   await running.stop();

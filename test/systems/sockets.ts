@@ -1,8 +1,9 @@
 // What `ss` shows inside a namespace, parsed: MPTCP connections (`ss -M`) and TCP
 // sockets (`ss -t`, where the subflows of MPTCP connections appear one by one, with
 // the device they are bound to, e.g. 100.64.2.2%linkb), and the MPTCP endpoints the
-// path manager has (`ip mptcp endpoint`).
+// path manager has (`ip mptcp endpoint`), and the MPTCP MIB counters.
 import { nsRun } from '../../lab/topology/netns.ts';
+import { netstatGroup } from '../../lab/topology/blackhole.ts';
 import { parseEndpoints } from '../../relay/endpoints.ts';
 
 export interface Endpoint {
@@ -67,4 +68,9 @@ export async function socketsByLocalIp(ns: string, match: Match): Promise<Record
 /** The addresses of the namespace's MPTCP endpoints. */
 export async function endpointAddresses(ns: string): Promise<string[]> {
   return parseEndpoints(String((await nsRun(ns, 'ip', ['-j', 'mptcp', 'endpoint', 'show'])).stdout)).map((e) => e.address);
+}
+
+/** The namespace's MPTCP MIB counters (MPTcpExt in /proc/net/netstat), by name. */
+export async function mptcpMib(ns: string): Promise<Map<string, number>> {
+  return netstatGroup(String((await nsRun(ns, 'cat', ['/proc/net/netstat'])).stdout), 'MPTcpExt');
 }

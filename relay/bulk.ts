@@ -1,0 +1,165 @@
+// Whether one connection is bulk, from its goodput sampled a few times a second, as pure
+// arithmetic on times and byte counts. A connection busy without pause for several round
+// trips of the slowest link that would join it is tried as bulk: its other links send
+// too. The trial lasts long enough for that link to open its window (its round trips
+// again); the links stay on only if the goodput of the trial's second half beats that of
+// the single path before by `minGain`. Else the connection goes back to one path and may
+// try again later, each failure doubling the wait. A trial is skipped when the links that
+// would join carried less than `joinMinShare` of its goodput in their last trials (a slow
+// link beside a fast one: the trial would only cost). An idle connection is interactive again.
+export interface BulkOptions {
+  /** A sample counts as busy when it moved at least this many bytes per second (either direction). */
+  busyBytesPerSecond: number;
+  /** Busy without pause for this long, at least... */
+  bulkAfterMs: number;
+  /** ...and for this many round trips of the slowest link that would join, makes a trial. */
+  bulkRttFactor: number;
+  /** A trial lasts this long, at least, and this many of that link's round trips. */
+  trialMinMs: number;
+  trialRttFactor: number;
+  /** The other links stay only if goodput rises by this share (0.1: 10 %). */
+  minGain: number;
+  /** No trial when the links that would join are known to add less than this share of the goodput. */
+  joinMinShare: number;
+  /** After a failed trial, the next one waits this long, doubled per failure up to 8 times as long. */
+  retryAfterMs: number;
+  /** Not busy for this long makes the connection interactive again. */
+  idleAfterMs: number;
+}
+
+export type BulkPhase = 'interactive' | 'trial' | 'bulk';
+
+/** What a sample changed, for the log and metrics. */
+export type BulkEvent = 'trial' | 'skipped' | 'kept' | 'failed' | 'idle';
+
+/** What is known of the links that would join a connection. */
+export interface JoinOutlook {
+  /** The round trip of the slowest of them. */
+  rttMs: number;
+  /** The goodput they carried together in their last trials, in bytes per ms; undefined when not known (then a trial finds out). */
+  expectedBytesPerMs: number | undefined;
+}
+
+/** A trial under way: when it began and how long it lasts. */
+export interface Trial {
+  startMs: number;
+  lengthMs: number;
+}
+
+interface Sample {
+  atMs: number;
+  bytes: number;
+}
+
+const MAX_RETRY_DOUBLINGS = 3;
+
+export class BulkDetector {
+  readonly #options: BulkOptions;
+  #phase: BulkPhase = 'interactive';
+  #samples: Sample[] = [];
+  #lastMs: number;
+  #busySinceMs: number | undefined;
+  #idleSinceMs: number | undefined;
+  #trialStartMs = 0;
+  #trialMs = 0;
+  #rateBefore = 0;
+  #rateAfter = 0;
+  #failures = 0;
+  #retryAtMs = -Infinity;
+
+  constructor(options: BulkOptions, startMs: number) {
+    this.#options = options;
+    this.#lastMs = startMs;
+  }
+
+  get phase(): BulkPhase {
+    return this.#phase;
+  }
+
+  /** Whether the connection's other links should send now (in a trial or kept). */
+  get bulk(): boolean {
+    return this.#phase !== 'interactive';
+  }
+
+  /** The trial under way, if one is. */
+  get trial(): Trial | undefined {
+    return this.#phase === 'trial' ? { startMs: this.#trialStartMs, lengthMs: this.#trialMs } : undefined;
+  }
+
+  /** The goodput the last trial was judged on, in bytes per ms: before it, and over its second half (0 until one ends). */
+  get lastTrialRates(): { before: number; after: number } {
+    return { before: this.#rateBefore, after: this.#rateAfter };
+  }
+
+  /**
+   * `moved` since the previous sample, the larger direction each: `goodputBytes` in order
+   * at the connection level, what the goodput is judged on, and `wireBytes` over its
+   * subflows, what busy is judged on (bytes that wait on a slow path for the ones before
+   * them are no idleness). Returns what changed, if anything.
+   */
+  sample(nowMs: number, moved: { goodputBytes: number; wireBytes: number }, join: JoinOutlook): BulkEvent | undefined {
+    const joinRttMs = join.rttMs;
+    const o = this.#options;
+    const previousMs = this.#lastMs;
+    const bytes = moved.goodputBytes;
+    const busy = Math.max(bytes, moved.wireBytes) * 1000 >= o.busyBytesPerSecond * Math.max(1, nowMs - previousMs);
+    this.#lastMs = nowMs;
+    this.#samples.push({ atMs: nowMs, bytes });
+    if (busy) {
+      // A stretch (busy or idle) began when its first sample's interval did.
+      this.#busySinceMs ??= previousMs;
+      this.#idleSinceMs = undefined;
+    } else {
+      this.#busySinceMs = undefined;
+      this.#idleSinceMs ??= previousMs;
+    }
+    const needMs = Math.max(o.bulkAfterMs, o.bulkRttFactor * joinRttMs);
+    this.#trim(nowMs - Math.max(needMs, this.#trialMs) - 1);
+    if (this.#phase !== 'interactive' && this.#idleSinceMs !== undefined && nowMs - this.#idleSinceMs >= o.idleAfterMs) {
+      this.#phase = 'interactive';
+      return 'idle';
+    }
+    if (this.#phase === 'interactive') {
+      if (this.#busySinceMs === undefined || nowMs - this.#busySinceMs < needMs || nowMs < this.#retryAtMs) return undefined;
+      // The second half only: the first holds the single path's own start-up.
+      this.#rateBefore = this.#rate(nowMs - needMs / 2, nowMs);
+      if (join.expectedBytesPerMs !== undefined && join.expectedBytesPerMs < this.#rateBefore * o.joinMinShare) {
+        this.#retryAtMs = nowMs + o.retryAfterMs;
+        this.#busySinceMs = nowMs;
+        return 'skipped';
+      }
+      this.#phase = 'trial';
+      this.#trialStartMs = nowMs;
+      this.#trialMs = Math.max(o.trialMinMs, o.trialRttFactor * joinRttMs);
+      return 'trial';
+    }
+    if (this.#phase === 'trial' && nowMs - this.#trialStartMs >= this.#trialMs) {
+      const rateAfter = this.#rate(this.#trialStartMs + this.#trialMs / 2, nowMs);
+      this.#rateAfter = rateAfter;
+      if (rateAfter >= this.#rateBefore * (1 + o.minGain)) {
+        this.#phase = 'bulk';
+        this.#failures = 0;
+        return 'kept';
+      }
+      this.#phase = 'interactive';
+      this.#retryAtMs = nowMs + o.retryAfterMs * 2 ** Math.min(this.#failures, MAX_RETRY_DOUBLINGS);
+      this.#failures++;
+      this.#busySinceMs = nowMs;
+      return 'failed';
+    }
+    return undefined;
+  }
+
+  /** Goodput in bytes per millisecond over the samples taken after `fromMs` up to `toMs`. */
+  #rate(fromMs: number, toMs: number): number {
+    let bytes = 0;
+    for (const sample of this.#samples) if (sample.atMs > fromMs && sample.atMs <= toMs) bytes += sample.bytes;
+    return bytes / Math.max(1, toMs - fromMs);
+  }
+
+  #trim(beforeMs: number): void {
+    let drop = 0;
+    while (drop < this.#samples.length && (this.#samples[drop]?.atMs ?? Infinity) < beforeMs) drop++;
+    if (drop > 0) this.#samples = this.#samples.slice(drop);
+  }
+}

@@ -1,0 +1,330 @@
+// The local's path manager for its own MPTCP connections, when the gateway's namespace
+// uses the kernel's userspace path manager (paths.manager: userspace): the kernel then
+// opens no subflow by itself, and this module gives each connection its subflows one by
+// one (path-policy.ts), as mptcpd would: a backup subflow on every other link that is up
+// as soon as the connection is established, so that a dead link costs no handshake; the
+// other links sending only while the connection is bulk (bulk.ts), and only where their
+// last trial says they add enough (what each link carried per direction is kept); a dead link's
+// subflows removed with REMOVE_ADDR, so that the remote moves what it had in flight there
+// at once; and a link that comes back joined again.
+import { readFileSync } from 'node:fs';
+import type net from 'node:net';
+import { BulkDetector, type BulkEvent, type JoinOutlook } from './bulk.ts';
+import type { LocalConfig } from './config.ts';
+import type { Links } from './links.ts';
+import type { Logger } from './log.ts';
+import type { RelayMetrics } from './metrics.ts';
+import type { UserspacePm } from './mptcp-pm.ts';
+import { wantedSubflows, type SubflowWant } from './path-policy.ts';
+import { fdOf, mptcpSequences, mptcpSubflows, mptcpToken, setReceiveBuffer, type Subflow } from './sockets.ts';
+
+export interface PathManagerOptions {
+  config: Pick<LocalConfig, 'paths' | 'remote' | 'failover'>;
+  links: Links;
+  pm: UserspacePm;
+  metrics: RelayMetrics;
+  log: Logger;
+}
+
+type Direction = 'up' | 'down';
+
+/** Each link's byte counters over a connection's subflows on it, at the middle of a trial. */
+interface TrialMark {
+  atMs: number;
+  bytes: Map<string, { acked: bigint; received: bigint }>;
+}
+
+interface Tracked {
+  socket: net.Socket;
+  token: number;
+  /** The link of the first subflow (local address id 0). */
+  home: string | undefined;
+  homePort: number;
+  detector: BulkDetector;
+  sndUna: bigint;
+  rcvNxt: bigint;
+  /** The backup flag each link's subflows were last given (a first subflow starts sending). */
+  backup: Map<string, boolean>;
+  /** Which way the last sample moved more bytes. */
+  direction: Direction;
+  mark: TrialMark | undefined;
+  /** Each subflow's byte counters at the last sample, by its local address and port. */
+  wire: Map<string, { acked: bigint; received: bigint }>;
+}
+
+/** Subflows are checked against what the policy wants this often besides on every change (to rejoin a link whose join failed). */
+const RECONCILE_EVERY_MS = 1000;
+
+export class PathManager {
+  readonly #options: PathManagerOptions;
+  readonly #tracked = new Set<Tracked>();
+  /** What each link carried in its last trial, by link and direction ('a/up'), in bytes per ms. */
+  readonly #carried = new Map<string, { bytesPerMs: number; atMs: number }>();
+  #timer: NodeJS.Timeout | undefined;
+  #lastReconcileMs = 0;
+  readonly #receiveBufferMaxBytes: number;
+
+  constructor(options: PathManagerOptions, readSysctl: (name: string) => string = readProcSys) {
+    this.#options = options;
+    this.#receiveBufferMaxBytes = Number(readSysctl('net/ipv4/tcp_rmem').split(/\s+/)[2]);
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.#tick(), this.#options.config.paths.sampleMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#tracked.clear();
+  }
+
+  /** Takes a connection to the remote in hand once it is connected; `home` is the link of its first subflow. */
+  adopt(socket: net.Socket, home: string | undefined): void {
+    if (socket.connecting) socket.once('connect', () => this.#track(socket, home));
+    else if (!socket.destroyed) this.#track(socket, home);
+  }
+
+  /** A link's verdict changed: every connection's subflows follow at once. */
+  linksChanged(): void {
+    for (const tracked of this.#tracked) this.#reconcile(tracked);
+  }
+
+  #track(socket: net.Socket, home: string | undefined): void {
+    if (socket.destroyed) return;
+    const fd = fdOf(socket);
+    const token = mptcpToken(fd);
+    const sequences = mptcpSequences(fd);
+    if (token === undefined || sequences === undefined) return; // fell back to TCP: one path, nothing to manage
+    const tracked: Tracked = {
+      socket,
+      token,
+      home,
+      homePort: socket.localPort ?? 0,
+      detector: new BulkDetector(this.#options.config.paths, performance.now()),
+      sndUna: sequences.sndUna,
+      rcvNxt: sequences.rcvNxt,
+      backup: new Map(home === undefined ? [] : [[home, false]]),
+      direction: 'down',
+      mark: undefined,
+      wire: new Map(),
+    };
+    this.#tracked.add(tracked);
+    socket.once('close', () => this.#tracked.delete(tracked));
+    this.#reconcile(tracked);
+  }
+
+  #tick(): void {
+    const nowMs = performance.now();
+    const all = nowMs - this.#lastReconcileMs >= RECONCILE_EVERY_MS;
+    if (all) this.#lastReconcileMs = nowMs;
+    for (const tracked of this.#tracked) {
+      if (tracked.socket.destroyed) continue;
+      const event = this.#sample(tracked, nowMs);
+      const carried = this.#followTrial(tracked, event, nowMs);
+      if (event) this.#report(tracked, event, carried);
+      if (event || all) this.#reconcile(tracked);
+    }
+  }
+
+  /** Feeds the connection's goodput since the last sample to its detector. */
+  #sample(tracked: Tracked, nowMs: number): BulkEvent | undefined {
+    const sequences = mptcpSequences(fdOf(tracked.socket));
+    if (!sequences) return undefined;
+    const sent = Number(BigInt.asUintN(64, sequences.sndUna - tracked.sndUna));
+    const received = Number(BigInt.asUintN(64, sequences.rcvNxt - tracked.rcvNxt));
+    tracked.sndUna = sequences.sndUna;
+    tracked.rcvNxt = sequences.rcvNxt;
+    if (sent !== received) tracked.direction = sent > received ? 'up' : 'down';
+    return tracked.detector.sample(nowMs, { goodputBytes: Math.max(sent, received), wireBytes: this.#wireBytes(tracked) }, this.#outlook(tracked, nowMs));
+  }
+
+  /** Bytes the connection's subflows moved since the last sample (the larger direction), over the subflows seen both times. */
+  #wireBytes(tracked: Tracked): number {
+    const wire = new Map<string, { acked: bigint; received: bigint }>();
+    let acked = 0n;
+    let received = 0n;
+    for (const subflow of mptcpSubflows(fdOf(tracked.socket))) {
+      const key = `${subflow.local.address}:${subflow.local.port}`;
+      const then = tracked.wire.get(key);
+      wire.set(key, { acked: subflow.bytesAcked, received: subflow.bytesReceived });
+      if (!then) continue;
+      acked += subflow.bytesAcked - then.acked;
+      received += subflow.bytesReceived - then.received;
+    }
+    tracked.wire = wire;
+    return Number(acked > received ? acked : received);
+  }
+
+  /**
+   * The links that would join: the round trip of the slowest (a trial waits for it) and
+   * what they carried in their last trials in this direction (unknown if any is unmeasured
+   * or its figure older than rateMemoryMs).
+   */
+  #outlook(tracked: Tracked, nowMs: number): JoinOutlook {
+    let rttMs = 0;
+    let expected: number | undefined = 0;
+    for (const { link, srttMs } of this.#options.links.up()) {
+      if (link.name === tracked.home) continue;
+      if (Number.isFinite(srttMs)) rttMs = Math.max(rttMs, srttMs);
+      const carried = this.#carried.get(`${link.name}/${tracked.direction}`);
+      expected = carried && nowMs - carried.atMs < this.#options.config.paths.rateMemoryMs && expected !== undefined ? expected + carried.bytesPerMs : undefined;
+    }
+    return { rttMs, expectedBytesPerMs: expected };
+  }
+
+  /**
+   * Measures what each joined link carries over a trial's second half, and keeps it when
+   * the trial ends; returns those figures (bytes per second, by link) then.
+   */
+  #followTrial(tracked: Tracked, event: BulkEvent | undefined, nowMs: number): Record<string, number> | undefined {
+    if (event === 'trial') this.#widenReceiveWindow(tracked);
+    const trial = tracked.detector.trial;
+    if (trial && !tracked.mark && nowMs >= trial.startMs + trial.lengthMs / 2) tracked.mark = { atMs: nowMs, bytes: this.#bytesByLink(tracked) };
+    if (event !== 'kept' && event !== 'failed') return undefined;
+    const mark = tracked.mark;
+    tracked.mark = undefined;
+    if (!mark || nowMs <= mark.atMs) return undefined;
+    const carried: Record<string, number> = {};
+    for (const [name, now] of this.#bytesByLink(tracked)) {
+      const then = mark.bytes.get(name);
+      if (name === tracked.home || !then) continue;
+      const bytes = tracked.direction === 'up' ? now.acked - then.acked : now.received - then.received;
+      const bytesPerMs = Number(bytes) / (nowMs - mark.atMs);
+      this.#carried.set(`${name}/${tracked.direction}`, { bytesPerMs, atMs: nowMs });
+      this.#options.metrics.trialCarried.set({ link: name, direction: tracked.direction }, bytesPerMs * 1000);
+      carried[name] = Math.round(bytesPerMs * 1000);
+    }
+    return carried;
+  }
+
+  /**
+   * Gives a connection that a slower link joins the receive buffer the kernel's autotuning
+   * would reach at most (tcp_rmem's max). Autotuned for its home link alone, the buffer is
+   * too small for the data in flight on a long path: what comes in order on the fast path
+   * waits there for the slow path's bytes, the window closes, and the kernel grows it only
+   * as fast as data is read, which then it hardly is (measured: a satellite link joining a
+   * 10 Mbit/s download took the connection to 1.8 Mbit/s over the trial).
+   */
+  #widenReceiveWindow(tracked: Tracked): void {
+    try {
+      setReceiveBuffer(fdOf(tracked.socket), this.#receiveBufferMaxBytes);
+    } catch (error) {
+      this.#options.log.debug('could not widen the receive buffer', { token: tracked.token, error });
+    }
+  }
+
+  /** The connection's subflow byte counters, summed per link. */
+  #bytesByLink(tracked: Tracked): Map<string, { acked: bigint; received: bigint }> {
+    const byLink = new Map<string, { acked: bigint; received: bigint }>();
+    let subflows: Subflow[] = [];
+    try {
+      subflows = mptcpSubflows(fdOf(tracked.socket));
+    } catch {
+      return byLink; // closed under us
+    }
+    for (const link of this.#options.links.list) {
+      const on = subflows.filter((subflow) => sameAddress(subflow.local.address, link.address));
+      byLink.set(link.name, { acked: on.reduce((sum, subflow) => sum + subflow.bytesAcked, 0n), received: on.reduce((sum, subflow) => sum + subflow.bytesReceived, 0n) });
+    }
+    return byLink;
+  }
+
+  #report(tracked: Tracked, event: BulkEvent, carried: Record<string, number> | undefined): void {
+    this.#options.metrics.bulkTrials.inc({ event });
+    const rates = tracked.detector.lastTrialRates;
+    const judged = event === 'kept' || event === 'failed' || event === 'skipped';
+    // A trial's verdict is worth an operator's eye (one per bulk connection); its start and end are not.
+    this.#options.log[judged ? 'info' : 'debug']('connection path policy', {
+      token: tracked.token,
+      event,
+      home: tracked.home,
+      direction: tracked.direction,
+      ...(judged ? { beforeBytesPerSecond: Math.round(rates.before * 1000) } : {}),
+      ...(event === 'kept' || event === 'failed' ? { afterBytesPerSecond: Math.round(rates.after * 1000) } : {}),
+      ...(carried ? { carriedBytesPerSecond: carried } : {}),
+    });
+  }
+
+  /** Makes the connection's subflows what the policy wants, link by link. */
+  #reconcile(tracked: Tracked): void {
+    if (tracked.socket.destroyed) return;
+    const { links } = this.#options;
+    const wants = wantedSubflows(links.views(), { home: tracked.home, bulk: tracked.detector.bulk, deadLink: this.#options.config.failover.action });
+    let subflows: Subflow[];
+    try {
+      subflows = mptcpSubflows(fdOf(tracked.socket));
+    } catch {
+      return; // closed under us
+    }
+    links.list.forEach((link, index) => {
+      const want = wants[index] ?? 'keep';
+      const on = subflows.filter((subflow) => sameAddress(subflow.local.address, link.address));
+      this.#apply(tracked, link.name, link.address, index + 1, want, on);
+    });
+  }
+
+  /** One link of one connection; `id` is the local address id the link's joined subflows carry. */
+  #apply(tracked: Tracked, name: string, address: string, id: number, want: SubflowWant, on: Subflow[]): void {
+    const { pm } = this.#options;
+    if (want === 'keep') return;
+    if (want === 'absent') {
+      if (on.length === 0) return;
+      const initial = on.some((subflow) => name === tracked.home && subflow.local.port === tracked.homePort);
+      this.#change(name, 'remove', () => pm.removeAddress(tracked.token, initial ? 0 : id));
+      for (const subflow of on) this.#change(name, 'destroy', () => pm.destroySubflow(tracked.token, subflow.local, subflow.remote), ['ESRCH']);
+      tracked.backup.delete(name);
+      return;
+    }
+    const backup = want === 'backup';
+    if (on.length === 0) {
+      const { remote } = this.#options.config;
+      // Not yet fully established (the remote's first data ack is pending): the next tick tries again.
+      if (this.#change(name, backup ? 'join-backup' : 'join', () => pm.createSubflow(tracked.token, { address, id, backup }, remote), ['ENOTCONN'])) tracked.backup.set(name, backup);
+      return;
+    }
+    if (tracked.backup.get(name) === backup) return;
+    let changed = true;
+    for (const subflow of on) changed = this.#change(name, backup ? 'backup' : 'active', () => pm.setBackup(tracked.token, subflow.local, subflow.remote, backup)) && changed;
+    if (changed) tracked.backup.set(name, backup);
+  }
+
+  /** Runs one netlink command, counts it; true when it succeeded. Errors in `quiet` are expected and not counted as failures. */
+  #change(link: string, change: string, command: () => void, quiet: readonly string[] = []): boolean {
+    try {
+      command();
+      this.#options.metrics.pathChanges.inc({ link, change, result: 'ok' });
+      return true;
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'unknown';
+      if (quiet.includes(code)) return false;
+      this.#options.metrics.pathChanges.inc({ link, change, result: 'failed' });
+      this.#options.log.debug('path change refused by the kernel', { link, change, error });
+      return false;
+    }
+  }
+}
+
+/**
+ * Why this namespace's connections would not take the relay's commands, or undefined when
+ * they will: the kernel applies net.mptcp.path_manager to each connection as it is created.
+ */
+export function userspacePmProblem(readSysctl: (name: string) => string = readProcSys): string | undefined {
+  let selected: string;
+  try {
+    selected = readSysctl('net/mptcp/path_manager');
+  } catch {
+    return 'this kernel has no net.mptcp.path_manager (6.15 or later is needed)';
+  }
+  if (selected === 'userspace') return undefined;
+  return `net.mptcp.path_manager is ${selected}: run \`sysctl -w net.mptcp.path_manager=userspace\` (mprelay doctor --path-manager userspace --fix)`;
+}
+
+function readProcSys(name: string): string {
+  return readFileSync(`/proc/sys/${name}`, 'utf8').trim();
+}
+
+/** IPv4 addresses may show mapped into IPv6 on a dual-stack socket. */
+function sameAddress(a: string, b: string): boolean {
+  return a.replace(/^::ffff:(?=\d+\.)/, '') === b.replace(/^::ffff:(?=\d+\.)/, '');
+}

@@ -1,0 +1,108 @@
+// The bulk test on synthetic goodput: interactive traffic never joins the other links; a
+// connection busy for long enough gets a trial, kept only if goodput rose by minGain,
+// tried again later after a failure (each failure doubling the wait); an idle connection
+// is interactive again. Samples every 250 ms, as the relay takes them by default.
+import test from 'ava';
+import { BulkDetector, type BulkEvent, type BulkOptions } from '../../relay/bulk.ts';
+
+const options: BulkOptions = { busyBytesPerSecond: 62_500, bulkAfterMs: 1000, bulkRttFactor: 4, trialMinMs: 1500, trialRttFactor: 8, minGain: 0.1, joinMinShare: 0.25, retryAfterMs: 10_000, idleAfterMs: 1000 };
+const STEP_MS = 250;
+
+/** Bytes per millisecond at `mbps` Mbit/s. */
+const bytesPerMs = (mbps: number) => (mbps * 1e6) / 8000;
+
+/**
+ * Feeds `seconds` of samples at `mbps` (bytes per sample from the rate), the joining links'
+ * slowest round trip `joinRttMs` and what they carried before (`expectedMbps`, unknown by
+ * default); returns each event with its time.
+ */
+function feed(detector: BulkDetector, clock: { ms: number }, seconds: number, mbps: number, joinRttMs: number, expectedMbps?: number): Array<[number, BulkEvent]> {
+  const events: Array<[number, BulkEvent]> = [];
+  const join = { rttMs: joinRttMs, expectedBytesPerMs: expectedMbps === undefined ? undefined : bytesPerMs(expectedMbps) };
+  for (let i = 0; i < (seconds * 1000) / STEP_MS; i++) {
+    clock.ms += STEP_MS;
+    const bytes = bytesPerMs(mbps) * STEP_MS;
+    const event = detector.sample(clock.ms, { goodputBytes: bytes, wireBytes: bytes }, join);
+    if (event) events.push([clock.ms, event]);
+  }
+  return events;
+}
+
+test('interactive traffic (under the busy rate, or in bursts) never joins the other links', (t) => {
+  const clock = { ms: 0 };
+  const detector = new BulkDetector(options, 0);
+  t.deepEqual(feed(detector, clock, 30, 0.4, 50), []); // 0.4 Mbit/s: under 62.5 kB/s
+  for (let burst = 0; burst < 10; burst++) {
+    t.deepEqual(feed(detector, clock, 0.75, 20, 50), []); // a 1.9 MB object: busy for less than bulkAfterMs
+    t.deepEqual(feed(detector, clock, 0.5, 0, 50), []);
+  }
+  t.false(detector.bulk);
+});
+
+test('a transfer busy for bulkAfterMs gets a trial, kept when the other links add goodput', (t) => {
+  const clock = { ms: 0 };
+  const detector = new BulkDetector(options, 0);
+  t.deepEqual(feed(detector, clock, 1, 10, 50), [[1000, 'trial']]);
+  t.true(detector.bulk);
+  t.deepEqual(feed(detector, clock, 1.5, 16, 50), [[2500, 'kept']]); // trialMinMs, 1.6 x the rate before
+  t.is(detector.phase, 'bulk');
+  t.deepEqual(feed(detector, clock, 1, 0, 50), [[3500, 'idle']]); // idle for idleAfterMs
+  t.false(detector.bulk);
+});
+
+test('the wait and the trial scale with the round trip of the link that would join', (t) => {
+  const clock = { ms: 0 };
+  const detector = new BulkDetector(options, 0);
+  // 600 ms: busy 4 x 600 = 2.4 s before the trial, which lasts 8 x 600 = 4.8 s.
+  t.deepEqual(feed(detector, clock, 2.5, 10, 600), [[2500, 'trial']]);
+  t.deepEqual(feed(detector, clock, 4.5, 25, 600), []);
+  t.deepEqual(feed(detector, clock, 0.5, 25, 600), [[7500, 'kept']]);
+});
+
+test('no trial where the joining links carried under joinMinShare of the goodput before; a trial where they carried more', (t) => {
+  const clock = { ms: 0 };
+  const detector = new BulkDetector(options, 0);
+  // A 1 Mbit/s uplink beside a 10 Mbit/s one: 10 % < 25 %. Skipped, and asked again retryAfterMs later.
+  t.deepEqual(feed(detector, clock, 12, 10, 50, 1), [[1000, 'skipped'], [11_000, 'skipped']]);
+  t.false(detector.bulk);
+  t.is(detector.trial, undefined);
+  // A 25 Mbit/s satellite beside a 10 Mbit/s link: tried.
+  const other = new BulkDetector(options, 0);
+  const otherClock = { ms: 0 };
+  t.deepEqual(feed(other, otherClock, 2.5, 10, 600, 25), [[2500, 'trial']]);
+  t.deepEqual(other.trial, { startMs: 2500, lengthMs: 4800 });
+});
+
+test('a trial that adds under minGain fails; the next waits retryAfterMs, doubled per failure', (t) => {
+  const clock = { ms: 0 };
+  const detector = new BulkDetector(options, 0);
+  t.deepEqual(feed(detector, clock, 1, 10, 50), [[1000, 'trial']]);
+  t.deepEqual(feed(detector, clock, 1.5, 10.5, 50), [[2500, 'failed']]); // +5 %: not enough
+  t.false(detector.bulk);
+  const later = feed(detector, clock, 40, 10, 50);
+  // Retried 10 s after the failure; fails again (no gain), then waits 20 s.
+  t.deepEqual(later.slice(0, 4), [[12_500, 'trial'], [14_000, 'failed'], [34_000, 'trial'], [35_500, 'failed']]);
+});
+
+test('the goodput before a trial leaves out the single path\'s own start-up', (t) => {
+  const clock = { ms: 0 };
+  const detector = new BulkDetector(options, 0);
+  feed(detector, clock, 0.5, 2.5, 50); // slow start: 2.5 Mbit/s (busy already)...
+  t.deepEqual(feed(detector, clock, 0.5, 10, 50), [[1000, 'trial']]); // ...then 10
+  // 10.5 is +5 % over the last half second's 10, not +110 % over the whole second's 6.25.
+  t.deepEqual(feed(detector, clock, 1.5, 10.5, 50), [[2500, 'failed']]);
+});
+
+test('bytes that arrive out of order on the subflows keep a trial going while the goodput stalls', (t) => {
+  const clock = { ms: 0 };
+  const detector = new BulkDetector(options, 0);
+  feed(detector, clock, 1, 10, 50);
+  t.is(detector.phase, 'trial');
+  // 1.25 s without goodput (idleAfterMs is 1 s), the subflows busy.
+  for (let i = 0; i < 5; i++) {
+    clock.ms += STEP_MS;
+    t.is(detector.sample(clock.ms, { goodputBytes: 0, wireBytes: 100_000 }, { rttMs: 50, expectedBytesPerMs: undefined }), undefined, 'not idle: the subflows still carry bytes');
+  }
+  clock.ms += STEP_MS;
+  t.is(detector.sample(clock.ms, { goodputBytes: 0, wireBytes: 0 }, { rttMs: 50, expectedBytesPerMs: undefined }), 'failed', 'the trial ends, judged on the goodput');
+});
