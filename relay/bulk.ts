@@ -48,7 +48,10 @@ export interface Trial {
 
 interface Sample {
   atMs: number;
-  bytes: number;
+  /** The time since the sample before: what the bytes moved in (a late timer makes it longer). */
+  intervalMs: number;
+  goodputBytes: number;
+  wireBytes: number;
 }
 
 const MAX_RETRY_DOUBLINGS = 3;
@@ -104,7 +107,7 @@ export class BulkDetector {
     const bytes = moved.goodputBytes;
     const busy = Math.max(bytes, moved.wireBytes) * 1000 >= o.busyBytesPerSecond * Math.max(1, nowMs - previousMs);
     this.#lastMs = nowMs;
-    this.#samples.push({ atMs: nowMs, bytes });
+    this.#samples.push({ atMs: nowMs, intervalMs: Math.max(1, nowMs - previousMs), ...moved });
     if (busy) {
       // A stretch (busy or idle) began when its first sample's interval did.
       this.#busySinceMs ??= previousMs;
@@ -150,11 +153,23 @@ export class BulkDetector {
     return undefined;
   }
 
-  /** Goodput in bytes per millisecond over the samples taken after `fromMs` up to `toMs`. */
+  /**
+   * Goodput in bytes per millisecond over the samples taken after `fromMs` up to `toMs`,
+   * over the time those samples cover: the lesser of the in-order bytes and the subflows' bytes. Each alone overstates a
+   * window: in-order bytes by those that came earlier out of order and were waiting for a
+   * slower path's, the subflows' by what they carried twice (retransmissions, reinjections).
+   */
   #rate(fromMs: number, toMs: number): number {
-    let bytes = 0;
-    for (const sample of this.#samples) if (sample.atMs > fromMs && sample.atMs <= toMs) bytes += sample.bytes;
-    return bytes / Math.max(1, toMs - fromMs);
+    let goodput = 0;
+    let wire = 0;
+    let coveredMs = 0;
+    for (const sample of this.#samples) {
+      if (sample.atMs <= fromMs || sample.atMs > toMs) continue;
+      goodput += sample.goodputBytes;
+      wire += sample.wireBytes;
+      coveredMs += sample.intervalMs;
+    }
+    return Math.min(goodput, wire) / Math.max(1, coveredMs);
   }
 
   #trim(beforeMs: number): void {

@@ -125,7 +125,7 @@ const PATHS = {
   busyBytesPerSecond: 62_500,
   bulkAfterMs: 1000,
   bulkRttFactor: 8,
-  trialMinMs: 1500,
+  trialMinMs: 3000,
   trialRttFactor: 16,
   minGain: 0.1,
   joinMinShare: 0.25,

@@ -28,10 +28,16 @@ export interface PathManagerOptions {
 
 type Direction = 'up' | 'down';
 
-/** Each link's byte counters over a connection's subflows on it, at the middle of a trial. */
+interface SubflowCounters {
+  link: string;
+  acked: bigint;
+  received: bigint;
+}
+
+/** A connection's subflow byte counters at the middle of a trial. */
 interface TrialMark {
   atMs: number;
-  bytes: Map<string, { acked: bigint; received: bigint }>;
+  subflows: Map<string, SubflowCounters>;
 }
 
 interface Tracked {
@@ -49,7 +55,7 @@ interface Tracked {
   direction: Direction;
   mark: TrialMark | undefined;
   /** Each subflow's byte counters at the last sample, by its local address and port. */
-  wire: Map<string, { acked: bigint; received: bigint }>;
+  wire: Map<string, SubflowCounters>;
 }
 
 /** Subflows are checked against what the policy wants this often besides on every change (to rejoin a link whose join failed). */
@@ -141,18 +147,16 @@ export class PathManager {
 
   /** Bytes the connection's subflows moved since the last sample (the larger direction), over the subflows seen both times. */
   #wireBytes(tracked: Tracked): number {
-    const wire = new Map<string, { acked: bigint; received: bigint }>();
+    const counters = this.#subflowCounters(tracked);
     let acked = 0n;
     let received = 0n;
-    for (const subflow of mptcpSubflows(fdOf(tracked.socket))) {
-      const key = `${subflow.local.address}:${subflow.local.port}`;
+    for (const [key, now] of counters) {
       const then = tracked.wire.get(key);
-      wire.set(key, { acked: subflow.bytesAcked, received: subflow.bytesReceived });
       if (!then) continue;
-      acked += subflow.bytesAcked - then.acked;
-      received += subflow.bytesReceived - then.received;
+      acked += now.acked - then.acked;
+      received += now.received - then.received;
     }
-    tracked.wire = wire;
+    tracked.wire = counters;
     return Number(acked > received ? acked : received);
   }
 
@@ -180,20 +184,24 @@ export class PathManager {
   #followTrial(tracked: Tracked, event: BulkEvent | undefined, nowMs: number): Record<string, number> | undefined {
     if (event === 'trial') this.#widenReceiveWindow(tracked);
     const trial = tracked.detector.trial;
-    if (trial && !tracked.mark && nowMs >= trial.startMs + trial.lengthMs / 2) tracked.mark = { atMs: nowMs, bytes: this.#bytesByLink(tracked) };
+    if (trial && !tracked.mark && nowMs >= trial.startMs + trial.lengthMs / 2) tracked.mark = { atMs: nowMs, subflows: this.#subflowCounters(tracked) };
     if (event !== 'kept' && event !== 'failed') return undefined;
     const mark = tracked.mark;
     tracked.mark = undefined;
     if (!mark || nowMs <= mark.atMs) return undefined;
+    const bytes = new Map<string, bigint>();
+    for (const [key, now] of this.#subflowCounters(tracked)) {
+      const then = mark.subflows.get(key);
+      // A subflow that came or went meanwhile has no difference to give.
+      if (!then || now.link === tracked.home) continue;
+      bytes.set(now.link, (bytes.get(now.link) ?? 0n) + (tracked.direction === 'up' ? now.acked - then.acked : now.received - then.received));
+    }
     const carried: Record<string, number> = {};
-    for (const [name, now] of this.#bytesByLink(tracked)) {
-      const then = mark.bytes.get(name);
-      if (name === tracked.home || !then) continue;
-      const bytes = tracked.direction === 'up' ? now.acked - then.acked : now.received - then.received;
-      const bytesPerMs = Number(bytes) / (nowMs - mark.atMs);
-      this.#carried.set(`${name}/${tracked.direction}`, { bytesPerMs, atMs: nowMs });
-      this.#options.metrics.trialCarried.set({ link: name, direction: tracked.direction }, bytesPerMs * 1000);
-      carried[name] = Math.round(bytesPerMs * 1000);
+    for (const [link, linkBytes] of bytes) {
+      const bytesPerMs = Number(linkBytes) / (nowMs - mark.atMs);
+      this.#carried.set(`${link}/${tracked.direction}`, { bytesPerMs, atMs: nowMs });
+      this.#options.metrics.trialCarried.set({ link, direction: tracked.direction }, bytesPerMs * 1000);
+      carried[link] = Math.round(bytesPerMs * 1000);
     }
     return carried;
   }
@@ -214,20 +222,20 @@ export class PathManager {
     }
   }
 
-  /** The connection's subflow byte counters, summed per link. */
-  #bytesByLink(tracked: Tracked): Map<string, { acked: bigint; received: bigint }> {
-    const byLink = new Map<string, { acked: bigint; received: bigint }>();
+  /** Each subflow's byte counters and link, by its local address and port. */
+  #subflowCounters(tracked: Tracked): Map<string, SubflowCounters> {
+    const counters = new Map<string, SubflowCounters>();
     let subflows: Subflow[] = [];
     try {
       subflows = mptcpSubflows(fdOf(tracked.socket));
     } catch {
-      return byLink; // closed under us
+      return counters; // closed under us
     }
-    for (const link of this.#options.links.list) {
-      const on = subflows.filter((subflow) => sameAddress(subflow.local.address, link.address));
-      byLink.set(link.name, { acked: on.reduce((sum, subflow) => sum + subflow.bytesAcked, 0n), received: on.reduce((sum, subflow) => sum + subflow.bytesReceived, 0n) });
+    for (const subflow of subflows) {
+      const link = this.#options.links.list.find((candidate) => sameAddress(subflow.local.address, candidate.address));
+      if (link) counters.set(`${subflow.local.address}:${subflow.local.port}`, { link: link.name, acked: subflow.bytesAcked, received: subflow.bytesReceived });
     }
-    return byLink;
+    return counters;
   }
 
   #report(tracked: Tracked, event: BulkEvent, carried: Record<string, number> | undefined): void {

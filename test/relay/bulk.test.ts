@@ -106,3 +106,32 @@ test('bytes that arrive out of order on the subflows keep a trial going while th
   clock.ms += STEP_MS;
   t.is(detector.sample(clock.ms, { goodputBytes: 0, wireBytes: 0 }, { rttMs: 50, expectedBytesPerMs: undefined }), 'failed', 'the trial ends, judged on the goodput');
 });
+
+test('goodput after a trial is not overstated by bytes delivered late, nor by bytes sent twice', (t) => {
+  const clock = { ms: 0 };
+  const detector = new BulkDetector(options, 0);
+  feed(detector, clock, 1, 10, 50); // 1.25 MB/s before
+  const join = { rttMs: 50, expectedBytesPerMs: undefined };
+  // The trial's second half: in-order bytes inflated by a catch-up (2 MB at once), the subflows carrying 1.3 MB/s.
+  const events = [];
+  for (let i = 1; i <= 6; i++) {
+    clock.ms += STEP_MS;
+    const catchUp = i === 5 ? 2_000_000 : 0;
+    events.push(detector.sample(clock.ms, { goodputBytes: 1300 * STEP_MS + catchUp, wireBytes: 1300 * STEP_MS }, join));
+  }
+  t.is(events.at(-1), 'failed', 'judged on 1.3 MB/s (+4 %), not 3.97');
+  t.is(Math.round(detector.lastTrialRates.after * 1000), 1_300_000);
+});
+
+test('a late sample timer does not inflate the goodput: each sample counts the time it covers', (t) => {
+  const detector = new BulkDetector(options, 0);
+  const join = { rttMs: 50, expectedBytesPerMs: undefined };
+  // 1.25 MB/s, sampled at uneven times (one 450 ms late): the trial starts judged on 1.25 MB/s.
+  let atMs = 0;
+  for (const intervalMs of [250, 250, 450, 50, 250]) {
+    atMs += intervalMs;
+    detector.sample(atMs, { goodputBytes: 1250 * intervalMs, wireBytes: 1250 * intervalMs }, join);
+  }
+  t.is(detector.phase, 'trial');
+  t.is(Math.round(detector.lastTrialRates.before * 1000), 1_250_000);
+});
