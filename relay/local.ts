@@ -17,7 +17,7 @@ import { encodeHeader, isRelayable, NONCE_BYTES, type Destination } from './prot
 import { keepaliveReporter, tuneKeepalive, type KeepaliveRefused } from './keepalive.ts';
 import { Links } from './links.ts';
 import { UserspacePm } from './mptcp-pm.ts';
-import { PathManager, userspacePmProblem } from './paths.ts';
+import { PathManager, selectedPathManager, userspacePmProblem } from './paths.ts';
 import { openOverLinks, type Opened, type OpenHow } from './race.ts';
 import { fdOf, mptcpState, mptcpUnackedBytes, originalDestination, SocketCallError, transparentListenerFd } from './sockets.ts';
 import { answerProblem, openUpstream, readAnswer, type UpstreamTarget } from './upstream.ts';
@@ -339,8 +339,10 @@ export class LocalRelay {
 
   /** Becomes the namespace's path manager for its own connections; refuses to start when the kernel's is selected. */
   #startPaths(links: Links): void {
-    const problem = userspacePmProblem();
+    const selected = selectedPathManager();
+    const problem = userspacePmProblem(selected);
     if (problem) throw new Error(`paths.manager is userspace, but ${problem}`);
+    if (selected === 'unreadable') this.#log.warn('cannot read net.mptcp.path_manager (/proc/sys hidden): if it is not userspace, every subflow command fails (mprelay_path_changes_total{result="failed"})');
     const pm = UserspacePm.open();
     const manager = new PathManager({ config: this.#config, links, pm, metrics: this.#metrics, log: this.#log });
     manager.start();

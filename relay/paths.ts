@@ -72,7 +72,7 @@ export class PathManager {
 
   constructor(options: PathManagerOptions, readSysctl: (name: string) => string = readProcSys) {
     this.#options = options;
-    this.#receiveBufferMaxBytes = Number(readSysctl('net/ipv4/tcp_rmem').split(/\s+/)[2]);
+    this.#receiveBufferMaxBytes = receiveBufferMaxBytes(readSysctl);
   }
 
   start(): void {
@@ -87,8 +87,15 @@ export class PathManager {
 
   /** Takes a connection to the remote in hand once it is connected; `home` is the link of its first subflow. */
   adopt(socket: net.Socket, home: string | undefined): void {
-    if (socket.connecting) socket.once('connect', () => this.#track(socket, home));
-    else if (!socket.destroyed) this.#track(socket, home);
+    const track = () => {
+      try {
+        this.#track(socket, home);
+      } catch (error) {
+        this.#options.log.debug('path manager could not take a connection in hand', { error });
+      }
+    };
+    if (socket.connecting) socket.once('connect', track);
+    else track();
   }
 
   /** A link's verdict changed: every connection's subflows follow at once. */
@@ -126,10 +133,15 @@ export class PathManager {
     if (all) this.#lastReconcileMs = nowMs;
     for (const tracked of this.#tracked) {
       if (tracked.socket.destroyed) continue;
-      const event = this.#sample(tracked, nowMs);
-      const carried = this.#followTrial(tracked, event, nowMs);
-      if (event) this.#report(tracked, event, carried);
-      if (event || all) this.#reconcile(tracked);
+      try {
+        const event = this.#sample(tracked, nowMs);
+        const carried = this.#followTrial(tracked, event, nowMs);
+        if (event) this.#report(tracked, event, carried);
+        if (event || all) this.#reconcile(tracked);
+      } catch (error) {
+        // A connection closing under a read: it leaves the set on its close event.
+        this.#options.log.debug('path manager could not read a connection', { token: tracked.token, error });
+      }
     }
   }
 
@@ -314,18 +326,42 @@ export class PathManager {
 }
 
 /**
- * Why this namespace's connections would not take the relay's commands, or undefined when
- * they will: the kernel applies net.mptcp.path_manager to each connection as it is created.
+ * The path manager this namespace gives new connections (the kernel applies
+ * net.mptcp.path_manager to each as it is created): its name, `absent` on a kernel
+ * without the setting (before 6.15), or `unreadable` when /proc/sys is hidden (the shipped
+ * unit's ProcSubset=pid).
  */
-export function userspacePmProblem(readSysctl: (name: string) => string = readProcSys): string | undefined {
-  let selected: string;
+export function selectedPathManager(readSysctl: (name: string) => string = readProcSys): string {
   try {
-    selected = readSysctl('net/mptcp/path_manager');
+    return readSysctl('net/mptcp/path_manager');
   } catch {
-    return 'this kernel has no net.mptcp.path_manager (6.15 or later is needed)';
+    try {
+      readSysctl('net/mptcp/enabled');
+      return 'absent';
+    } catch {
+      return 'unreadable';
+    }
   }
-  if (selected === 'userspace') return undefined;
+}
+
+/** Why connections under `selected` would not take the relay's commands; undefined when they will (or it cannot be told). */
+export function userspacePmProblem(selected: string): string | undefined {
+  if (selected === 'userspace' || selected === 'unreadable') return undefined;
+  if (selected === 'absent') return 'this kernel has no net.mptcp.path_manager (6.15 or later is needed)';
   return `net.mptcp.path_manager is ${selected}: run \`sysctl -w net.mptcp.path_manager=userspace\` (mprelay doctor --path-manager userspace --fix)`;
+}
+
+/** The kernel's default tcp_rmem max, for when /proc/sys is hidden. */
+const TCP_RMEM_MAX_DEFAULT_BYTES = 6 * 1024 * 1024;
+
+/** tcp_rmem's max: what autotuning may grow a receive buffer to. */
+function receiveBufferMaxBytes(readSysctl: (name: string) => string): number {
+  try {
+    const max = Number(readSysctl('net/ipv4/tcp_rmem').split(/\s+/)[2]);
+    return Number.isFinite(max) && max > 0 ? max : TCP_RMEM_MAX_DEFAULT_BYTES;
+  } catch {
+    return TCP_RMEM_MAX_DEFAULT_BYTES;
+  }
 }
 
 function readProcSys(name: string): string {
