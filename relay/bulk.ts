@@ -6,7 +6,8 @@
 // the single path before by `minGain`. Else the connection goes back to one path and may
 // try again later, each failure doubling the wait. A trial is skipped when the links that
 // would join carried less than `joinMinShare` of its goodput in their last trials (a slow
-// link beside a fast one: the trial would only cost). An idle connection is interactive again.
+// link beside a fast one: the trial would only cost), and given up half-way when they have
+// carried less than half that share so far. An idle connection is interactive again.
 export interface BulkOptions {
   /** A sample counts as busy when it moved at least this many bytes per second (either direction). */
   busyBytesPerSecond: number;
@@ -38,6 +39,8 @@ export interface JoinOutlook {
   rttMs: number;
   /** The goodput they carried together in their last trials, in bytes per ms; undefined when not known (then a trial finds out). */
   expectedBytesPerMs: number | undefined;
+  /** In a trial: what they have carried since it began, in bytes per ms. */
+  carriedBytesPerMs?: number;
 }
 
 /** A trial under way: when it began and how long it lasts. */
@@ -136,10 +139,13 @@ export class BulkDetector {
       this.#trialMs = Math.max(o.trialMinMs, o.trialRttFactor * joinRttMs);
       return 'trial';
     }
-    if (this.#phase === 'trial' && nowMs - this.#trialStartMs >= this.#trialMs) {
-      const rateAfter = this.#rate(this.#trialStartMs + this.#trialMs / 2, nowMs);
+    if (this.#phase !== 'trial') return undefined;
+    const inTrialMs = nowMs - this.#trialStartMs;
+    const hopeless = inTrialMs >= this.#trialMs / 2 && join.carriedBytesPerMs !== undefined && join.carriedBytesPerMs < (this.#rateBefore * o.joinMinShare) / 2;
+    if (hopeless || inTrialMs >= this.#trialMs) {
+      const rateAfter = this.#rate(this.#trialStartMs + inTrialMs / 2, nowMs);
       this.#rateAfter = rateAfter;
-      if (rateAfter >= this.#rateBefore * (1 + o.minGain)) {
+      if (!hopeless && rateAfter >= this.#rateBefore * (1 + o.minGain)) {
         this.#phase = 'bulk';
         this.#failures = 0;
         return 'kept';

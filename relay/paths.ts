@@ -34,7 +34,7 @@ interface SubflowCounters {
   received: bigint;
 }
 
-/** A connection's subflow byte counters at the middle of a trial. */
+/** A connection's subflow byte counters at the start or the middle of a trial. */
 interface TrialMark {
   atMs: number;
   subflows: Map<string, SubflowCounters>;
@@ -53,6 +53,9 @@ interface Tracked {
   backup: Map<string, boolean>;
   /** Which way the last sample moved more bytes. */
   direction: Direction;
+  /** Counters at the trial's start (what the joining links carried so far)... */
+  trialStart: TrialMark | undefined;
+  /** ...and at its middle (what they carry once open, the figure kept). */
   mark: TrialMark | undefined;
   /** Each subflow's byte counters at the last sample, by its local address and port. */
   wire: Map<string, SubflowCounters>;
@@ -119,6 +122,7 @@ export class PathManager {
       rcvNxt: sequences.rcvNxt,
       backup: new Map(home === undefined ? [] : [[home, false]]),
       direction: 'down',
+      trialStart: undefined,
       mark: undefined,
       wire: new Map(),
     };
@@ -186,31 +190,50 @@ export class PathManager {
       const carried = this.#carried.get(`${link.name}/${tracked.direction}`);
       expected = carried && nowMs - carried.atMs < this.#options.config.paths.rateMemoryMs && expected !== undefined ? expected + carried.bytesPerMs : undefined;
     }
-    return { rttMs, expectedBytesPerMs: expected };
+    const start = tracked.detector.trial ? tracked.trialStart : undefined;
+    return { rttMs, expectedBytesPerMs: expected, ...(start && nowMs > start.atMs ? { carriedBytesPerMs: this.#carriedSince(tracked, start, nowMs) } : {}) };
+  }
+
+  /** Bytes per ms the connection's other links carried since `mark`, in its direction. */
+  #carriedSince(tracked: Tracked, mark: TrialMark, nowMs: number): number {
+    let bytes = 0n;
+    for (const [key, now] of this.#subflowCounters(tracked)) {
+      const then = mark.subflows.get(key);
+      if (then && now.link !== tracked.home) bytes += tracked.direction === 'up' ? now.acked - then.acked : now.received - then.received;
+    }
+    return Number(bytes) / (nowMs - mark.atMs);
   }
 
   /**
-   * Measures what each joined link carries over a trial's second half, and keeps it when
-   * the trial ends; returns those figures (bytes per second, by link) then.
+   * Measures what each joined link carries over a trial's second half (from its start if
+   * it was given up half-way), and keeps it when the trial ends; returns those figures
+   * (bytes per second, by link) then.
    */
   #followTrial(tracked: Tracked, event: BulkEvent | undefined, nowMs: number): Record<string, number> | undefined {
-    if (event === 'trial') this.#widenReceiveWindow(tracked);
+    if (event === 'trial') {
+      this.#widenReceiveWindow(tracked);
+      tracked.trialStart = { atMs: nowMs, subflows: this.#subflowCounters(tracked) };
+      tracked.mark = undefined;
+    }
     const trial = tracked.detector.trial;
     if (trial && !tracked.mark && nowMs >= trial.startMs + trial.lengthMs / 2) tracked.mark = { atMs: nowMs, subflows: this.#subflowCounters(tracked) };
+    if (event === 'idle') tracked.trialStart = tracked.mark = undefined;
     if (event !== 'kept' && event !== 'failed') return undefined;
-    const mark = tracked.mark;
+    // Given up half-way, the trial has no middle mark: what the links carried from its start is kept.
+    const from = tracked.mark ?? tracked.trialStart;
     tracked.mark = undefined;
-    if (!mark || nowMs <= mark.atMs) return undefined;
+    tracked.trialStart = undefined;
+    if (!from || nowMs <= from.atMs) return undefined;
     const bytes = new Map<string, bigint>();
     for (const [key, now] of this.#subflowCounters(tracked)) {
-      const then = mark.subflows.get(key);
+      const then = from.subflows.get(key);
       // A subflow that came or went meanwhile has no difference to give.
       if (!then || now.link === tracked.home) continue;
       bytes.set(now.link, (bytes.get(now.link) ?? 0n) + (tracked.direction === 'up' ? now.acked - then.acked : now.received - then.received));
     }
     const carried: Record<string, number> = {};
     for (const [link, linkBytes] of bytes) {
-      const bytesPerMs = Number(linkBytes) / (nowMs - mark.atMs);
+      const bytesPerMs = Number(linkBytes) / (nowMs - from.atMs);
       this.#carried.set(`${link}/${tracked.direction}`, { bytesPerMs, atMs: nowMs });
       this.#options.metrics.trialCarried.set({ link, direction: tracked.direction }, bytesPerMs * 1000);
       carried[link] = Math.round(bytesPerMs * 1000);

@@ -135,3 +135,17 @@ test('a late sample timer does not inflate the goodput: each sample counts the t
   t.is(detector.phase, 'trial');
   t.is(Math.round(detector.lastTrialRates.before * 1000), 1_250_000);
 });
+
+test('a trial is given up half-way when the joining links have carried under half of joinMinShare so far', (t) => {
+  const clock = { ms: 0 };
+  const detector = new BulkDetector(options, 0);
+  feed(detector, clock, 1, 10, 50); // 1.25 MB/s before: the bar is 12.5 % of it, 156 kB/s
+  const join = (carriedMbps: number) => ({ rttMs: 50, expectedBytesPerMs: undefined, carriedBytesPerMs: bytesPerMs(carriedMbps) });
+  const events = [];
+  for (let i = 0; i < 3; i++) events.push(detector.sample((clock.ms += STEP_MS), { goodputBytes: 1250 * STEP_MS, wireBytes: 1300 * STEP_MS }, join(0.9)));
+  t.deepEqual(events, [undefined, undefined, 'failed'], 'a 0.9 Mbit/s link beside 10: given up at 750 ms of 1500');
+  const other = new BulkDetector(options, 0);
+  const otherClock = { ms: 0 };
+  feed(other, otherClock, 1, 10, 50);
+  for (let i = 0; i < 5; i++) t.is(other.sample((otherClock.ms += STEP_MS), { goodputBytes: 1250 * STEP_MS, wireBytes: 1300 * STEP_MS }, join(2)), undefined, 'a 2 Mbit/s one goes on');
+});
