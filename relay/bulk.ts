@@ -98,6 +98,18 @@ export class BulkDetector {
   }
 
   /**
+   * The links changed under a trial (one died or came back): what it measures is no longer
+   * what it set out to, so it starts again now, judged against the same goodput before.
+   * True when there was a trial to restart.
+   */
+  restartTrial(nowMs: number, joinRttMs: number): boolean {
+    if (this.#phase !== 'trial') return false;
+    this.#trialStartMs = nowMs;
+    this.#trialMs = Math.max(this.#options.trialMinMs, this.#options.trialRttFactor * joinRttMs);
+    return true;
+  }
+
+  /**
    * `moved` since the previous sample, the larger direction each: `goodputBytes` in order
    * at the connection level, what the goodput is judged on, and `wireBytes` over its
    * subflows, what busy is judged on (bytes that wait on a slow path for the ones before

@@ -101,9 +101,19 @@ export class PathManager {
     else track();
   }
 
-  /** A link's verdict changed: every connection's subflows follow at once. */
+  /**
+   * A link's verdict changed: every connection's subflows follow at once, and a trial under
+   * way starts again (one that took in an outage would judge the outage, not the link).
+   */
   linksChanged(): void {
-    for (const tracked of this.#tracked) this.#reconcile(tracked);
+    const nowMs = performance.now();
+    for (const tracked of this.#tracked) {
+      if (tracked.detector.restartTrial(nowMs, this.#outlook(tracked, nowMs).rttMs)) {
+        tracked.trialStart = { atMs: nowMs, subflows: this.#subflowCounters(tracked) };
+        tracked.mark = undefined;
+      }
+      this.#reconcile(tracked);
+    }
   }
 
   #track(socket: net.Socket, home: string | undefined): void {

@@ -149,3 +149,13 @@ test('a trial is given up half-way when the joining links have carried under hal
   feed(other, otherClock, 1, 10, 50);
   for (let i = 0; i < 5; i++) t.is(other.sample((otherClock.ms += STEP_MS), { goodputBytes: 1250 * STEP_MS, wireBytes: 1300 * STEP_MS }, join(2)), undefined, 'a 2 Mbit/s one goes on');
 });
+
+test('a trial the links changed under starts again, judged against the goodput before it', (t) => {
+  const clock = { ms: 0 };
+  const detector = new BulkDetector(options, 0);
+  feed(detector, clock, 1, 10, 50);
+  t.deepEqual(feed(detector, clock, 1, 6, 50), [], 'link A died 1 s into the trial: 6 Mbit/s over link B alone');
+  t.true(detector.restartTrial(clock.ms, 50), 'link A is back');
+  t.deepEqual(feed(detector, clock, 1.5, 16, 50), [[3500, 'kept']], 'judged 1.5 s after the return, on both links, against 10');
+  t.false(detector.restartTrial(clock.ms, 50), 'no trial under way');
+});
