@@ -86,7 +86,7 @@ const link = z.strictObject({
 export const MIN_AUTO_REPETITIONS = 3;
 export const MAX_REPETITIONS = 100;
 
-export const SYSTEM_NAMES = ['direct-tcp', 'direct-tcp-b', 'ssh-tunnel', 'redsocks-dante', 'redsocks-sshsocks', 'mptcp-direct', 'mprelay', 'mprelay-no-monitor', 'mprelay-kernel-defaults', 'mprelay-kernel-pm'] as const;
+export const SYSTEM_NAMES = ['direct-tcp', 'direct-tcp-b', 'ssh-tunnel', 'redsocks-dante', 'redsocks-sshsocks', 'mptcp-direct', 'mprelay', 'mprelay-no-monitor', 'mprelay-kernel-defaults', 'mprelay-paths'] as const;
 export const WORKLOAD_NAMES = ['connect', 'keyscan', 'hol', 'pageload', 'transfer', 'throughput', 'failover'] as const;
 const LINK_NAMES = ['a', 'b'] as const;
 

@@ -1,6 +1,6 @@
 // Every system under test, by name: the registry the runner and the CLI look systems up in.
 import { directTcp, directTcpB } from './direct-tcp.ts';
-import { mprelay, mprelayKernelDefaults, mprelayKernelPm, mprelayNoMonitor } from './mprelay.ts';
+import { mprelay, mprelayKernelDefaults, mprelayPaths, mprelayNoMonitor } from './mprelay.ts';
 import { mptcpDirect } from './mptcp-direct.ts';
 import { redsocksDante } from './redsocks-dante.ts';
 import { redsocksSshsocks } from './redsocks-sshsocks.ts';
@@ -17,5 +17,5 @@ export const systemsByName: Record<SystemName, SystemAdapter> = {
   mprelay,
   'mprelay-no-monitor': mprelayNoMonitor,
   'mprelay-kernel-defaults': mprelayKernelDefaults,
-  'mprelay-kernel-pm': mprelayKernelPm,
+  'mprelay-paths': mprelayPaths,
 };

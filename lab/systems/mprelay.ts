@@ -111,10 +111,10 @@ async function applyRules(topology: Topology, logDir: string, interception: Inte
  * adds. `no-monitor`: no links in the local's config (no probes, no endpoint taken off a
  * dead link, new connections where routing says). `kernel-defaults`: the MPTCP setting
  * doctor tunes (net.mptcp.stale_loss_cnt) back at the kernel's default in both gateways.
- * `kernel-pm`: the in-kernel path manager gives every connection every link's subflow,
- * all sending, instead of the relay's per-connection path policy.
+ * And a variant, `paths`: the relay as the path manager of its own connections
+ * (paths.manager: userspace), where the others leave it to the kernel's.
  */
-export type MprelayAblation = 'no-monitor' | 'kernel-defaults' | 'kernel-pm';
+export type MprelayAblation = 'no-monitor' | 'kernel-defaults' | 'paths';
 
 const STALE_LOSS_CNT_SYSCTL = 'net.mptcp.stale_loss_cnt';
 
@@ -135,13 +135,13 @@ export function mprelaySystem(interception: Interception, launcher: MprelayLaunc
     none: 'mprelay: one MPTCP connection per client connection from a warm, joined pool; destination sent with the first bytes',
     'no-monitor': 'mprelay without its link health monitor (ablation): no probes, no endpoint taken off a dead link',
     'kernel-defaults': "mprelay with the kernel's default MPTCP settings (ablation): stale_loss_cnt as the kernel has it",
-    'kernel-pm': "mprelay with the kernel's path manager (ablation): every link's subflow on every connection, all sending",
+    paths: 'mprelay as the path manager of its own connections: other links joined as backups, sending only for bulk transfers that gain from them',
   }[ablation ?? 'none'],
   needs: { debianPackages: ['nftables', 'curl'], commands: ['nft', 'curl'] },
   start: (topology, logDir) =>
     assemble(name, logDir, async (parts) => {
       if (launcher === CHECKOUT_LAUNCHER && !existsSync(MPRELAY_CLI)) throw new SystemStartError(name, `${MPRELAY_CLI} is missing: run \`npm run build\``, '');
-      const manager: PathManager = ablation === 'kernel-pm' ? 'kernel' : 'userspace';
+      const manager: PathManager = ablation === 'paths' ? 'userspace' : 'kernel';
       parts.add(await (ablation === 'kernel-defaults' ? doctorFixKernelDefaults : doctorFix)(topology, logDir, launcher, manager));
       const secret = randomBytes(32).toString('base64');
       const remoteConfig = path.resolve(logDir, 'mprelay-remote.yaml');
@@ -199,4 +199,4 @@ export function mprelaySystem(interception: Interception, launcher: MprelayLaunc
 export const mprelay = mprelaySystem('redirect');
 export const mprelayNoMonitor = mprelaySystem('redirect', CHECKOUT_LAUNCHER, 'no-monitor');
 export const mprelayKernelDefaults = mprelaySystem('redirect', CHECKOUT_LAUNCHER, 'kernel-defaults');
-export const mprelayKernelPm = mprelaySystem('redirect', CHECKOUT_LAUNCHER, 'kernel-pm');
+export const mprelayPaths = mprelaySystem('redirect', CHECKOUT_LAUNCHER, 'paths');

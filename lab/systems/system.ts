@@ -15,7 +15,7 @@ export type SystemName =
   | 'mprelay'
   | 'mprelay-no-monitor'
   | 'mprelay-kernel-defaults'
-  | 'mprelay-kernel-pm';
+  | 'mprelay-paths';
 
 /** Debian packages whose programs it runs, and the commands that must be on PATH. */
 export type SystemNeeds = Requirement;

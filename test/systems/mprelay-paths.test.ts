@@ -1,11 +1,11 @@
-// mprelay's own path manager (paths.manager: userspace, the lab's default) in the lab
+// mprelay's own path manager (paths.manager: userspace: the lab's mprelay-paths) in the lab
 // topology: each connection gets a backup subflow on link B at once; interactive
 // exchanges put no byte on link B; a long download is tried as bulk and link B carries
 // part of it; a dead link's subflows are removed per connection with REMOVE_ADDR, and
 // they come back when it does. The kernel's endpoints are never touched.
 import test from 'ava';
 import { waitUntil } from '../../lab/systems/daemon.ts';
-import { localMetric, mprelay, MPRELAY_REMOTE_PORT } from '../../lab/systems/mprelay.ts';
+import { localMetric, mprelayPaths, MPRELAY_REMOTE_PORT } from '../../lab/systems/mprelay.ts';
 import { nsRun } from '../../lab/topology/netns.ts';
 import { ADDR, DEV, type Topology } from '../../lab/topology/types.ts';
 import { useTopology } from '../helpers/topology.ts';
@@ -50,7 +50,7 @@ async function joinedOnBothLinks(topology: Topology): Promise<boolean> {
 
 test.serial('mprelay path manager: every connection holds a backup subflow on link B; small requests put no byte on it; a long download is tried as bulk and link B carries part of it', async (t) => {
   const topology = await useTopology(t);
-  const running = await startSystem(t, mprelay, topology);
+  const running = await startSystem(t, mprelayPaths, topology);
   // doctor --fix added link A's endpoint next to the lab's link-B one; the relay leaves both alone.
   const endpointsBefore = (await endpointAddresses(topology.ns.gwLocal)).sort();
   const server = await startTrafficServer(t, topology, running, 12 * 1024 * 1024);
@@ -81,7 +81,7 @@ test.serial('mprelay path manager: every connection holds a backup subflow on li
 
 test.serial("mprelay path manager: link A down -> each connection's A subflows removed with REMOVE_ADDR, the open download carries on over its backup subflow, a new connection works; A back -> every connection joins A again", async (t) => {
   const topology = await useTopology(t);
-  const running = await startSystem(t, mprelay, topology);
+  const running = await startSystem(t, mprelayPaths, topology);
   const server = await startTrafficServer(t, topology, running);
   t.true(await waitUntil(async () => (await localMetric(topology, 'mprelay_link_up')) === 2, 5_000), 'the monitor sees both links up');
   t.true(await waitUntil(() => joinedOnBothLinks(topology), 10_000));

@@ -4,7 +4,7 @@ import test from 'ava';
 import { execa } from 'execa';
 import { waitUntil } from '../../lab/systems/daemon.ts';
 import { readFile } from 'node:fs/promises';
-import { localMetric, mprelay, MPRELAY_CLI, mprelayKernelDefaults, mprelayKernelPm, mprelayNoMonitor, mprelaySystem, MPRELAY_LOCAL_PORT, MPRELAY_POOL, MPRELAY_REMOTE_PORT, type MprelayLauncher } from '../../lab/systems/mprelay.ts';
+import { localMetric, mprelay, MPRELAY_CLI, mprelayKernelDefaults, mprelayNoMonitor, mprelaySystem, MPRELAY_LOCAL_PORT, MPRELAY_POOL, MPRELAY_REMOTE_PORT, type MprelayLauncher } from '../../lab/systems/mprelay.ts';
 import { SystemStartError } from '../../lab/systems/system.ts';
 import { nsRun } from '../../lab/topology/netns.ts';
 import { ADDR, DEV, type Topology } from '../../lab/topology/types.ts';
@@ -57,7 +57,7 @@ test.serial("mprelay with TPROXY interception, with only the local unit's capabi
   t.notRegex(String(rules), /fwmark/, 'the TPROXY policy rule is removed on stop');
 });
 
-test.serial("the ablations relay as mprelay does, each without its part: no link monitor; stale_loss_cnt at the kernel default; the kernel's path manager", async (t) => {
+test.serial('the ablations relay as mprelay does, each without its part: no link monitor; stale_loss_cnt at the kernel default', async (t) => {
   const topology = await useTopology(t);
   const kernelDefault = String((await execa('unshare', ['--net', 'sysctl', '-n', 'net.mptcp.stale_loss_cnt'])).stdout).trim();
   t.not(kernelDefault, '2', "the kernel's default is not doctor's");
@@ -72,12 +72,9 @@ test.serial("the ablations relay as mprelay does, each without its part: no link
   for (const ns of [topology.ns.gwLocal, topology.ns.gwRemote]) t.is(String((await nsRun(ns, 'sysctl', ['-n', 'net.mptcp.stale_loss_cnt'])).stdout).trim(), kernelDefault);
   t.true(await waitUntil(async () => (await localMetric(topology, 'mprelay_link_up')) === 2, 5_000), 'the monitor runs: both links up');
   await assertBytesBothWays(t, topology, defaults, server);
-  await defaults.stop();
-  const kernelPm = await startSystem(t, mprelayKernelPm, topology);
-  t.is(String((await nsRun(topology.ns.gwLocal, 'sysctl', ['-n', 'net.mptcp.path_manager'])).stdout).trim(), 'kernel');
-  await assertBytesBothWays(t, topology, kernelPm, server);
+  t.is(String((await nsRun(topology.ns.gwLocal, 'sysctl', ['-n', 'net.mptcp.path_manager'])).stdout).trim(), 'kernel', "the kernel's path manager, as mprelay has it");
   t.is(await localMetric(topology, 'mprelay_path_changes_total'), 0, 'the relay gave no subflow command');
-  await kernelPm.stop();
+  await defaults.stop();
 });
 
 test.serial('mprelay: bytes both ways through curl; every MPTCP connection has a subflow on each link; stops clean', async (t) => {
@@ -193,9 +190,9 @@ test.serial('mprelay: a remote that cannot bind fails the start with its log tai
 });
 
 /** MPTcpExt counters of a namespace (since it was made). */
-test.serial("mprelay with the kernel's path manager: link A down -> its endpoint is taken off, the remote receives REMOVE_ADDR and drops the A subflows, the open download carries on, a new connection opens over B; A back -> endpoint and A subflows return; stop leaves the endpoints as they were", async (t) => {
+test.serial("mprelay: link A down -> its endpoint is taken off, the remote receives REMOVE_ADDR and drops the A subflows, the open download carries on, a new connection opens over B; A back -> endpoint and A subflows return; stop leaves the endpoints as they were", async (t) => {
   const topology = await useTopology(t);
-  const running = await startSystem(t, mprelayKernelPm, topology);
+  const running = await startSystem(t, mprelay, topology);
   const server = await startTrafficServer(t, topology, running);
   const linksUp = async () => (await localMetric(topology, 'mprelay_link_up')) === 2;
   t.true(await waitUntil(linksUp, 5_000), 'the monitor sees both links up');
