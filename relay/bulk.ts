@@ -104,9 +104,14 @@ export class BulkDetector {
    */
   restartTrial(nowMs: number, joinRttMs: number): boolean {
     if (this.#phase !== 'trial') return false;
+    this.#startTrial(nowMs, joinRttMs);
+    return true;
+  }
+
+  #startTrial(nowMs: number, joinRttMs: number): void {
+    this.#phase = 'trial';
     this.#trialStartMs = nowMs;
     this.#trialMs = Math.max(this.#options.trialMinMs, this.#options.trialRttFactor * joinRttMs);
-    return true;
   }
 
   /**
@@ -119,8 +124,7 @@ export class BulkDetector {
     const joinRttMs = join.rttMs;
     const o = this.#options;
     const previousMs = this.#lastMs;
-    const bytes = moved.goodputBytes;
-    const busy = Math.max(bytes, moved.wireBytes) * 1000 >= o.busyBytesPerSecond * Math.max(1, nowMs - previousMs);
+    const busy = Math.max(moved.goodputBytes, moved.wireBytes) * 1000 >= o.busyBytesPerSecond * Math.max(1, nowMs - previousMs);
     this.#lastMs = nowMs;
     this.#samples.push({ atMs: nowMs, intervalMs: Math.max(1, nowMs - previousMs), ...moved });
     if (busy) {
@@ -146,9 +150,7 @@ export class BulkDetector {
         this.#busySinceMs = nowMs;
         return 'skipped';
       }
-      this.#phase = 'trial';
-      this.#trialStartMs = nowMs;
-      this.#trialMs = Math.max(o.trialMinMs, o.trialRttFactor * joinRttMs);
+      this.#startTrial(nowMs, joinRttMs);
       return 'trial';
     }
     if (this.#phase !== 'trial') return undefined;

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { userTimeoutOnMptcp } from './sockets.ts';
+import { readSysctl } from './sysctl.ts';
 
 export type Role = 'local' | 'remote';
 
@@ -172,10 +173,11 @@ function endpointCheck(r: Readings, wanInterfaces: readonly string[]): Check {
 }
 
 async function sysctl(path: string): Promise<string | undefined> {
-  return readFile(`/proc/sys/${path}`, 'utf8').then(
-    (text) => text.trim(),
-    () => undefined,
-  );
+  try {
+    return readSysctl(path);
+  } catch {
+    return undefined;
+  }
 }
 
 const num = (text: string | undefined) => (text === undefined || text === '' ? undefined : Number(text));

@@ -3,7 +3,7 @@
 // command inside the sending call), with extended acks so that a refusal carries the
 // kernel's own reason. Families such as mptcp_pm are commanded this way.
 import koffi from 'koffi';
-import { errnoCode, SocketCallError } from './sockets.ts';
+import { checkCall, errnoName, setIntOption } from './sockets.ts';
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
@@ -43,16 +43,10 @@ const RECEIVE_BUFFER_BYTES = 64 * 1024;
 const libc = koffi.load('libc.so.6');
 const c = {
   socket: libc.func('int socket(int, int, int)'),
-  setsockopt: libc.func('int setsockopt(int, int, int, void *, uint32_t)'),
   send: libc.func('long send(int, void *, size_t, int)'),
   recv: libc.func('long recv(int, _Out_ void *, size_t, int)'),
   close: libc.func('int close(int)'),
 };
-
-function check(call: string, result: number): number {
-  if (result < 0) throw new SocketCallError(call, koffi.errno());
-  return result;
-}
 
 /** A command the kernel refused: errno by name (code 'EINVAL', ...) and, when it gave one, its reason. */
 export class NetlinkError extends Error {
@@ -151,11 +145,11 @@ function exchange(fd: number, seq: number, command: Command, attributes: readonl
   header.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK, 6);
   header.writeUInt32LE(seq, 8);
   const request = Buffer.concat([header, body]);
-  check('send(netlink)', Number(c.send(fd, request, request.length, 0)));
+  checkCall('send(netlink)', Number(c.send(fd, request, request.length, 0)));
   const replies: Attributes[] = [];
   const datagram = Buffer.alloc(RECEIVE_BUFFER_BYTES);
   for (;;) {
-    const received = check('recv(netlink)', Number(c.recv(fd, datagram, datagram.length, MSG_DONTWAIT)));
+    const received = checkCall('recv(netlink)', Number(c.recv(fd, datagram, datagram.length, MSG_DONTWAIT)));
     for (let at = 0; at + NLMSG_HEADER_BYTES <= received; ) {
       const length = datagram.readUInt32LE(at);
       if (length < NLMSG_HEADER_BYTES || at + length > received) break;
@@ -169,7 +163,7 @@ function exchange(fd: number, seq: number, command: Command, attributes: readonl
       }
       const errno = -message.readInt32LE(NLMSG_HEADER_BYTES);
       if (errno === 0) return replies;
-      throw new NetlinkError(command.name, errnoCode(errno), kernelMessageOf(message, message.readUInt16LE(6)));
+      throw new NetlinkError(command.name, errnoName(errno), kernelMessageOf(message, message.readUInt16LE(6)));
     }
   }
 }
@@ -195,13 +189,9 @@ export class GenericNetlink {
 
   /** Resolves `familyName` (ENOENT when the kernel has no such family, EINVAL past 15 bytes); `commandNames` name commands in errors. */
   static open(familyName: string, commandNames: Readonly<Record<number, string>> = {}): GenericNetlink {
-    const fd = check('socket(AF_NETLINK)', c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC));
+    const fd = checkCall('socket(AF_NETLINK)', c.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC));
     try {
-      for (const option of [NETLINK_EXT_ACK, NETLINK_CAP_ACK]) {
-        const on = Buffer.alloc(4);
-        on.writeInt32LE(1);
-        check('setsockopt(SOL_NETLINK)', c.setsockopt(fd, SOL_NETLINK, option, on, on.length));
-      }
+      for (const option of [NETLINK_EXT_ACK, NETLINK_CAP_ACK]) setIntOption(fd, SOL_NETLINK, option, 1, 'setsockopt(SOL_NETLINK)');
       const getFamily = { familyId: GENL_ID_CTRL, version: CTRL_VERSION, command: CTRL_CMD_GETFAMILY, name: `CTRL_CMD_GETFAMILY ${familyName}` };
       const [family] = exchange(fd, 0, getFamily, [stringAttribute(CTRL_ATTR_FAMILY_NAME, familyName)]);
       const id = family?.get(CTRL_ATTR_FAMILY_ID);
@@ -226,6 +216,6 @@ export class GenericNetlink {
     if (this.#fd < 0) return;
     const fd = this.#fd;
     this.#fd = -1;
-    check('close', c.close(fd));
+    checkCall('close', c.close(fd));
   }
 }

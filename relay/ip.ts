@@ -44,3 +44,8 @@ export function familyOf(address: string): IpFamily {
   if (net.isIPv6(address)) return 6;
   throw new TypeError(`not an IP address: ${address}`);
 }
+
+/** An IPv4 address as a dual-stack socket may show it (::ffff:a.b.c.d), as plain IPv4; anything else as it is. */
+export function unmappedIpv4(address: string): string {
+  return address.replace(/^::ffff:(?=\d+\.)/i, '');
+}

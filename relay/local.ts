@@ -10,6 +10,7 @@ import { startDnsServer, type DnsServer } from './dns/server.ts';
 import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { HeldRequest } from './held-request.ts';
+import { unmappedIpv4 } from './ip.ts';
 import { pipeBoth } from './pipe.ts';
 import { UnsentBytes } from './unsent.ts';
 import { UpstreamPool } from './pool.ts';
@@ -355,7 +356,7 @@ export class LocalRelay {
     const destination: Destination =
       this.#config.interception === 'tproxy'
         ? // TPROXY does not rewrite the packet: the socket's own address is where the client was headed.
-          { address: (client.localAddress ?? '').replace(/^::ffff:(?=\d+\.)/, ''), port: client.localPort ?? 0, family }
+          { address: unmappedIpv4(client.localAddress ?? ''), port: client.localPort ?? 0, family }
         : originalDestination(fdOf(client), family);
     // Not redirected (someone connected to the relay port itself): relaying it would loop.
     if (destination.port === this.#listenPort && client.localAddress?.endsWith(destination.address)) throw new Error('connection was not redirected');

@@ -7,7 +7,6 @@
 // last trial says they add enough (what each link carried per direction is kept); a dead link's
 // subflows removed with REMOVE_ADDR, so that the remote moves what it had in flight there
 // at once; and a link that comes back joined again.
-import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { BulkDetector, type BulkEvent, type JoinOutlook } from './bulk.ts';
 import type { LocalConfig } from './config.ts';
@@ -16,7 +15,9 @@ import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
 import type { UserspacePm } from './mptcp-pm.ts';
 import { wantedSubflows, type SubflowWant } from './path-policy.ts';
+import { unmappedIpv4 } from './ip.ts';
 import { fdOf, mptcpSequences, mptcpSubflows, mptcpToken, setReceiveBuffer, type Subflow } from './sockets.ts';
+import { readSysctl as readProcSys } from './sysctl.ts';
 
 export interface PathManagerOptions {
   config: Pick<LocalConfig, 'paths' | 'remote' | 'failover'>;
@@ -34,10 +35,19 @@ interface SubflowCounters {
   received: bigint;
 }
 
+/** One reading of a connection's subflows, by local address and port, with their links. */
+type Counters = Map<string, SubflowCounters>;
+
+/** A connection's subflows as read once per tick: what every step of the tick works from. */
+interface Reading {
+  subflows: Subflow[];
+  counters: Counters;
+}
+
 /** A connection's subflow byte counters at the start or the middle of a trial. */
 interface TrialMark {
   atMs: number;
-  subflows: Map<string, SubflowCounters>;
+  counters: Counters;
 }
 
 interface Tracked {
@@ -58,7 +68,7 @@ interface Tracked {
   /** ...and at its middle (what they carry once open, the figure kept). */
   mark: TrialMark | undefined;
   /** Each subflow's byte counters at the last sample, by its local address and port. */
-  wire: Map<string, SubflowCounters>;
+  wire: Counters;
 }
 
 /** Subflows are checked against what the policy wants this often besides on every change (to rejoin a link whose join failed). */
@@ -108,11 +118,17 @@ export class PathManager {
   linksChanged(): void {
     const nowMs = performance.now();
     for (const tracked of this.#tracked) {
-      if (tracked.detector.restartTrial(nowMs, this.#outlook(tracked, nowMs).rttMs)) {
-        tracked.trialStart = { atMs: nowMs, subflows: this.#subflowCounters(tracked) };
-        tracked.mark = undefined;
+      if (tracked.socket.destroyed) continue;
+      try {
+        const reading = this.#read(tracked);
+        if (tracked.detector.restartTrial(nowMs, this.#joinRttMs(tracked))) {
+          tracked.trialStart = { atMs: nowMs, counters: reading.counters };
+          tracked.mark = undefined;
+        }
+        this.#reconcile(tracked, reading.subflows);
+      } catch (error) {
+        this.#options.log.debug('path manager could not read a connection', { token: tracked.token, error });
       }
-      this.#reconcile(tracked);
     }
   }
 
@@ -138,7 +154,7 @@ export class PathManager {
     };
     this.#tracked.add(tracked);
     socket.once('close', () => this.#tracked.delete(tracked));
-    this.#reconcile(tracked);
+    this.#reconcile(tracked, this.#read(tracked).subflows);
   }
 
   #tick(): void {
@@ -148,10 +164,11 @@ export class PathManager {
     for (const tracked of this.#tracked) {
       if (tracked.socket.destroyed) continue;
       try {
-        const event = this.#sample(tracked, nowMs);
-        const carried = this.#followTrial(tracked, event, nowMs);
+        const reading = this.#read(tracked);
+        const event = this.#sample(tracked, nowMs, reading.counters);
+        const carried = this.#followTrial(tracked, event, nowMs, reading.counters);
         if (event) this.#report(tracked, event, carried);
-        if (event || all) this.#reconcile(tracked);
+        if (event || all) this.#reconcile(tracked, reading.subflows);
       } catch (error) {
         // A connection closing under a read: it leaves the set on its close event.
         this.#options.log.debug('path manager could not read a connection', { token: tracked.token, error });
@@ -160,7 +177,7 @@ export class PathManager {
   }
 
   /** Feeds the connection's goodput since the last sample to its detector. */
-  #sample(tracked: Tracked, nowMs: number): BulkEvent | undefined {
+  #sample(tracked: Tracked, nowMs: number, counters: Counters): BulkEvent | undefined {
     const sequences = mptcpSequences(fdOf(tracked.socket));
     if (!sequences) return undefined;
     const sent = Number(BigInt.asUintN(64, sequences.sndUna - tracked.sndUna));
@@ -168,22 +185,10 @@ export class PathManager {
     tracked.sndUna = sequences.sndUna;
     tracked.rcvNxt = sequences.rcvNxt;
     if (sent !== received) tracked.direction = sent > received ? 'up' : 'down';
-    return tracked.detector.sample(nowMs, { goodputBytes: Math.max(sent, received), wireBytes: this.#wireBytes(tracked) }, this.#outlook(tracked, nowMs));
-  }
-
-  /** Bytes the connection's subflows moved since the last sample (the larger direction), over the subflows seen both times. */
-  #wireBytes(tracked: Tracked): number {
-    const counters = this.#subflowCounters(tracked);
-    let acked = 0n;
-    let received = 0n;
-    for (const [key, now] of counters) {
-      const then = tracked.wire.get(key);
-      if (!then) continue;
-      acked += now.acked - then.acked;
-      received += now.received - then.received;
-    }
+    const wire = [...movedByLink(tracked.wire, counters).values()].reduce((sum, moved) => ({ acked: sum.acked + moved.acked, received: sum.received + moved.received }), { acked: 0n, received: 0n });
     tracked.wire = counters;
-    return Number(acked > received ? acked : received);
+    const wireBytes = Number(wire.acked > wire.received ? wire.acked : wire.received);
+    return tracked.detector.sample(nowMs, { goodputBytes: Math.max(sent, received), wireBytes }, this.#outlook(tracked, nowMs, counters));
   }
 
   /**
@@ -191,27 +196,30 @@ export class PathManager {
    * what they carried in their last trials in this direction (unknown if any is unmeasured
    * or its figure older than rateMemoryMs).
    */
-  #outlook(tracked: Tracked, nowMs: number): JoinOutlook {
-    let rttMs = 0;
+  #outlook(tracked: Tracked, nowMs: number, counters: Counters): JoinOutlook {
     let expected: number | undefined = 0;
-    for (const { link, srttMs } of this.#options.links.up()) {
+    for (const { link } of this.#options.links.up()) {
       if (link.name === tracked.home) continue;
-      if (Number.isFinite(srttMs)) rttMs = Math.max(rttMs, srttMs);
       const carried = this.#carried.get(`${link.name}/${tracked.direction}`);
       expected = carried && nowMs - carried.atMs < this.#options.config.paths.rateMemoryMs && expected !== undefined ? expected + carried.bytesPerMs : undefined;
     }
     const start = tracked.detector.trial ? tracked.trialStart : undefined;
-    return { rttMs, expectedBytesPerMs: expected, ...(start && nowMs > start.atMs ? { carriedBytesPerMs: this.#carriedSince(tracked, start, nowMs) } : {}) };
+    const carriedBytesPerMs = start && nowMs > start.atMs ? [...this.#carriedByLink(tracked, start.counters, counters).values()].reduce((total, bytes) => total + bytes, 0) / (nowMs - start.atMs) : undefined;
+    return { rttMs: this.#joinRttMs(tracked), expectedBytesPerMs: expected, ...(carriedBytesPerMs === undefined ? {} : { carriedBytesPerMs }) };
   }
 
-  /** Bytes per ms the connection's other links carried since `mark`, in its direction. */
-  #carriedSince(tracked: Tracked, mark: TrialMark, nowMs: number): number {
-    let bytes = 0n;
-    for (const [key, now] of this.#subflowCounters(tracked)) {
-      const then = mark.subflows.get(key);
-      if (then && now.link !== tracked.home) bytes += tracked.direction === 'up' ? now.acked - then.acked : now.received - then.received;
-    }
-    return Number(bytes) / (nowMs - mark.atMs);
+  /** The round trip of the slowest up link other than the connection's home: the one a trial waits for. */
+  #joinRttMs(tracked: Tracked): number {
+    let slowestMs = 0;
+    for (const { link, srttMs } of this.#options.links.up()) if (link.name !== tracked.home && Number.isFinite(srttMs)) slowestMs = Math.max(slowestMs, srttMs);
+    return slowestMs;
+  }
+
+  /** Bytes each link other than the connection's home carried between two readings, in the connection's direction. */
+  #carriedByLink(tracked: Tracked, then: Counters, now: Counters): Map<string, number> {
+    const carried = new Map<string, number>();
+    for (const [link, moved] of movedByLink(then, now)) if (link !== tracked.home) carried.set(link, Number(tracked.direction === 'up' ? moved.acked : moved.received));
+    return carried;
   }
 
   /**
@@ -219,14 +227,14 @@ export class PathManager {
    * it was given up half-way), and keeps it when the trial ends; returns those figures
    * (bytes per second, by link) then.
    */
-  #followTrial(tracked: Tracked, event: BulkEvent | undefined, nowMs: number): Record<string, number> | undefined {
+  #followTrial(tracked: Tracked, event: BulkEvent | undefined, nowMs: number, counters: Counters): Record<string, number> | undefined {
     if (event === 'trial') {
       this.#widenReceiveWindow(tracked);
-      tracked.trialStart = { atMs: nowMs, subflows: this.#subflowCounters(tracked) };
+      tracked.trialStart = { atMs: nowMs, counters };
       tracked.mark = undefined;
     }
     const trial = tracked.detector.trial;
-    if (trial && !tracked.mark && nowMs >= trial.startMs + trial.lengthMs / 2) tracked.mark = { atMs: nowMs, subflows: this.#subflowCounters(tracked) };
+    if (trial && !tracked.mark && nowMs >= trial.startMs + trial.lengthMs / 2) tracked.mark = { atMs: nowMs, counters };
     if (event === 'idle') tracked.trialStart = tracked.mark = undefined;
     if (event !== 'kept' && event !== 'failed') return undefined;
     // Given up half-way, the trial has no middle mark: what the links carried from its start is kept.
@@ -234,16 +242,9 @@ export class PathManager {
     tracked.mark = undefined;
     tracked.trialStart = undefined;
     if (!from || nowMs <= from.atMs) return undefined;
-    const bytes = new Map<string, bigint>();
-    for (const [key, now] of this.#subflowCounters(tracked)) {
-      const then = from.subflows.get(key);
-      // A subflow that came or went meanwhile has no difference to give.
-      if (!then || now.link === tracked.home) continue;
-      bytes.set(now.link, (bytes.get(now.link) ?? 0n) + (tracked.direction === 'up' ? now.acked - then.acked : now.received - then.received));
-    }
     const carried: Record<string, number> = {};
-    for (const [link, linkBytes] of bytes) {
-      const bytesPerMs = Number(linkBytes) / (nowMs - from.atMs);
+    for (const [link, linkBytes] of this.#carriedByLink(tracked, from.counters, counters)) {
+      const bytesPerMs = linkBytes / (nowMs - from.atMs);
       this.#carried.set(`${link}/${tracked.direction}`, { bytesPerMs, atMs: nowMs });
       this.#options.metrics.trialCarried.set({ link, direction: tracked.direction }, bytesPerMs * 1000);
       carried[link] = Math.round(bytesPerMs * 1000);
@@ -267,20 +268,15 @@ export class PathManager {
     }
   }
 
-  /** Each subflow's byte counters and link, by its local address and port. */
-  #subflowCounters(tracked: Tracked): Map<string, SubflowCounters> {
-    const counters = new Map<string, SubflowCounters>();
-    let subflows: Subflow[] = [];
-    try {
-      subflows = mptcpSubflows(fdOf(tracked.socket));
-    } catch {
-      return counters; // closed under us
-    }
+  /** The connection's subflows, and each one's byte counters and link by its local address and port: one read for a whole tick. */
+  #read(tracked: Tracked): Reading {
+    const subflows = mptcpSubflows(fdOf(tracked.socket));
+    const counters: Counters = new Map();
     for (const subflow of subflows) {
       const link = this.#options.links.list.find((candidate) => sameAddress(subflow.local.address, candidate.address));
       if (link) counters.set(`${subflow.local.address}:${subflow.local.port}`, { link: link.name, acked: subflow.bytesAcked, received: subflow.bytesReceived });
     }
-    return counters;
+    return { subflows, counters };
   }
 
   #report(tracked: Tracked, event: BulkEvent, carried: Record<string, number> | undefined): void {
@@ -299,17 +295,10 @@ export class PathManager {
     });
   }
 
-  /** Makes the connection's subflows what the policy wants, link by link. */
-  #reconcile(tracked: Tracked): void {
-    if (tracked.socket.destroyed) return;
+  /** Makes the connection's subflows (as just read) what the policy wants, link by link. */
+  #reconcile(tracked: Tracked, subflows: Subflow[]): void {
     const { links } = this.#options;
     const wants = wantedSubflows(links.views(), { home: tracked.home, bulk: tracked.detector.bulk, deadLink: this.#options.config.failover.action });
-    let subflows: Subflow[];
-    try {
-      subflows = mptcpSubflows(fdOf(tracked.socket));
-    } catch {
-      return; // closed under us
-    }
     links.list.forEach((link, index) => {
       const want = wants[index] ?? 'keep';
       const on = subflows.filter((subflow) => sameAddress(subflow.local.address, link.address));
@@ -397,11 +386,18 @@ function receiveBufferMaxBytes(readSysctl: (name: string) => string): number {
   }
 }
 
-function readProcSys(name: string): string {
-  return readFileSync(`/proc/sys/${name}`, 'utf8').trim();
+function sameAddress(a: string, b: string): boolean {
+  return unmappedIpv4(a) === unmappedIpv4(b);
 }
 
-/** IPv4 addresses may show mapped into IPv6 on a dual-stack socket. */
-function sameAddress(a: string, b: string): boolean {
-  return a.replace(/^::ffff:(?=\d+\.)/, '') === b.replace(/^::ffff:(?=\d+\.)/, '');
+/** What each link's subflows moved between two readings, over the subflows in both (one that came or went meanwhile gives no difference). */
+function movedByLink(then: Counters, now: Counters): Map<string, { acked: bigint; received: bigint }> {
+  const moved = new Map<string, { acked: bigint; received: bigint }>();
+  for (const [key, counter] of now) {
+    const before = then.get(key);
+    if (!before) continue;
+    const sum = moved.get(counter.link) ?? { acked: 0n, received: 0n };
+    moved.set(counter.link, { acked: sum.acked + counter.acked - before.acked, received: sum.received + counter.received - before.received });
+  }
+  return moved;
 }

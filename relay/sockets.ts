@@ -76,12 +76,14 @@ export class SocketCallError extends Error {
   }
 }
 
-function errnoName(errno: number): string {
+/** errno by name ('EINVAL', ...), as Node names it; also for errors the kernel reports other ways (netlink). */
+export function errnoName(errno: number): string {
   for (const [name, value] of Object.entries(os.constants.errno)) if (value === errno) return name;
   return `errno ${errno}`;
 }
 
-function check(call: string, result: number): number {
+/** A libc call's result, or its failure thrown as a SocketCallError. */
+export function checkCall(call: string, result: number): number {
   if (result < 0) throw new SocketCallError(call, koffi.errno());
   return result;
 }
@@ -92,23 +94,24 @@ function int32(value: number): Buffer {
   return buf;
 }
 
-function setInt(fd: number, level: number, name: number, value: number, call: string): void {
-  check(call, c.setsockopt(fd, level, name, int32(value), 4));
+/** setsockopt with an int value. */
+export function setIntOption(fd: number, level: number, name: number, value: number, call: string): void {
+  checkCall(call, c.setsockopt(fd, level, name, int32(value), 4));
 }
 
 /** A new MPTCP stream socket, not yet bound or connected. The caller owns the fd. */
 export function mptcpSocket(family: IpFamily): number {
-  return check('socket(IPPROTO_MPTCP)', c.socket(family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP));
+  return checkCall('socket(IPPROTO_MPTCP)', c.socket(family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_MPTCP));
 }
 
 /** Binds a socket to a local address (port 0): its connection leaves from that address, over the link policy routing gives it. */
 export function bindSource(fd: number, address: string): void {
   const sa = encodeSockaddr({ address, port: 0, family: familyOf(address) });
-  check('bind', c.bind(fd, sa, sa.length));
+  checkCall('bind', c.bind(fd, sa, sa.length));
 }
 
 export function closeFd(fd: number): void {
-  check('close', c.close(fd));
+  checkCall('close', c.close(fd));
 }
 
 function encodeSockaddr(endpoint: Endpoint): Buffer {
@@ -144,10 +147,10 @@ export interface ListenOptions {
 /** Binds a new listening socket's fd, closing it if anything fails. */
 function boundListenerFd(fd: number, options: Pick<ListenOptions, 'host' | 'port'>, family: IpFamily, configure: () => void): number {
   try {
-    setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1, 'setsockopt(SO_REUSEADDR)');
+    setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, 'setsockopt(SO_REUSEADDR)');
     configure();
     const sa = encodeSockaddr({ address: options.host, port: options.port, family });
-    check('bind', c.bind(fd, sa, sa.length));
+    checkCall('bind', c.bind(fd, sa, sa.length));
     return fd;
   } catch (error) {
     c.close(fd);
@@ -163,7 +166,7 @@ export function mptcpListenerFd(options: ListenOptions): number {
   const family = familyOf(options.host);
   const fd = mptcpSocket(family);
   return boundListenerFd(fd, options, family, () => {
-    if (options.fastOpenQueue > 0) setInt(fd, IPPROTO_TCP, TCP_FASTOPEN, options.fastOpenQueue, 'setsockopt(TCP_FASTOPEN)');
+    if (options.fastOpenQueue > 0) setIntOption(fd, IPPROTO_TCP, TCP_FASTOPEN, options.fastOpenQueue, 'setsockopt(TCP_FASTOPEN)');
   });
 }
 
@@ -174,17 +177,17 @@ export function mptcpListenerFd(options: ListenOptions): number {
  */
 export function transparentListenerFd(options: Pick<ListenOptions, 'host' | 'port'>): number {
   const family = familyOf(options.host);
-  const fd = check('socket(IPPROTO_TCP)', c.socket(family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP));
+  const fd = checkCall('socket(IPPROTO_TCP)', c.socket(family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP));
   return boundListenerFd(fd, options, family, () =>
     family === 4
-      ? setInt(fd, SOL_IP, IP_TRANSPARENT, 1, 'setsockopt(IP_TRANSPARENT)')
-      : setInt(fd, SOL_IPV6, IPV6_TRANSPARENT, 1, 'setsockopt(IPV6_TRANSPARENT)'),
+      ? setIntOption(fd, SOL_IP, IP_TRANSPARENT, 1, 'setsockopt(IP_TRANSPARENT)')
+      : setIntOption(fd, SOL_IPV6, IPV6_TRANSPARENT, 1, 'setsockopt(IPV6_TRANSPARENT)'),
   );
 }
 
 /** Lets connect() return at once and carry the first write in the SYN (when a cookie is cached). */
 export function enableFastOpenConnect(fd: number): void {
-  setInt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1, 'setsockopt(TCP_FASTOPEN_CONNECT)');
+  setIntOption(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1, 'setsockopt(TCP_FASTOPEN_CONNECT)');
 }
 
 export interface KeepaliveOptions {
@@ -195,10 +198,10 @@ export interface KeepaliveOptions {
 
 /** Keepalive with all three knobs (Node sets only the idle time). MPTCP accepts these since 6.x. */
 export function setKeepalive(fd: number, options: KeepaliveOptions): void {
-  setInt(fd, SOL_SOCKET, SO_KEEPALIVE, 1, 'setsockopt(SO_KEEPALIVE)');
-  setInt(fd, IPPROTO_TCP, TCP_KEEPIDLE, options.idleSec, 'setsockopt(TCP_KEEPIDLE)');
-  setInt(fd, IPPROTO_TCP, TCP_KEEPINTVL, options.intervalSec, 'setsockopt(TCP_KEEPINTVL)');
-  setInt(fd, IPPROTO_TCP, TCP_KEEPCNT, options.count, 'setsockopt(TCP_KEEPCNT)');
+  setIntOption(fd, SOL_SOCKET, SO_KEEPALIVE, 1, 'setsockopt(SO_KEEPALIVE)');
+  setIntOption(fd, IPPROTO_TCP, TCP_KEEPIDLE, options.idleSec, 'setsockopt(TCP_KEEPIDLE)');
+  setIntOption(fd, IPPROTO_TCP, TCP_KEEPINTVL, options.intervalSec, 'setsockopt(TCP_KEEPINTVL)');
+  setIntOption(fd, IPPROTO_TCP, TCP_KEEPCNT, options.count, 'setsockopt(TCP_KEEPCNT)');
 }
 
 /**
@@ -207,7 +210,7 @@ export function setKeepalive(fd: number, options: KeepaliveOptions): void {
  * (MPTCP sockets apply it at the connection level since 6.8, TCP ones per socket).
  */
 export function setNotSentLowat(fd: number, bytes: number): void {
-  setInt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, bytes, 'setsockopt(TCP_NOTSENT_LOWAT)');
+  setIntOption(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, bytes, 'setsockopt(TCP_NOTSENT_LOWAT)');
 }
 
 /**
@@ -217,7 +220,7 @@ export function setNotSentLowat(fd: number, bytes: number): void {
  */
 export function setReceiveBuffer(fd: number, bytes: number): void {
   // The kernel doubles the value it is given (room for its own bookkeeping).
-  setInt(fd, SOL_SOCKET, SO_RCVBUFFORCE, Math.ceil(bytes / 2), 'setsockopt(SO_RCVBUFFORCE)');
+  setIntOption(fd, SOL_SOCKET, SO_RCVBUFFORCE, Math.ceil(bytes / 2), 'setsockopt(SO_RCVBUFFORCE)');
 }
 
 /** Bytes the kernel holds for `fd` written but not yet sent (SIOCOUTQNSD); 0 when it cannot say (the socket is closing). */
@@ -230,7 +233,7 @@ export function kernelUnsentBytes(fd: number): number {
 export function userTimeoutOnMptcp(): string | undefined {
   const fd = mptcpSocket(4);
   try {
-    setInt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 30_000, 'setsockopt(TCP_USER_TIMEOUT)');
+    setIntOption(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 30_000, 'setsockopt(TCP_USER_TIMEOUT)');
     return undefined;
   } catch (error) {
     return error instanceof SocketCallError ? error.code : String(error);
@@ -268,7 +271,7 @@ export function originalDestination(fd: number, family: IpFamily): Endpoint {
   const size = family === 4 ? SOCKADDR_IN_BYTES : SOCKADDR_IN6_BYTES;
   const sa = Buffer.alloc(size);
   const length = [size];
-  check(
+  checkCall(
     family === 4 ? 'getsockopt(SO_ORIGINAL_DST)' : 'getsockopt(IP6T_SO_ORIGINAL_DST)',
     c.getsockopt(fd, family === 4 ? SOL_IP : SOL_IPV6, SO_ORIGINAL_DST, sa, length),
   );
@@ -317,11 +320,6 @@ export function fdOf(socket: net.Socket): number {
   const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) throw new Error('socket has no file descriptor');
   return fd;
-}
-
-/** errno by name ('EINVAL', ...), as SocketCallError names it: for errors the kernel reports other ways (netlink). */
-export function errnoCode(errno: number): string {
-  return errnoName(errno);
 }
 
 /**

@@ -114,7 +114,7 @@ async function applyRules(topology: Topology, logDir: string, interception: Inte
  * And a variant, `paths`: the relay as the path manager of its own connections
  * (paths.manager: userspace), where the others leave it to the kernel's.
  */
-export type MprelayAblation = 'no-monitor' | 'kernel-defaults' | 'paths';
+export type MprelayVariant = 'no-monitor' | 'kernel-defaults' | 'paths';
 
 const STALE_LOSS_CNT_SYSCTL = 'net.mptcp.stale_loss_cnt';
 
@@ -127,7 +127,7 @@ async function doctorFixKernelDefaults(topology: Topology, logDir: string, launc
 }
 
 /** mprelay intercepting the client's TCP with nftables REDIRECT (the default) or TPROXY; or one of its ablations. */
-export function mprelaySystem(interception: Interception, launcher: MprelayLauncher = CHECKOUT_LAUNCHER, ablation?: MprelayAblation): SystemAdapter {
+export function mprelaySystem(interception: Interception, launcher: MprelayLauncher = CHECKOUT_LAUNCHER, ablation?: MprelayVariant): SystemAdapter {
   const name = ablation ? (`mprelay-${ablation}` as const) : 'mprelay';
   return {
   name,
