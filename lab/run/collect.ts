@@ -66,6 +66,10 @@ export class Collector {
     return this.blocks;
   }
 
+  runRecords(): readonly RunRecord[] {
+    return this.runs;
+  }
+
   /** Summaries so far of the metrics `wanted` selects (for deciding on another repetition). */
   summary(wanted: (metric: string) => boolean): SummaryTable {
     return summarizeSamples(this.samples.filter((s) => wanted(s.metric)));

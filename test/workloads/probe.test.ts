@@ -45,6 +45,7 @@ test.serial('fetch: verified response, server accept time between connect start 
   t.is(record.bytes, 100_000);
   t.true(record.startMs <= record.acceptMs! && record.acceptMs! <= record.firstByteMs!, JSON.stringify(record));
   t.true(record.connectMs! <= record.firstByteMs!);
+  t.true(record.firstByteMs! <= record.lastByteMs! && record.lastByteMs! <= record.endMs!, 'the last byte comes after the first and before the close');
 });
 
 test.serial('download and upload for a fixed time: bytes verified at the receiver, binned on the shared clock', async (t) => {
