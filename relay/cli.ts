@@ -16,11 +16,16 @@ const USAGE = `usage:
                                     redirect the LAN's DNS (UDP and TCP 53) to the forwarder
                                     (the dns.listen port); with --wan, also the policy routes
                                     each WAN link needs (as comments to run)
-  mprelay doctor [--role local|remote] [--wan-if IF]... [--fast-open] [--path-manager kernel|userspace] [--pid PID] [--fix]
+  mprelay doctor [--role local|remote] [--wan-if IF]... [--fast-open] [--path-manager kernel|userspace]
+                 [--subflow-send-buffer BYTES] [--pid PID] [--fix]
                                     check this machine's tuning, print fixes (exit 1 if any);
                                     --wan-if: every WAN interface of the local (each needs an
                                     MPTCP subflow endpoint with the kernel's path manager);
-                                    --path-manager: the local config's paths.manager; --fix: apply the fixes that are
+                                    --path-manager: the local config's paths.manager;
+                                    --subflow-send-buffer: the most a subflow's send buffer may
+                                    grow to (net.ipv4.tcp_wmem's max), about 2 x the largest
+                                    link's rate x (round trip + its queue): a dead link's data
+                                    is sent again behind that queue; --fix: apply the fixes that are
                                     commands, saying why, then check again; open files are the
                                     running daemon's (--pid, else the mprelay-<role> unit's)
   mprelay keygen                    print a new random key for the config files`;
@@ -49,15 +54,17 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'doctor': {
-      const { values } = parseArgs({ args: rest, options: { role: { type: 'string', default: 'local' }, 'wan-if': { type: 'string', multiple: true, default: [] }, 'fast-open': { type: 'boolean', default: false }, 'path-manager': { type: 'string', default: 'kernel' }, pid: { type: 'string' }, fix: { type: 'boolean', default: false } } });
+      const { values } = parseArgs({ args: rest, options: { role: { type: 'string', default: 'local' }, 'wan-if': { type: 'string', multiple: true, default: [] }, 'fast-open': { type: 'boolean', default: false }, 'path-manager': { type: 'string', default: 'kernel' }, 'subflow-send-buffer': { type: 'string' }, pid: { type: 'string' }, fix: { type: 'boolean', default: false } } });
       if (values.role !== 'local' && values.role !== 'remote') return usage('--role is local or remote');
       if (values['path-manager'] !== 'kernel' && values['path-manager'] !== 'userspace') return usage('--path-manager is kernel or userspace');
       const pathManager: 'kernel' | 'userspace' = values['path-manager'];
+      const sendBuffer = values['subflow-send-buffer'];
+      if (sendBuffer !== undefined && !/^[1-9]\d{4,9}$/.test(sendBuffer)) return usage('--subflow-send-buffer is a number of bytes, at least 10000');
       // Loaded here only: the daemons never need it.
       const { applyFixes, formatChecks, gather, judge } = await import('./doctor.ts');
       const pid = values.pid === undefined ? undefined : Number(values.pid);
       const role: 'local' | 'remote' = values.role;
-      const options = { role, wanInterfaces: values['wan-if'], fastOpen: values['fast-open'], pathManager };
+      const options = { role, wanInterfaces: values['wan-if'], fastOpen: values['fast-open'], pathManager, ...(sendBuffer !== undefined ? { subflowSendBufferBytes: Number(sendBuffer) } : {}) };
       const check = async () => judge(await gather({ role, ...(pid !== undefined ? { pid } : {}) }), options);
       let checks = await check();
       if (values.fix) {

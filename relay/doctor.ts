@@ -1,6 +1,7 @@
 // `mprelay doctor`: checks what the seed's notes tune on a gateway (MPTCP on, limits and
 // endpoints, open files, port range, conntrack size, Fast Open), what failover needs
-// (stale_loss_cnt, a subflow endpoint per WAN link) and the kernel's traps (MPTCP
+// (stale_loss_cnt, a subflow endpoint per WAN link, a ceiling on subflow send buffers
+// when asked for one) and the kernel's traps (MPTCP
 // blackhole detection, TCP_USER_TIMEOUT on MPTCP sockets), and says how to fix each;
 // `--fix` runs the fixes that are commands, printing each with its reason.
 // Readings are gathered in one place and judged by a pure function, which tests use.
@@ -34,6 +35,8 @@ export interface Readings {
   userTimeoutRefused?: string | undefined;
   /** net.mptcp.path_manager (6.15+); undefined on kernels without it. */
   pathManager?: string | undefined;
+  /** net.ipv4.tcp_wmem: min, default and max of a TCP socket's send buffer (MPTCP subflows included). */
+  tcpWmem?: [number, number, number] | undefined;
 }
 
 export interface Check {
@@ -58,6 +61,8 @@ export interface DoctorOptions {
   fastOpen: boolean;
   /** The local config's `paths.manager` (default `kernel`). */
   pathManager?: 'kernel' | 'userspace';
+  /** The most a subflow's send buffer may grow to (`--subflow-send-buffer`): about two bandwidth-delay products of the largest link, queue included; absent: not checked. */
+  subflowSendBufferBytes?: number;
 }
 
 type Fix = { why?: string; apply?: string[][] };
@@ -128,6 +133,7 @@ export function judge(r: Readings, options: DoctorOptions): Check[] {
       apply: [['sysctl', '-w', `net.mptcp.stale_loss_cnt=${STALE_LOSS_CNT}`]],
     },
   );
+  if (options.subflowSendBufferBytes !== undefined) checks.push(subflowSendBufferCheck(r.tcpWmem, options.subflowSendBufferBytes));
   if (options.role === 'local') {
     add(
       'mptcp blackhole detection',
@@ -148,6 +154,32 @@ export function judge(r: Readings, options: DoctorOptions): Check[] {
     { why: 'without it, data unacknowledged on every subflow is retried for the kernel default of ~15 minutes' },
   );
   return checks;
+}
+
+/**
+ * Send buffers no larger than asked for. MPTCP's scheduler moves a connection's data into
+ * each subflow's own TCP send queue as far as that subflow's send buffer allows, and
+ * autotuning grows it to several congestion windows: on lossy-wisp's links the remote's
+ * subflows held 140-470 KB unsent, 0.2-0.5 s at their rates. Neither TCP_NOTSENT_LOWAT on
+ * the connection nor net.ipv4.tcp_notsent_lowat bounds that queue (6.18, measured). When
+ * a link dies, the kernel sends the dead subflow's data again on a live one, behind that
+ * queue. The ceiling is the most autotuning may reach: each subflow keeps growing to what
+ * its own window needs, and the connection's buffer (the subflows' sum) is not capped.
+ */
+function subflowSendBufferCheck(wmem: Readings['tcpWmem'], maxBytes: number): Check {
+  const name = 'subflow send buffer';
+  const detail = `net.ipv4.tcp_wmem = ${wmem ? wmem.join(' ') : 'unreadable'} (at most ${maxBytes} wanted)`;
+  if (wmem && wmem[2] <= maxBytes) return { name, ok: true, detail };
+  const [min, initial] = wmem ?? [4096, 16384];
+  const value = `${Math.min(min, maxBytes)} ${Math.min(initial, maxBytes)} ${maxBytes}`;
+  return {
+    name,
+    ok: false,
+    detail,
+    fix: `sysctl -w net.ipv4.tcp_wmem="${value}"`,
+    why: "MPTCP queues a connection's data in each subflow up to its send buffer, several windows once autotuned; when a link dies its data is sent again on the live subflow behind that queue (lossy-wisp: a download's stall 362-522 ms with the kernel's ceiling, 247-336 ms with 256 KB)",
+    apply: [['sysctl', '-w', `net.ipv4.tcp_wmem=${value}`]],
+  };
 }
 
 /** Every WAN interface carries a `subflow` endpoint: the second link joins each connection, and the monitor takes a dead link's off. */
@@ -181,6 +213,12 @@ async function sysctl(path: string): Promise<string | undefined> {
 }
 
 const num = (text: string | undefined) => (text === undefined || text === '' ? undefined : Number(text));
+
+/** Three numbers (`4096 16384 4194304`), or undefined. */
+function triple(text: string | undefined): [number, number, number] | undefined {
+  const values = text?.trim().split(/\s+/).map(Number);
+  return values?.length === 3 && values.every(Number.isFinite) ? [values[0]!, values[1]!, values[2]!] : undefined;
+}
 
 /** Where the open-files limit was read: the daemon itself, else this process (which may differ). */
 export interface GatherOptions {
@@ -235,6 +273,7 @@ export async function gather(options: GatherOptions): Promise<Readings> {
     interfaceAddresses: await interfaceAddresses(),
     userTimeoutRefused: refused,
     pathManager: await sysctl('net/mptcp/path_manager'),
+    tcpWmem: triple(await sysctl('net/ipv4/tcp_wmem')),
   };
 }
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { nftRules, tproxyRouting } from '../../relay/rules.ts';
+import { baseRttMs, type LinkModel } from '../links/model.ts';
 import { ipIn, nsRun } from '../topology/netns.ts';
 import { ADDR, DEV, LAB_DNS, type Topology } from '../topology/types.ts';
 import { assemble, NO_WRAP, type Part } from './assemble.ts';
@@ -54,17 +55,32 @@ export const MPRELAY_LINKS = [
 /** gw-local's MPTCP path manager: the relay's own (`userspace`) or the kernel's. */
 type PathManager = 'kernel' | 'userspace';
 
+/** Below this, a subflow's buffer would bind a connection's start-up on short links. */
+const MIN_SUBFLOW_SEND_BUFFER_BYTES = 256 * 1024;
+
+/**
+ * doctor's `--subflow-send-buffer` as a person who knows their links would give it: twice
+ * the largest bandwidth-delay product of any link and direction, its queue included (what
+ * one subflow's window may need), at least MIN_SUBFLOW_SEND_BUFFER_BYTES.
+ */
+export function subflowSendBufferBytes(links: readonly LinkModel[]): number {
+  const bdpBytes = links.flatMap((link) => [link.down, link.up].map((d) => (d.rateBitsPerSec / 8) * ((baseRttMs(link) + d.jitterMs * 2) / 1000) + d.queueBytes));
+  return Math.max(MIN_SUBFLOW_SEND_BUFFER_BYTES, Math.ceil(2 * Math.max(...bdpBytes)));
+}
+
 /**
  * `mprelay doctor --fix` in both gateways, as a person deploying it runs it: the host
  * settings mprelay needs (the path manager its config names, a subflow endpoint per link
- * for the kernel's, stale_loss_cnt, blackhole detection off on the local). Its output goes
+ * for the kernel's, stale_loss_cnt, the subflows' send buffer ceiling from the links,
+ * blackhole detection off on the local). Its output goes
  * to the log; checks it cannot fix in a namespace (open files of a shell, TCP_USER_TIMEOUT
  * on this kernel) stay reported there. gw-local gets the kernel's path manager back on stop.
  */
 async function doctorFix(topology: Topology, logDir: string, launcher: MprelayLauncher, pathManager: PathManager): Promise<Part> {
+  const sendBuffer = ['--subflow-send-buffer', String(subflowSendBufferBytes(Object.values(topology.links).map((link) => link.model)))];
   const sides = [
-    { ns: topology.ns.gwLocal, args: ['--role', 'local', '--wan-if', DEV.linkA, '--wan-if', DEV.linkB, '--path-manager', pathManager], log: 'mprelay-doctor-local.log' },
-    { ns: topology.ns.gwRemote, args: ['--role', 'remote'], log: 'mprelay-doctor-remote.log' },
+    { ns: topology.ns.gwLocal, args: ['--role', 'local', '--wan-if', DEV.linkA, '--wan-if', DEV.linkB, '--path-manager', pathManager, ...sendBuffer], log: 'mprelay-doctor-local.log' },
+    { ns: topology.ns.gwRemote, args: ['--role', 'remote', ...sendBuffer], log: 'mprelay-doctor-remote.log' },
   ];
   for (const side of sides) {
     const result = await nsRun(side.ns, launcher.command, [...launcher.args, 'doctor', '--fix', ...side.args], { reject: false });
@@ -109,20 +125,22 @@ async function applyRules(topology: Topology, logDir: string, interception: Inte
 /**
  * The ablations: mprelay with one of its failover parts taken away, to measure what each
  * adds. `no-monitor`: no links in the local's config (no probes, no endpoint taken off a
- * dead link, new connections where routing says). `kernel-defaults`: the MPTCP setting
- * doctor tunes (net.mptcp.stale_loss_cnt) back at the kernel's default in both gateways.
+ * dead link, new connections where routing says). `kernel-defaults`: the settings doctor
+ * tunes for failover (net.mptcp.stale_loss_cnt, net.ipv4.tcp_wmem's ceiling) back at the
+ * kernel's defaults in both gateways.
  * And a variant, `paths`: the relay as the path manager of its own connections
  * (paths.manager: userspace), where the others leave it to the kernel's.
  */
 export type MprelayVariant = 'no-monitor' | 'kernel-defaults' | 'paths';
 
-const STALE_LOSS_CNT_SYSCTL = 'net.mptcp.stale_loss_cnt';
+/** What doctor --fix tunes for failover, put back to the kernel's defaults by the `kernel-defaults` ablation. */
+const FAILOVER_SYSCTLS = ['net.mptcp.stale_loss_cnt', 'net.ipv4.tcp_wmem'];
 
-/** Runs doctor --fix, then puts stale_loss_cnt back to the kernel's default (what a new network namespace starts with). */
 async function doctorFixKernelDefaults(topology: Topology, logDir: string, launcher: MprelayLauncher, pathManager: PathManager): Promise<Part> {
-  const kernelDefault = String((await execa('unshare', ['--net', 'sysctl', '-n', STALE_LOSS_CNT_SYSCTL])).stdout).trim();
+  // A fresh network namespace has the kernel's defaults.
+  const defaults = String((await execa('unshare', ['--net', 'sysctl', ...FAILOVER_SYSCTLS])).stdout).trim().split('\n').map((line) => line.replace(/\s*=\s*/, '=').replace(/\t/g, ' '));
   const fixed = await doctorFix(topology, logDir, launcher, pathManager);
-  for (const ns of [topology.ns.gwLocal, topology.ns.gwRemote]) await nsRun(ns, 'sysctl', ['-qw', `${STALE_LOSS_CNT_SYSCTL}=${kernelDefault}`]);
+  for (const ns of [topology.ns.gwLocal, topology.ns.gwRemote]) for (const setting of defaults) await nsRun(ns, 'sysctl', ['-qw', setting]);
   return fixed;
 }
 
@@ -134,7 +152,7 @@ export function mprelaySystem(interception: Interception, launcher: MprelayLaunc
   description: {
     none: 'mprelay: one MPTCP connection per client connection from a warm, joined pool; destination sent with the first bytes',
     'no-monitor': 'mprelay without its link health monitor (ablation): no probes, no endpoint taken off a dead link',
-    'kernel-defaults': "mprelay with the kernel's default MPTCP settings (ablation): stale_loss_cnt as the kernel has it",
+    'kernel-defaults': "mprelay with the kernel's defaults for what doctor tunes for failover (ablation): stale_loss_cnt and the subflows' send buffer ceiling as the kernel has them",
     paths: 'mprelay as the path manager of its own connections: other links joined as backups, sending only for bulk transfers that gain from them',
   }[ablation ?? 'none'],
   needs: { debianPackages: ['nftables', 'curl'], commands: ['nft', 'curl'] },

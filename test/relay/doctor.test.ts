@@ -80,3 +80,23 @@ test("doctor: the path manager must be the config's; with the relay's own the en
   t.like(old, { ok: false, fix: 'a kernel with net.mptcp.path_manager (6.15+), or paths.manager: kernel' });
   t.is(old?.apply, undefined);
 });
+
+test("doctor: a subflow send buffer ceiling is checked only when asked for, and fixed by lowering tcp_wmem's max (min and default kept), saying why", (t) => {
+  const kernel: Readings = { ...tuned, tcpWmem: [4096, 16384, 4194304] };
+  t.false(judge(kernel, local).some((c) => c.name === 'subflow send buffer'), 'not asked: not checked');
+  const asked = { ...local, subflowSendBufferBytes: 354_000 };
+  const [check] = judge(kernel, asked).filter((c) => c.name === 'subflow send buffer');
+  t.like(check, { ok: false, detail: 'net.ipv4.tcp_wmem = 4096 16384 4194304 (at most 354000 wanted)', fix: 'sysctl -w net.ipv4.tcp_wmem="4096 16384 354000"' });
+  t.deepEqual(check?.apply, [['sysctl', '-w', 'net.ipv4.tcp_wmem=4096 16384 354000']]);
+  t.regex(check?.why ?? '', /sent again on the live subflow behind that queue/);
+  t.true(judge({ ...tuned, tcpWmem: [4096, 16384, 354000] }, asked).find((c) => c.name === 'subflow send buffer')!.ok);
+  t.true(judge({ ...tuned, tcpWmem: [4096, 16384, 200000] }, asked).find((c) => c.name === 'subflow send buffer')!.ok, 'a lower ceiling set by hand is left alone');
+  const unreadable = judge({ ...tuned, tcpWmem: undefined }, { ...asked, role: 'remote' }).find((c) => c.name === 'subflow send buffer');
+  t.like(unreadable, { ok: false, fix: 'sysctl -w net.ipv4.tcp_wmem="4096 16384 354000"' });
+});
+
+test('doctor: this machine reads tcp_wmem as three numbers', async (t) => {
+  const readings = await gather({ role: 'remote', pid: process.pid });
+  t.is(readings.tcpWmem?.length, 3);
+  t.true(readings.tcpWmem!.every((n) => Number.isInteger(n) && n > 0), JSON.stringify(readings.tcpWmem));
+});

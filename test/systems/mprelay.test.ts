@@ -4,7 +4,7 @@ import test from 'ava';
 import { execa } from 'execa';
 import { waitUntil } from '../../lab/systems/daemon.ts';
 import { readFile } from 'node:fs/promises';
-import { localMetric, mprelay, MPRELAY_CLI, mprelayKernelDefaults, mprelayNoMonitor, mprelaySystem, MPRELAY_LOCAL_PORT, MPRELAY_POOL, MPRELAY_REMOTE_PORT, type MprelayLauncher } from '../../lab/systems/mprelay.ts';
+import { localMetric, mprelay, MPRELAY_CLI, subflowSendBufferBytes, mprelayKernelDefaults, mprelayNoMonitor, mprelaySystem, MPRELAY_LOCAL_PORT, MPRELAY_POOL, MPRELAY_REMOTE_PORT, type MprelayLauncher } from '../../lab/systems/mprelay.ts';
 import { SystemStartError } from '../../lab/systems/system.ts';
 import { nsRun } from '../../lab/topology/netns.ts';
 import { ADDR, DEV, type Topology } from '../../lab/topology/types.ts';
@@ -57,19 +57,35 @@ test.serial("mprelay with TPROXY interception, with only the local unit's capabi
   t.notRegex(String(rules), /fwmark/, 'the TPROXY policy rule is removed on stop');
 });
 
-test.serial('the ablations relay as mprelay does, each without its part: no link monitor; stale_loss_cnt at the kernel default', async (t) => {
+test('the subflow send buffer ceiling doctor is given: twice the largest link and direction bandwidth-delay product with its queue, at least 256 KiB', async (t) => {
+  const lossy = await testScenario('lossy-wisp');
+  const linkADown = lossy.links.a.down;
+  const bdp = (linkADown.rateBitsPerSec / 8) * ((lossy.links.a.down.delayMs + lossy.links.a.up.delayMs + 2 * linkADown.jitterMs) / 1000) + linkADown.queueBytes;
+  t.is(subflowSendBufferBytes([lossy.links.a, lossy.links.b]), Math.ceil(2 * bdp), "link A's download direction is the largest");
+  const tiny = { ...lossy.links.b, down: { ...lossy.links.b.down, queueBytes: 1000 }, up: { ...lossy.links.b.up, queueBytes: 1000 } };
+  t.is(subflowSendBufferBytes([tiny]), 256 * 1024);
+});
+
+test.serial("the ablations relay as mprelay does, each without its part: no link monitor; doctor's failover settings at the kernel's defaults", async (t) => {
   const topology = await useTopology(t);
+  const sysctl = async (ns: string, name: string) => String((await nsRun(ns, 'sysctl', ['-n', name])).stdout).trim().replace(/\s+/g, ' ');
   const kernelDefault = String((await execa('unshare', ['--net', 'sysctl', '-n', 'net.mptcp.stale_loss_cnt'])).stdout).trim();
+  const kernelWmem = String((await execa('unshare', ['--net', 'sysctl', '-n', 'net.ipv4.tcp_wmem'])).stdout).trim().replace(/\s+/g, ' ');
   t.not(kernelDefault, '2', "the kernel's default is not doctor's");
+  const ceiling = subflowSendBufferBytes(Object.values(topology.links).map((link) => link.model));
   const noMonitor = await startSystem(t, mprelayNoMonitor, topology);
   const server = await startTrafficServer(t, topology, noMonitor);
   await assertBytesBothWays(t, topology, noMonitor, server);
   t.true((await localMetric(topology, 'mprelay_fresh_connections_total', { link: 'route' })) > 0, 'new connections where routing says');
   t.is(await localMetric(topology, 'mprelay_link_up'), 0, 'no link monitored');
   t.is(String((await nsRun(topology.ns.gwLocal, 'sysctl', ['-n', 'net.mptcp.stale_loss_cnt'])).stdout).trim(), '2', "doctor's setting");
+  for (const ns of [topology.ns.gwLocal, topology.ns.gwRemote]) t.is((await sysctl(ns, 'net.ipv4.tcp_wmem')).split(' ')[2], String(ceiling), "doctor's subflow send buffer ceiling");
   await noMonitor.stop();
   const defaults = await startSystem(t, mprelayKernelDefaults, topology);
-  for (const ns of [topology.ns.gwLocal, topology.ns.gwRemote]) t.is(String((await nsRun(ns, 'sysctl', ['-n', 'net.mptcp.stale_loss_cnt'])).stdout).trim(), kernelDefault);
+  for (const ns of [topology.ns.gwLocal, topology.ns.gwRemote]) {
+    t.is(await sysctl(ns, 'net.mptcp.stale_loss_cnt'), kernelDefault);
+    t.is(await sysctl(ns, 'net.ipv4.tcp_wmem'), kernelWmem);
+  }
   t.true(await waitUntil(async () => (await localMetric(topology, 'mprelay_link_up')) === 2, 5_000), 'the monitor runs: both links up');
   await assertBytesBothWays(t, topology, defaults, server);
   t.is(String((await nsRun(topology.ns.gwLocal, 'sysctl', ['-n', 'net.mptcp.path_manager'])).stdout).trim(), 'kernel', "the kernel's path manager, as mprelay has it");
