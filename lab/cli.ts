@@ -26,7 +26,8 @@ const USAGE = `usage:
   mplab run <scenario.yaml> [--systems a,b] [--workloads w,x] [--repeat N|auto] [--precision 10%] [--budget 20m]
             [--quick] [--out DIR] [--backend B] [--engine docker [--docker-host URL]]
                                   run every system on the scenario's links; writes results, CSV and the HTML report
-                                  (--precision or --budget alone imply --repeat auto; --quick: one short repetition;
+                                  (--precision or --budget alone imply --repeat auto; --quick: one short repetition
+                                  of connect, hol and failover, or of the --workloads named, about a minute;
                                   --engine docker: inside a container on that engine (default: DOCKER_HOST or the local socket))
   mplab scenario <name> [options] the same for scenarios/<name>.yaml (\`npm run scenario <name>\`)
   mplab links <scenario.yaml> [--json] [--backend auto|userspace|netem]

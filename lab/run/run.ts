@@ -57,8 +57,8 @@ function timestamp(date: Date): string {
 }
 
 /** The scenario as this run will run it: --quick, then the command line's repeat, precision and budget. */
-export function effectiveScenario(input: Scenario, options: Pick<RunOptions, 'quick' | 'repeat' | 'precision' | 'budgetMs'>): Scenario {
-  if (options.quick) return quickScenario(input);
+export function effectiveScenario(input: Scenario, options: Pick<RunOptions, 'quick' | 'repeat' | 'precision' | 'budgetMs' | 'workloads'>): Scenario {
+  if (options.quick) return quickScenario(input, options.workloads);
   return { ...input, repeat: options.repeat ?? input.repeat, precision: options.precision ?? input.precision, budget: options.budgetMs ?? input.budget };
 }
 
@@ -130,6 +130,8 @@ export async function runScenario(input: Scenario, options: RunOptions = {}): Pr
   for (const name of workloads) WORKLOADS[name].validate(scenario);
   const policy = repeatPolicy(scenario);
   const note = options.onNote ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const leftOut = WORKLOAD_NAMES.filter((w) => input.workloads[w] !== undefined && scenario.workloads[w] === undefined);
+  if (leftOut.length > 0) note(`mplab: --quick runs ${workloads.join(', ')}; left out: ${leftOut.join(', ')} (name them with --workloads, or run without --quick)`);
 
   const startedAt = new Date();
   const runDir = path.join(options.outDir ?? REPORTS_DIR, scenario.name, timestamp(startedAt));
