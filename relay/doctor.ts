@@ -177,7 +177,7 @@ function subflowSendBufferCheck(wmem: Readings['tcpWmem'], maxBytes: number): Ch
     ok: false,
     detail,
     fix: `sysctl -w net.ipv4.tcp_wmem="${value}"`,
-    why: "MPTCP queues a connection's data in each subflow up to its send buffer, several windows once autotuned; when a link dies its data is sent again on the live subflow behind that queue (lossy-wisp: a download's stall 362-522 ms with the kernel's ceiling, 247-336 ms with 256 KB)",
+    why: "MPTCP queues a connection's data in each subflow up to its send buffer, several windows once autotuned; when a link dies its data is sent again on the live subflow behind that queue (the lab's lossy-wisp links, link A down under a download, 5 runs each: stall p50 510 ms with the kernel's ceiling and stale_loss_cnt, 269 ms with both set)",
     apply: [['sysctl', '-w', `net.ipv4.tcp_wmem=${value}`]],
   };
 }
