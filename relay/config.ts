@@ -39,7 +39,7 @@ const notSentLowatBytes = z.int().min(0).max(64 * 1024 * 1024).default(32 * 1024
 const metrics = z.strictObject({ address: ip, port }).optional();
 const log = z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']) }).default({ level: 'info' });
 
-/** The link probes (both sides): one every intervalMs per link; down after downAfterMs of silence, up after upAfter answers in a row. */
+/** The link probes (both sides): one every intervalMs per link (a quarter of it while the link is not up); down after downAfterMs of silence, up after upAfter answers in a row. */
 const probes = z
   .strictObject({ intervalMs: z.int().min(10).max(10_000), downAfterMs: z.int().min(50).max(60_000), upAfter: z.int().min(1).max(100) })
   .refine((p) => p.downAfterMs >= 2 * p.intervalMs, 'probes.downAfterMs must be at least two intervals')

@@ -4,6 +4,10 @@
 // the subflows' TCP state: an idle link has no subflow traffic to judge by, the verdict
 // must exist before a connection uses the link (new connections pick their link by it),
 // and a probe round trip measures both directions, as a download needs.
+// A link that is not up is probed PROBES_PER_INTERVAL_NOT_UP times as often: its
+// `upAfter` answers in a row then come within a fraction of an interval of its return,
+// which is what puts its subflows back (at one probe per interval, 3 answers took ~250
+// ms of a ~800 ms recovery). The up verdict still needs every one of them.
 import dgram from 'node:dgram';
 import { familyOf } from './ip.ts';
 import { LinkHealth, type LinkHealthOptions, type LinkVerdict } from './link-health.ts';
@@ -29,6 +33,7 @@ export interface LinkMonitorOptions {
 }
 
 const CHECKS_PER_INTERVAL = 4;
+const PROBES_PER_INTERVAL_NOT_UP = 4;
 
 interface Watched {
   link: MonitoredLink;
@@ -43,6 +48,7 @@ export class LinkMonitor {
   readonly #watched: Watched[];
   #key: { id: number; secret: Buffer };
   #sequence = 0;
+  #ticks = 0;
   #timer: NodeJS.Timeout | undefined;
   #checkTimer: NodeJS.Timeout | undefined;
 
@@ -76,7 +82,7 @@ export class LinkMonitor {
       ),
     );
     for (const w of this.#watched) this.#options.metrics.linkUp.set({ link: w.link.name }, 0);
-    this.#timer = setInterval(() => this.#probe(), this.#options.health.intervalMs);
+    this.#timer = setInterval(() => this.#probe(), this.#options.health.intervalMs / PROBES_PER_INTERVAL_NOT_UP);
     // Silence is judged more often than probes go out, so "down" is said within ~CHECK of the limit.
     this.#checkTimer = setInterval(() => this.#check(), Math.max(5, Math.round(this.#options.health.intervalMs / CHECKS_PER_INTERVAL)));
     this.#probe();
@@ -104,10 +110,13 @@ export class LinkMonitor {
     return this.#watched.find((w) => w.link.name === name);
   }
 
+  /** Every link that is up once per interval; the others at each tick. */
   #probe(): void {
     const nowMs = performance.now();
+    const everyLink = this.#ticks++ % PROBES_PER_INTERVAL_NOT_UP === 0;
     const sequence = this.#sequence++;
     for (const w of this.#watched) {
+      if (!everyLink && w.health.verdict === 'up') continue;
       const probe = encodeProbe({ kind: 'request', keyId: this.#key.id, link: w.index, sequence, sentAtMs: performance.timeOrigin + nowMs }, this.#key.secret);
       w.socket.send(probe, this.#options.remote.port, this.#options.remote.address, () => {});
     }
