@@ -34,8 +34,8 @@ export function summaryCsv(results: Results): string {
         p95: s.p95,
         p99: s.p99,
         mean: s.mean,
-        ci95_lo: s.ci95[0],
-        ci95_hi: s.ci95[1],
+        ci95_lo: s.ci95?.[0] ?? null,
+        ci95_hi: s.ci95?.[1] ?? null,
       })),
     ),
   );

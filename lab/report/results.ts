@@ -27,7 +27,7 @@ export const summarySchema = z.strictObject({
   p95: finite.nullable(),
   p99: finite.nullable(),
   mean: finite,
-  ci95: z.tuple([finite, finite]),
+  ci95: z.tuple([finite, finite]).nullable(),
 }) satisfies z.ZodType<Summary>;
 
 export const metricInfoSchema = z.strictObject({

@@ -6,7 +6,7 @@ import type { Results } from '../report/results.ts';
 import { headlineColumns, type HeadlineColumn } from '../report/headline-columns.ts';
 import type { SystemNameInScenario } from '../scenario/schema.ts';
 import { bestOf } from '../stats/separable.ts';
-import type { Summary } from '../stats/summary.ts';
+import { MIN_REPS_FOR_INTERVAL, type Summary } from '../stats/summary.ts';
 import { formatDuration } from './progress.ts';
 
 /** Three significant digits, no exponent: 0.512, 45.2, 1234. */
@@ -16,13 +16,14 @@ function num(value: number): string {
   return value.toFixed(Math.min(digits, 3));
 }
 
-const medianEstimate = (summary: Summary | undefined) => summary && { value: summary.p50, ci95: summary.ci95, reps: summary.reps };
+const medianEstimate = (summary: Summary | undefined) => summary && { value: summary.p50, ci95: summary.ci95 };
 
-/** A share: its mean and k of n; a latency: median [interval], and how many of its samples are censored (failed attempts at their timeout). */
+/** A share: its mean and k of n; a latency: median [interval] (none from one repetition), and how many of its samples are censored (failed attempts at their timeout). */
 function cell(summary: Summary | undefined, share: boolean, censored: number): string {
   if (!summary) return '-';
   if (share) return `${num(summary.mean)} (${Math.round(summary.mean * summary.n)}/${summary.n})`;
-  return `${num(summary.p50)} [${num(summary.ci95[0])}-${num(summary.ci95[1])}]${censored > 0 ? ` c${censored}` : ''}`;
+  const interval = summary.ci95 ? ` [${num(summary.ci95[0])}-${num(summary.ci95[1])}]` : '';
+  return `${num(summary.p50)}${interval}${censored > 0 ? ` c${censored}` : ''}`;
 }
 
 export function formatHeadline(results: Results, runDir: string): string {
@@ -62,9 +63,11 @@ export function formatHeadline(results: Results, runDir: string): string {
   const precision = `±${Math.round(run.precision * 100)} %`;
   const labErrors = results.runs.flatMap((r) => r.labErrors.map((e) => `  LAB ERROR ${r.system} ${r.workload} rep ${r.repetition}: ${e}`));
   return [
-    `${results.scenario.name}${run.quick ? ' (quick)' : ''}: ${run.repeat} repetition(s)${run.repeatPolicy.kind === 'auto' ? ` (repeat: auto: ${run.stopReason})` : ''}; * best, its interval clear of the others; = best median but not separable (intervals overlap); no mark from a single repetition; cN = N samples censored at their timeout (failed attempts); (k/n) = k of n attempts or repetitions`,
+    `${results.scenario.name}${run.quick ? ' (quick)' : ''}: ${run.repeat} repetition(s)${run.repeatPolicy.kind === 'auto' ? ` (repeat: auto: ${run.stopReason})` : ''}; * best, its interval clear of the others; = best median but not separable (intervals overlap); no interval and no mark from a single repetition (repetitions are an interval's unit); cN = N samples censored at their timeout (failed attempts); (k/n) = k of n attempts or repetitions`,
     ...lines,
-    run.imprecise.length === 0
+    run.repeat < MIN_REPS_FOR_INTERVAL
+      ? `one repetition: no intervals, so no precision either`
+      : run.imprecise.length === 0
       ? `every headline metric within ${precision} of its median`
       : `imprecise (interval wider than ${precision} of the median): ${run.imprecise.map((m) => `${m.system} ${m.workload}.${m.metric} ±${Math.round(m.relativeHalfWidth * 100)} %`).join(', ')}`,
     `${formatDuration(timing.wallMs)} wall time, ${Math.round((100 * timing.inWorkloadsMs) / timing.wallMs)} % inside workloads (set-up ${formatDuration(timing.setupMs)}, quiet waits ${formatDuration(timing.quietWaitMs)}, teardown ${formatDuration(timing.teardownMs)})`,

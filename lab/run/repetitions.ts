@@ -23,7 +23,7 @@ export interface ImpreciseMetric {
   reps: number;
 }
 
-/** Headline metrics (not the 0/1 shares, which have no interval) whose interval is wider than `precision` around the median. */
+/** Headline metrics (not the 0/1 shares, which have no interval; nor those from one repetition) whose interval is wider than `precision` around the median. */
 export function impreciseMetrics(summary: SummaryTable, metrics: Results['metrics'], systems: readonly SystemNameInScenario[], precision: number): ImpreciseMetric[] {
   const found: ImpreciseMetric[] = [];
   for (const column of headlineColumns(metrics).filter((c) => !c.share)) {
@@ -31,7 +31,7 @@ export function impreciseMetrics(summary: SummaryTable, metrics: Results['metric
       const s: Summary | undefined = summary[system]?.[column.workload]?.[column.metric];
       if (!s) continue;
       const width = relativeHalfWidth(s);
-      if (width > precision) found.push({ system, workload: column.workload, metric: column.metric, relativeHalfWidth: width, n: s.n, reps: s.reps });
+      if (width !== null && width > precision) found.push({ system, workload: column.workload, metric: column.metric, relativeHalfWidth: width, n: s.n, reps: s.reps });
     }
   }
   return found;

@@ -3,6 +3,7 @@
 import test from 'ava';
 import { headline } from '../../lab/report/html/headline.ts';
 import { runView } from '../../lab/report/html/run-view.ts';
+import { summarizeSamples } from '../../lab/report/results.ts';
 import { formatHeadline } from '../../lab/run/headline.ts';
 import { fixture } from '../report/html-helpers.ts';
 
@@ -25,4 +26,18 @@ test('best (*) and not separable (=) as in the report; imprecise metrics, timing
   t.regex(text, /\n\d+m\d\ds wall time, \d+ % inside workloads \(set-up \d+s, quiet waits \d+s, teardown \d+s\)\n/);
   t.regex(text, /link emulator lateness p99 at most \d+ us in any block/);
   t.regex(text, /report: \/tmp\/run$/);
+});
+
+test('a run of one repetition prints no interval and claims no precision: its samples were taken back to back', async (t) => {
+  const recorded = await fixture('ci-smoke-a');
+  const samples = recorded.samples.filter((s) => s.repetition === 1);
+  const results = { ...recorded, samples, summary: summarizeSamples(samples), run: { ...recorded.run, repeat: 1, imprecise: [] } };
+  const text = formatHeadline(results, '/tmp/run');
+  t.regex(text, /^ci-smoke: 1 repetition\(s\); .*no interval and no mark from a single repetition/);
+  t.regex(text, /\none repetition: no intervals, so no precision either\n/);
+  const stall = text.split('\n').find((l) => l.startsWith('failover.stall_link_a_ms'))!;
+  t.notRegex(stall, /\[|\*| =/, stall);
+  const table = headline(runView(results, 'a'));
+  const cells = table.rows.flatMap((row) => row.cells).filter((cell) => cell && !cell.shareOf);
+  t.true(cells.length > 0 && cells.every((cell) => cell!.ci95 === null && !cell!.best && !cell!.notSeparable));
 });

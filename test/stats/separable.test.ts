@@ -1,7 +1,9 @@
 import test from 'ava';
 import { bestOf } from '../../lab/stats/separable.ts';
 
-const e = (value: number, lo: number, hi: number, reps = 5) => ({ value, ci95: [lo, hi] as const, reps });
+const e = (value: number, lo: number, hi: number) => ({ value, ci95: [lo, hi] as const });
+/** A system measured in a single repetition: no interval (summary.ts). */
+const single = (value: number) => ({ value, ci95: null });
 
 test('a best is claimed only when its interval clears the runner-up', (t) => {
   t.deepEqual(bestOf([e(10, 9, 11), e(20, 18, 22), e(30, 25, 35)], 'lower'), { kind: 'best', index: 0 });
@@ -22,7 +24,8 @@ test('missing systems are skipped; one estimate has nothing to be best against',
   t.deepEqual(bestOf([null, e(10, 9, 11)], 'lower'), { kind: 'none' });
 });
 
-test('one repetition claims nothing: its interval cannot show how repetitions differ', (t) => {
-  t.deepEqual(bestOf([e(10, 9, 11), e(20, 19, 21, 1)], 'lower'), { kind: 'none' });
-  t.deepEqual(bestOf([e(10, 9, 11, 2), e(20, 19, 21, 2)], 'lower'), { kind: 'best', index: 0 });
+test('one repetition claims nothing: it has no interval to separate by', (t) => {
+  t.deepEqual(bestOf([e(10, 9, 11), single(20)], 'lower'), { kind: 'none' });
+  t.deepEqual(bestOf([single(10), single(20)], 'lower'), { kind: 'none' });
+  t.deepEqual(bestOf([e(10, 9, 11), e(20, 19, 21)], 'lower'), { kind: 'best', index: 0 });
 });

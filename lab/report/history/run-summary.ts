@@ -13,9 +13,9 @@ export const compact = (value: number) => Number(value.toPrecision(5));
 export const compactStatSchema = z.strictObject({
   n: z.number().int(),
   p50: z.number(),
-  /** The 95 % interval of the median. */
-  lo: z.number(),
-  hi: z.number(),
+  /** The 95 % interval of the median; null from a single repetition. */
+  lo: z.number().nullable(),
+  hi: z.number().nullable(),
   mean: z.number().nullable(),
   /** Repetitions the samples came from, when the summary says. */
   reps: z.number().int().optional(),
@@ -38,13 +38,15 @@ export type RunSummary = z.infer<typeof runSummarySchema>;
 
 const finiteOrNull = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? compact(v) : null);
 
-function compactStat(summary: { n: number; p50: number; ci95: [number, number] }): CompactStat {
+function compactStat(summary: { n: number; p50: number; ci95: [number, number] | null }): CompactStat {
   const extra = summary as { mean?: unknown; reps?: unknown };
+  // Results written before single repetitions lost their interval still carry one: not shown.
+  const interval = extra.reps === 1 ? null : summary.ci95;
   return {
     n: summary.n,
     p50: compact(summary.p50),
-    lo: compact(summary.ci95[0]),
-    hi: compact(summary.ci95[1]),
+    lo: interval && compact(interval[0]),
+    hi: interval && compact(interval[1]),
     mean: finiteOrNull(extra.mean),
     ...(typeof extra.reps === 'number' && Number.isInteger(extra.reps) && { reps: extra.reps }),
   };

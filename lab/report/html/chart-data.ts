@@ -8,11 +8,11 @@ export interface Point {
   y: number;
 }
 
-/** A median with its 95 % interval, as a bar with whiskers. */
+/** A median with its 95 % interval, as a bar with whiskers (none from a single repetition). */
 export interface IntervalBar {
   p50: number;
-  lo: number;
-  hi: number;
+  lo: number | null;
+  hi: number | null;
 }
 
 export interface TimeWindow {
@@ -52,7 +52,7 @@ const FAILOVER_DISPLAY_BIN_MS = 200;
 
 function bar(view: RunView, system: string, workload: string, metric: string): IntervalBar | null {
   const s = view.summary({ system, workload, metric });
-  return s ? { p50: s.p50, lo: s.ci95[0], hi: s.ci95[1] } : null;
+  return s ? { p50: s.p50, lo: s.ci95?.[0] ?? null, hi: s.ci95?.[1] ?? null } : null;
 }
 
 /** The first repetition a system has samples in: one run's trace per system keeps a time plot readable. */

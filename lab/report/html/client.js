@@ -114,7 +114,7 @@
   const barSeries = (system, bars) => ({
     label: system,
     data: bars.map((b) => (b ? b.p50 : null)),
-    intervals: bars.map((b) => (b ? [b.lo, b.hi] : null)),
+    intervals: bars.map((b) => (b && b.lo !== null ? [b.lo, b.hi] : null)),
     backgroundColor: colorOf(system),
   });
 

@@ -15,8 +15,8 @@ export const REFERENCE_SYSTEM = 'mprelay';
 export interface HeadlineCell {
   /** The median, or the mean of a share column. */
   value: number;
-  /** The median's interval (none for a share column). */
-  ci95?: [number, number];
+  /** The median's interval (none for a share column; null from a single repetition). */
+  ci95?: [number, number] | null;
   n: number;
   /** Repetitions the samples came from. */
   reps: number;
@@ -55,7 +55,7 @@ export function headline(view: RunView): Headline {
     const column = rows.map((r) => r.cells[i] ?? null);
     const cells = column.filter((cell): cell is HeadlineCell => cell !== null);
     // A share has no interval to separate by: no best.
-    const verdict = c.share ? { kind: 'none' as const } : bestOf(column.map((cell) => cell && cell.ci95 && { value: cell.value, ci95: cell.ci95, reps: cell.reps }), c.better);
+    const verdict = c.share ? { kind: 'none' as const } : bestOf(column.map((cell) => cell && { value: cell.value, ci95: cell.ci95 ?? null }), c.better);
     if (verdict.kind === 'best') column[verdict.index]!.best = true;
     if (verdict.kind === 'not-separable') for (const index of verdict.indices) column[index]!.notSeparable = true;
     const reference = rows.find((r) => r.system === REFERENCE_SYSTEM)?.cells[i];
@@ -67,9 +67,9 @@ export function headline(view: RunView): Headline {
 function cellHtml(cell: HeadlineCell | null, unit: string, isReference: boolean): string {
   if (!cell) return '<td class="none" title="no sample in this run: not run, or the workload failed">no samples</td>';
   const ratio = cell.ratio !== undefined && !isReference ? `<div class="ratio">${formatNumber(cell.ratio)}× ${REFERENCE_SYSTEM}</div>` : '';
-  const main = cell.ci95 ? formatValue(cell.value, unit) : `${Math.round(cell.value * cell.n)} of ${cell.n}`;
-  const detail = cell.ci95 ? formatInterval(cell.ci95, unit) : (cell.shareOf ?? 'repetitions');
-  const censored = cell.censored > 0 && cell.ci95 ? `<div class="censored">${cell.censored} of ${cell.n} censored at the timeout</div>` : '';
+  const main = cell.shareOf ? `${Math.round(cell.value * cell.n)} of ${cell.n}` : formatValue(cell.value, unit);
+  const detail = cell.shareOf ?? (cell.ci95 ? formatInterval(cell.ci95, unit) : 'one repetition: no interval');
+  const censored = cell.censored > 0 && !cell.shareOf ? `<div class="censored">${cell.censored} of ${cell.n} censored at the timeout</div>` : '';
   const mark = cell.best ? '★ ' : cell.notSeparable ? '≈ ' : '';
   const title = `n = ${cell.n} from ${cell.reps} repetition(s)${cell.notSeparable ? '; not separable from the other ≈ cells of this column: their intervals overlap' : ''}`;
   return (
@@ -89,7 +89,7 @@ export function headlineHtml(table: Headline): string {
     `<div class="scroll"><table class="headline"><thead><tr><th>system</th>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>` +
     `<p class="note">Median with its 95 % interval, a bootstrap over repetitions; failed or timed-out attempts are in it at their timeout (censored, counted under the cell). ` +
     `Shares: attempts that succeeded, or repetitions whose download survived the outage. ` +
-    `★ best of the column, its interval clear of every other system's; ≈ the best median and the systems whose intervals overlap it: not separable, no best claimed; no mark at all where a system has a single repetition. ` +
+    `★ best of the column, its interval clear of every other system's; ≈ the best median and the systems whose intervals overlap it: not separable, no best claimed; no interval and no mark at all where a system has a single repetition (repetitions are an interval's unit). ` +
     (table.rows.some((r) => r.system === REFERENCE_SYSTEM) ? `Ratios: the system's median divided by ${REFERENCE_SYSTEM}'s.` : `No ratios: ${REFERENCE_SYSTEM} is not in this run.`) +
     '</p>'
   );

@@ -13,6 +13,8 @@
 
   const digits = (v) => (Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : Math.abs(v) >= 1 ? 2 : 3);
   const fmt = (v, unit) => `${v.toFixed(digits(v))}${unit ? ` ${unit}` : ''}`;
+  // A run of one repetition has no interval (lo and hi are null).
+  const interval = (stat) => (stat.lo === null ? '(one repetition: no interval)' : `[${fmt(stat.lo, '')}, ${fmt(stat.hi, '')}]`);
   const dateOf = (run) => run.startedAt.slice(5, 16).replace('T', ' ');
 
   const MARKS = {
@@ -102,7 +104,7 @@
     const verdict = run.points[system]?.[column.workload]?.[column.metric];
     const lines = [
       [`${run.runId} · ${run.commit} · series ${run.segment + 1}${run.changes.length ? ` (new: ${run.changes.join(', ')})` : ''}`, 'b'],
-      [stat ? `${system}: ${column.share ? `${fmt(stat.mean ?? stat.p50, '')} of repetitions` : `median ${fmt(stat.p50, column.unit)} [${fmt(stat.lo, '')}, ${fmt(stat.hi, '')}]`}, n=${stat.n}${stat.reps ? ` from ${stat.reps} repetitions` : ''}` : `${system}: no samples`, ''],
+      [stat ? `${system}: ${column.share ? `${fmt(stat.mean ?? stat.p50, '')} of repetitions` : `median ${fmt(stat.p50, column.unit)} ${interval(stat)}`}, n=${stat.n}${stat.reps ? ` from ${stat.reps} repetitions` : ''}` : `${system}: no samples`, ''],
       [`gate, baseline ${run.baseline}:`, ''],
       ...(verdict ? verdict.notes.map((n) => [n.text, `mark-${n.mark}`]) : [['nothing said of this metric', 'note']]),
     ];
@@ -135,7 +137,7 @@
       return {
         label: system,
         data: stats.map((s) => (s ? value(s) : null)),
-        intervals: stats.map((s) => (s && !column.share ? [s.lo, s.hi] : null)),
+        intervals: stats.map((s) => (s && !column.share && s.lo !== null ? [s.lo, s.hi] : null)),
         missing: stats.map((s, j) => !s && marks[j] === 'regression'),
         borderColor: color,
         backgroundColor: color,
@@ -223,19 +225,21 @@
       const { unit, better, relative: floorShare, absolute: floorUnits } = meta[metric];
       const tr = body.insertRow();
       tr.append(cell(system), cell(workload), cell(metric));
-      tr.append(cell(before ? `${fmt(before.p50, unit)} [${fmt(before.lo, '')}, ${fmt(before.hi, '')}]` : 'not measured'));
-      tr.append(cell(`${fmt(after.p50, unit)} [${fmt(after.lo, '')}, ${fmt(after.hi, '')}]`));
+      tr.append(cell(before ? `${fmt(before.p50, unit)} ${interval(before)}` : 'not measured'));
+      tr.append(cell(`${fmt(after.p50, unit)} ${interval(after)}`));
       if (!before) {
         tr.append(cell('new'), cell(''));
         continue;
       }
       const change = after.p50 - before.p50;
       const relative = before.p50 !== 0 ? ` (${change >= 0 ? '+' : ''}${((100 * change) / Math.abs(before.p50)).toFixed(1)} %)` : '';
-      const separate = after.lo > before.hi || after.hi < before.lo;
+      const intervals = after.lo !== null && before.lo !== null;
+      const separate = intervals && (after.lo > before.hi || after.hi < before.lo);
       const beyondFloor = Math.abs(change) > Math.max(floorShare * Math.abs(before.p50), floorUnits);
       const improved = better === 'higher' ? change > 0 : change < 0;
       tr.append(cell(`${change >= 0 ? '+' : ''}${fmt(change, unit)}${relative}`));
-      if (!separate) tr.append(cell('within intervals', 'none'));
+      if (!intervals) tr.append(cell('no interval: one repetition', 'none'));
+      else if (!separate) tr.append(cell('within intervals', 'none'));
       else if (!beyondFloor) tr.append(cell('below noise floor', 'none'));
       else tr.append(cell(improved ? 'better' : 'worse', improved ? 'better' : 'worse'));
     }

@@ -68,7 +68,7 @@ function valueOf(cell: SweepCellResult, system: string, column: HeadlineColumn):
   if (!summary) return null;
   return column.share
     ? { cell: cell.id, value: summary.mean, lo: null, hi: null, n: summary.n }
-    : { cell: cell.id, value: summary.p50, lo: summary.ci95[0], hi: summary.ci95[1], n: summary.n };
+    : { cell: cell.id, value: summary.p50, lo: summary.ci95?.[0] ?? null, hi: summary.ci95?.[1] ?? null, n: summary.n };
 }
 
 /** Every combination of one value of each axis in `axes`. */

@@ -13,6 +13,7 @@ test('every summary of the run, compact, without samples', async (t) => {
   t.false(text.includes('"samples"') || text.includes('"value"'));
   t.true(text.length < JSON.stringify(results).length / 10, `${text.length} bytes`);
   const source = results.summary.mprelay!.connect!.ttfb_ms!;
+  if (!source.ci95) return t.fail('the fixture has 5 repetitions: an interval');
   t.deepEqual(summary.stats.mprelay!.connect!.ttfb_ms, {
     n: source.n,
     p50: Number(source.p50.toPrecision(5)),
@@ -37,4 +38,14 @@ test('summaries of a later schema: p95/p99 null below their sample counts, repet
   t.like(summary.stats.mprelay!.failover!.stall_link_a_ms, { n: results.summary.mprelay!.failover!.stall_link_a_ms!.n, reps: 3 });
   t.false('censored' in summary.stats.mprelay!.failover!.stall_link_a_ms!);
   t.is(summary.stats.mprelay!.failover!.survived_link_a!.mean, null);
+});
+
+test('a summary of one repetition has no interval, even from results written when it had one', async (t) => {
+  const results = await fixture('ci-smoke-a');
+  const older = structuredClone(results);
+  Object.assign(older.summary.mprelay!.connect!.ttfb_ms!, { reps: 1, ci95: [30, 31] });
+  Object.assign(older.summary.mprelay!.hol!.ttfb_loaded_ms!, { reps: 1, ci95: null });
+  const summary = runSummaryOf(older);
+  t.like(summary.stats.mprelay!.connect!.ttfb_ms, { lo: null, hi: null, reps: 1 });
+  t.like(summary.stats.mprelay!.hol!.ttfb_loaded_ms, { lo: null, hi: null, reps: 1 });
 });
