@@ -30,7 +30,7 @@ export function formatHeadline(results: Results, runDir: string): string {
   const systems = results.run.systems;
   const summaryOf = (system: SystemNameInScenario, row: HeadlineColumn) => results.summary[system]?.[row.workload]?.[row.metric];
   const rows = headlineColumns(results.metrics).filter((row) => systems.some((s) => summaryOf(s, row)));
-  const table: string[][] = [['metric (median [95% CI])', ...systems]];
+  const table: string[][] = [[results.run.repeat < MIN_REPS_FOR_INTERVAL ? 'metric (median)' : 'metric (median [95% CI])', ...systems]];
   for (const row of rows) {
     const better = results.metrics[row.metric]?.better ?? 'lower';
     // A share (0/1 per attempt or repetition) has no interval to separate by: no mark.

@@ -35,6 +35,7 @@ test('a run of one repetition prints no interval and claims no precision: its sa
   const text = formatHeadline(results, '/tmp/run');
   t.regex(text, /^ci-smoke: 1 repetition\(s\); .*no interval and no mark from a single repetition/);
   t.regex(text, /\none repetition: no intervals, so no precision either\n/);
+  t.regex(text, /\nmetric \(median\) /);
   const stall = text.split('\n').find((l) => l.startsWith('failover.stall_link_a_ms'))!;
   t.notRegex(stall, /\[|\*| =/, stall);
   const table = headline(runView(results, 'a'));
