@@ -8,19 +8,22 @@
 import { bootstrapCi95, type Clustered } from '../stats/bootstrap.ts';
 import { mannWhitneyMinP, mannWhitneyP } from '../stats/compare.ts';
 import { statistic } from '../stats/statistic.ts';
+import { MIN_REPS_FOR_INTERVAL } from '../stats/summary.ts';
 import { noiseFloor, noisePolicy, type NoisePolicy } from './noise.ts';
 import type { MetricKey, RunView } from '../report/html/run-view.ts';
 
 export const REGRESSION_ALPHA = 0.01;
 
-export type ComparisonVerdict = 'regression' | 'improvement' | 'within-noise' | 'unchanged' | 'too-few-samples';
+/** 'one-repetition': a side's samples all come from one repetition, which has no interval (stats/summary.ts). */
+export type ComparisonVerdict = 'regression' | 'improvement' | 'within-noise' | 'unchanged' | 'too-few-samples' | 'one-repetition';
 
 export interface MetricComparison {
   key: MetricKey;
   unit: string;
   policy: NoisePolicy;
-  baseline: { value: number; n: number };
-  now: { value: number; n: number };
+  /** reps: the repetitions the samples came from. */
+  baseline: { value: number; n: number; reps: number };
+  now: { value: number; n: number; reps: number };
   /**
    * now - baseline of the policy's statistic, and its 95 % interval: computed only when
    * the rank test finds a change either way (null otherwise: no interval could make
@@ -64,6 +67,7 @@ export interface BaselineComparison {
 }
 
 function verdictOf(c: Omit<MetricComparison, 'verdict'>): ComparisonVerdict {
+  if (Math.min(c.now.reps, c.baseline.reps) < MIN_REPS_FOR_INTERVAL) return 'one-repetition';
   if (mannWhitneyMinP(c.now.n, c.baseline.n) >= REGRESSION_ALPHA) return 'too-few-samples';
   if (c.changeCi95 === null) return 'unchanged';
   // Express the interval as "how much worse": positive is worse for either direction.
@@ -83,13 +87,15 @@ export function compareMetric(key: MetricKey, unit: string, policy: NoisePolicy,
   const nowValue = stat(now);
   const pWorse = mannWhitneyP(now, baseline, policy.better === 'lower' ? 'greater' : 'less');
   const pBetter = mannWhitneyP(now, baseline, policy.better === 'lower' ? 'less' : 'greater');
-  const changed = pWorse < REGRESSION_ALPHA || pBetter < REGRESSION_ALPHA;
+  const reps = (clusters: Clustered) => clusters.filter((c) => c.length > 0).length;
+  const sides = { baseline: { value: baseValue, n: baseline.length, reps: reps(baselineByRepetition) }, now: { value: nowValue, n: now.length, reps: reps(nowByRepetition) } };
+  const judgeable = Math.min(sides.now.reps, sides.baseline.reps) >= MIN_REPS_FOR_INTERVAL;
+  const changed = judgeable && (pWorse < REGRESSION_ALPHA || pBetter < REGRESSION_ALPHA);
   const partial = {
     key,
     unit,
     policy,
-    baseline: { value: baseValue, n: baseline.length },
-    now: { value: nowValue, n: now.length },
+    ...sides,
     change: nowValue - baseValue,
     changeCi95: changed ? bootstrapCi95([nowByRepetition, baselineByRepetition], ([n, b]) => stat(n!) - stat(b!)) : null,
     pWorse,

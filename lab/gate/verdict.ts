@@ -26,11 +26,11 @@ export function regressions(verdict: GateVerdict): { rules: RuleResult[]; metric
   };
 }
 
-/** What the gate could not decide: inconclusive rules, metrics with too few samples, metrics without samples now. */
+/** What the gate could not decide: inconclusive rules, metrics with too few samples or from one repetition, metrics without samples now. */
 export function undecided(verdict: GateVerdict): { rules: RuleResult[]; metrics: MetricComparison[]; unsampled: SkippedMetric[] } {
   return {
     rules: verdict.rules.filter((r) => r.verdict === 'inconclusive'),
-    metrics: verdict.baseline?.comparison.comparisons.filter((c) => c.verdict === 'too-few-samples') ?? [],
+    metrics: verdict.baseline?.comparison.comparisons.filter((c) => c.verdict === 'too-few-samples' || c.verdict === 'one-repetition') ?? [],
     unsampled: verdict.baseline?.comparison.skipped.filter((s) => s.kind === 'no-samples') ?? [],
   };
 }
@@ -41,7 +41,7 @@ function strictFailure(verdict: GateVerdict): string | undefined {
   const left = undecided(verdict);
   const parts = [
     ...(left.rules.length ? [`${left.rules.length} inconclusive rule(s)`] : []),
-    ...(left.metrics.length ? [`${left.metrics.length} metric(s) with too few samples`] : []),
+    ...(left.metrics.length ? [`${left.metrics.length} metric(s) with too few samples or from one repetition`] : []),
     ...(left.unsampled.length ? [`${left.unsampled.length} metric(s) without samples`] : []),
   ];
   return parts.length ? parts.join(', ') : undefined;
@@ -101,6 +101,7 @@ const VERDICT_LABEL: Record<MetricComparison['verdict'], string> = {
   'within-noise': 'changed, within noise floor',
   unchanged: 'no change',
   'too-few-samples': `too few samples to judge (p < ${REGRESSION_ALPHA} impossible)`,
+  'one-repetition': 'one repetition: no interval to judge by',
 };
 
 export function renderText(verdict: GateVerdict): string {
@@ -115,7 +116,8 @@ export function renderText(verdict: GateVerdict): string {
     const count = (v: MetricComparison['verdict']) => comparison.comparisons.filter((c) => c.verdict === v).length;
     lines.push(
       `baseline ${label}: ${comparison.comparisons.length} metrics compared: ${count('regression')} regressed, ${count('improvement')} improved, ` +
-        `${count('within-noise')} changed within the noise floor, ${count('unchanged')} unchanged, ${count('too-few-samples')} with too few samples to judge`,
+        `${count('within-noise')} changed within the noise floor, ${count('unchanged')} unchanged, ${count('too-few-samples')} with too few samples to judge` +
+        (count('one-repetition') ? `, ${count('one-repetition')} not judged: one repetition` : ''),
     );
     for (const c of comparison.comparisons.filter((c) => c.verdict === 'regression' || c.verdict === 'improvement')) {
       lines.push(`  ${VERDICT_LABEL[c.verdict].padEnd(12)} ${keyText(c.key)}: ${comparisonDetail(c)}`);
@@ -123,6 +125,10 @@ export function renderText(verdict: GateVerdict): string {
     const fewer = comparison.comparisons.filter((c) => c.verdict === 'too-few-samples');
     if (fewer.length) {
       lines.push(`  too few samples to call a regression (a rank test cannot reach p < ${REGRESSION_ALPHA}; more repetitions would): ${fewer.map((c) => `${keyText(c.key)} (n=${c.now.n} vs ${c.baseline.n})`).join(', ')}`);
+    }
+    const single = comparison.comparisons.filter((c) => c.verdict === 'one-repetition');
+    if (single.length) {
+      lines.push(`  not judged, a side has one repetition (no interval: repetitions are its unit; run at least 2): ${single.map((c) => `${keyText(c.key)} (${c.now.reps} vs ${c.baseline.reps} repetitions)`).join(', ')}`);
     }
     for (const m of comparison.missing) lines.push(`  ${'REGRESSION'.padEnd(12)} ${missingText(m)}`);
     for (const s of comparison.skipped) lines.push(`  ${'not compared'.padEnd(12)} ${keyText(s.key)}: ${s.reason}`);

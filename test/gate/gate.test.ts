@@ -125,11 +125,28 @@ test('--strict: metrics with too few samples to judge fail the gate; the same ru
   const strict = await runGate({ run: await runDirFrom(t, b), baseline: await runDirFrom(t, a), strict: true });
   t.is(strict.exitCode, 1, strict.text);
   t.regex(strict.text, /too few samples to call a regression[^\n]*failover stall_link_a_ms \(n=2 vs 2\)/);
-  t.regex(strict.text, /verdict: UNDECIDED \(strict: \d+ metric\(s\) with too few samples\) \(exit 1\)\n$/);
+  // (mprelay's throughput has a sample in one of the 2 repetitions only: not judged, and its rule inconclusive.)
+  t.regex(strict.text, /verdict: UNDECIDED \(strict: 1 inconclusive rule\(s\), \d+ metric\(s\) with too few samples or from one repetition\) \(exit 1\)\n$/);
   const full = await runGate({ run: await runDirFrom(t, await fixture('ci-smoke-b')), baseline: await runDirFrom(t, await fixture('ci-smoke-a')), strict: true });
   t.is(full.exitCode, 0, full.text);
   t.regex(full.text, /, 0 with too few samples to judge/);
   t.regex(full.text, /verdict: ok \(strict\) \(exit 0\)\n$/);
+});
+
+test('one repetition a side is not judged: no interval, no regression called, and --strict says so', async (t) => {
+  // Derived: run B cut to its first repetition, against run A whole; its connect ttfb 30 ms
+  // later (what the test above catches with 5 repetitions) is not called from one.
+  const [a, b] = [await fixture('ci-smoke-a'), await fixture('ci-smoke-b')];
+  const single = keepRepetitions(mapSamples(b, is(SUBJECT, 'connect', 'ttfb_ms'), (v) => v + 30), [1]);
+  const lenient = await gate(t, single, a);
+  t.is(lenient.exitCode, 0, lenient.text);
+  t.notRegex(lenient.text, /REGRESSION/);
+  t.regex(lenient.text, new RegExp(`not judged, a side has one repetition[^\\n]*${SUBJECT} connect ttfb_ms \\(1 vs 5 repetitions\\)`));
+  const strict = await runGate({ run: await runDirFrom(t, single), baseline: await runDirFrom(t, a), strict: true });
+  t.is(strict.exitCode, 1, strict.text);
+  t.regex(strict.text, /verdict: UNDECIDED \(strict: .*\d+ metric\(s\) with too few samples or from one repetition\) \(exit 1\)\n$/);
+  const ruled = await gate(t, withRules(single, [`${SUBJECT}.connect.ttfb_ms.p50 < 1000`]));
+  t.regex(ruled.text, new RegExp(`INCONCLUSIVE\\s+${SUBJECT}\\.connect\\.ttfb_ms\\.p50 < 1000\\n\\s+one repetition: ${SUBJECT}\\.connect\\.ttfb_ms\\.p50 has no interval`));
 });
 
 test('bad input exits 2 with the reason', async (t) => {

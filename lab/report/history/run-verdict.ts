@@ -59,6 +59,7 @@ const COMPARISON: Record<ComparisonVerdict, { mark: Mark; words: string }> = {
   'within-noise': { mark: 'ok', words: 'changed within the noise floor' },
   unchanged: { mark: 'ok', words: 'no change' },
   'too-few-samples': { mark: 'inconclusive', words: 'too few samples to judge' },
+  'one-repetition': { mark: 'inconclusive', words: 'one repetition: no interval to judge by' },
 };
 const RULE: Record<RuleVerdict, Mark> = { fail: 'regression', pass: 'ok', inconclusive: 'inconclusive' };
 /** When several decisions fall on one point, the chart shows the first of these. */
@@ -143,7 +144,8 @@ export function runVerdict(now: RunView, baseline: Baseline | undefined): RunVer
   const overview = [
     `${rules.length} rule${rules.length === 1 ? '' : 's'}: ${rules.filter((r) => r.verdict === 'fail').length} failed, ${rules.filter((r) => r.verdict === 'inconclusive').length} inconclusive`,
     comparison
-      ? `${comparison.comparisons.length} metrics compared: ${count('regression')} regressed, ${count('improvement')} improved, ${count('too-few-samples')} with too few samples to judge`
+      ? `${comparison.comparisons.length} metrics compared: ${count('regression')} regressed, ${count('improvement')} improved, ${count('too-few-samples')} with too few samples to judge` +
+        (count('one-repetition') ? `, ${count('one-repetition')} not judged: one repetition` : '')
       : 'no baseline comparison',
     ...(gate.failedRuns.length ? [`${gate.failedRuns.length} workload run(s) failed`] : []),
   ].join('; ');
