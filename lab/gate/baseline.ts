@@ -8,7 +8,7 @@
 import { bootstrapCi95, type Clustered } from '../stats/bootstrap.ts';
 import { mannWhitneyMinP, mannWhitneyP } from '../stats/compare.ts';
 import { statistic } from '../stats/statistic.ts';
-import { MIN_REPS_FOR_INTERVAL } from '../stats/summary.ts';
+import { MIN_REPS_FOR_INTERVAL, repetitionsWithSamples } from '../stats/summary.ts';
 import { noiseFloor, noisePolicy, type NoisePolicy } from './noise.ts';
 import type { MetricKey, RunView } from '../report/html/run-view.ts';
 
@@ -87,8 +87,10 @@ export function compareMetric(key: MetricKey, unit: string, policy: NoisePolicy,
   const nowValue = stat(now);
   const pWorse = mannWhitneyP(now, baseline, policy.better === 'lower' ? 'greater' : 'less');
   const pBetter = mannWhitneyP(now, baseline, policy.better === 'lower' ? 'less' : 'greater');
-  const reps = (clusters: Clustered) => clusters.filter((c) => c.length > 0).length;
-  const sides = { baseline: { value: baseValue, n: baseline.length, reps: reps(baselineByRepetition) }, now: { value: nowValue, n: now.length, reps: reps(nowByRepetition) } };
+  const sides = {
+    baseline: { value: baseValue, n: baseline.length, reps: repetitionsWithSamples(baselineByRepetition) },
+    now: { value: nowValue, n: now.length, reps: repetitionsWithSamples(nowByRepetition) },
+  };
   const judgeable = Math.min(sides.now.reps, sides.baseline.reps) >= MIN_REPS_FOR_INTERVAL;
   const changed = judgeable && (pWorse < REGRESSION_ALPHA || pBetter < REGRESSION_ALPHA);
   const partial = {

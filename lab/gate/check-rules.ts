@@ -6,7 +6,7 @@
 // (p95 below 20): reported, and failed only by `--strict`.
 import { bootstrapCi95 } from '../stats/bootstrap.ts';
 import { hasEnoughSamples, MIN_SAMPLES, statistic } from '../stats/statistic.ts';
-import { MIN_REPS_FOR_INTERVAL } from '../stats/summary.ts';
+import { MIN_REPS_FOR_INTERVAL, repetitionsWithSamples } from '../stats/summary.ts';
 import { formatRef, type MetricRef, type Rule } from './rules.ts';
 import type { RunView } from '../report/html/run-view.ts';
 
@@ -88,7 +88,7 @@ export function checkRule(run: RunView, rule: Rule): RuleResult {
   if (short.length > 0) {
     return unjudged('inconclusive', `too few samples: ${short.map((side) => `${formatRef(side.ref)} has ${side.n}, ${side.ref.stat} needs ${MIN_SAMPLES[side.ref.stat]}`).join('; ')}`);
   }
-  const single = sides.filter((side) => run.valuesByRepetition(side.ref).filter((c) => c.length > 0).length < MIN_REPS_FOR_INTERVAL);
+  const single = sides.filter((side) => repetitionsWithSamples(run.valuesByRepetition(side.ref)) < MIN_REPS_FOR_INTERVAL);
   if (single.length > 0) {
     return unjudged('inconclusive', `one repetition: ${single.map((side) => formatRef(side.ref)).join(', ')} has no interval (repetitions are its unit; run at least ${MIN_REPS_FOR_INTERVAL})`);
   }

@@ -6,6 +6,7 @@ import { formatInterval, formatNumber, formatPercent, formatSigned, formatValue 
 import { REGRESSION_ALPHA, type BaselineComparison, type MetricComparison, type MissingWorkload, type SkippedMetric } from './baseline.ts';
 import type { RuleResult } from './check-rules.ts';
 import { formatRef } from './rules.ts';
+import { MIN_REPS_FOR_INTERVAL } from '../stats/summary.ts';
 import type { MetricKey } from '../report/html/run-view.ts';
 
 export interface GateVerdict {
@@ -128,7 +129,7 @@ export function renderText(verdict: GateVerdict): string {
     }
     const single = comparison.comparisons.filter((c) => c.verdict === 'one-repetition');
     if (single.length) {
-      lines.push(`  not judged, a side has one repetition (no interval: repetitions are its unit; run at least 2): ${single.map((c) => `${keyText(c.key)} (${c.now.reps} vs ${c.baseline.reps} repetitions)`).join(', ')}`);
+      lines.push(`  not judged, a side has one repetition (no interval: repetitions are its unit; run at least ${MIN_REPS_FOR_INTERVAL}): ${single.map((c) => `${keyText(c.key)} (${c.now.reps} vs ${c.baseline.reps} repetitions)`).join(', ')}`);
     }
     for (const m of comparison.missing) lines.push(`  ${'REGRESSION'.padEnd(12)} ${missingText(m)}`);
     for (const s of comparison.skipped) lines.push(`  ${'not compared'.padEnd(12)} ${keyText(s.key)}: ${s.reason}`);

@@ -26,7 +26,7 @@ const overlaps = (a: WithInterval, b: WithInterval) => a.ci95[0] <= b.ci95[1] &&
 export function bestOf(estimates: readonly (Estimate | null | undefined)[], better: Better): BestVerdict {
   const present = estimates.flatMap((e, index) => (e ? [{ e, index }] : []));
   if (present.length < 2) return { kind: 'none' };
-  const withIntervals = present.flatMap(({ e, index }) => (e.ci95 ? [{ e: { value: e.value, ci95: e.ci95 }, index }] : []));
+  const withIntervals = present.filter((p): p is { e: WithInterval; index: number } => p.e.ci95 !== null);
   if (withIntervals.length < present.length) return { kind: 'none' };
   const sign = better === 'lower' ? 1 : -1;
   const ranked = [...withIntervals].sort((x, y) => sign * (x.e.value - y.e.value));

@@ -28,6 +28,11 @@ export interface Summary {
 /** Repetitions an interval needs: they, not the samples, are its unit. */
 export const MIN_REPS_FOR_INTERVAL = 2;
 
+/** The repetitions that have samples. */
+export function repetitionsWithSamples(byRepetition: Clustered): number {
+  return byRepetition.filter((c) => c.length > 0).length;
+}
+
 const median = ([values]: number[][]) => statistic('p50', values!);
 
 /** The summary of samples grouped by repetition (one inner array per repetition); `censored` of them are censored. */

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { metricInfoSchema, type Results } from '../results.ts';
 import { conditionsHash, conditionsOf, conditionsSchema } from './conditions.ts';
+import { MIN_REPS_FOR_INTERVAL } from '../../stats/summary.ts';
 
 /** Five significant digits: far below any interval the lab reports, and a third of the JSON. */
 export const compact = (value: number) => Number(value.toPrecision(5));
@@ -41,7 +42,7 @@ const finiteOrNull = (v: unknown) => (typeof v === 'number' && Number.isFinite(v
 function compactStat(summary: { n: number; p50: number; ci95: [number, number] | null }): CompactStat {
   const extra = summary as { mean?: unknown; reps?: unknown };
   // Results written before single repetitions lost their interval still carry one: not shown.
-  const interval = extra.reps === 1 ? null : summary.ci95;
+  const interval = typeof extra.reps === 'number' && extra.reps < MIN_REPS_FOR_INTERVAL ? null : summary.ci95;
   return {
     n: summary.n,
     p50: compact(summary.p50),
