@@ -1,12 +1,13 @@
 // throughput: bulk download and upload with 1 and N flows, each cell (direction x flow
 // count) its own window. Goodput is measured at the receiver (the server probe for
-// uploads) on the shared clock, over the whole window after the omitted start (as
-// iperf3 --omit does): one sample per repetition and cell, bytes / time. The series per
-// second is kept for the report only. A window above what the links can carry is a lab
-// error: reported, and not a sample.
+// uploads) on the shared clock, over the window after the omitted start (as iperf3
+// --omit does), each flow's ends moved by up to a second to moments its receiver had
+// caught up (goodput.ts caughtUpSpan): one sample per repetition and cell, bytes / time.
+// The series per second is kept for the report only. A window above what the links can
+// carry is a lab error: reported, and not a sample.
 import type { Direction } from '../links/model.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import { binsMbps, sumBins } from './goodput.ts';
+import { binsMbps, caughtUpSpan, sumBins } from './goodput.ts';
 import { metric } from './metrics.ts';
 import { PROBE_TARGET } from './probes.ts';
 import { quietError, QUIET_MS, waitForQuietLinks } from '../topology/quiet.ts';
@@ -38,9 +39,23 @@ export function capacityMbps(scenario: Scenario, direction: Direction): number {
   return (scenario.links.a[direction].rateBitsPerSec + scenario.links.b[direction].rateBitsPerSec) / 1e6;
 }
 
-/** Mbit/s over [omitMs, durationMs) of the summed bins. */
-export function windowGoodputMbps(bins: readonly number[], omitMs: number, durationMs: number): number {
-  return binsMbps(bins, Math.ceil(omitMs / BIN_MS), Math.floor(durationMs / BIN_MS), BIN_MS);
+/** How far each end of a window may move to a caught-up moment: longer than a reorder queue's usual hold (a subflow's retransmission timeout, 0.2-0.5 s on lossy-wisp), and at most a quarter of the window. */
+const CAUGHT_UP_SEARCH_MS = 1000;
+
+/**
+ * Mbit/s of the flows together over [omitMs, durationMs): each flow's over its own span
+ * with ends moved to moments it had caught up (each connection has its own reorder
+ * queue); with `fixedEnds` (a flow broke: its silence counts) all exactly over it.
+ */
+export function windowGoodputMbps(flowBins: readonly (readonly number[])[], omitMs: number, durationMs: number, fixedEnds = false): number {
+  const fromBin = Math.ceil(omitMs / BIN_MS);
+  const toBin = Math.floor(durationMs / BIN_MS);
+  const searchBins = Math.min(CAUGHT_UP_SEARCH_MS / BIN_MS, Math.floor((toBin - fromBin) / 4));
+  const flowMbps = (bins: readonly number[]) => {
+    const span = fixedEnds ? { fromBin, toBin } : caughtUpSpan(bins, fromBin, toBin, searchBins);
+    return binsMbps(bins, span.fromBin, span.toBin, BIN_MS);
+  };
+  return flowBins.reduce((total, bins) => total + flowMbps(bins), 0);
 }
 
 /** Bytes per SERIES_BIN_MS from BIN_MS bins, for the chart. */
@@ -79,7 +94,7 @@ export const throughputWorkload: Workload = {
       if (failed.length > 0) errors.push(`${cell}: ${failed.map((f) => `flow ${f.stream}: ${f.error}`).join('; ')}`);
       const censored = failed.length > 0;
       const bins = sumBins(result.flows);
-      const mbps = windowGoodputMbps(bins, omit, duration);
+      const mbps = windowGoodputMbps(result.flows.map((f) => f.bins), omit, duration, censored);
       const capacity = capacityMbps(context.scenario, labels.direction);
       timelines.push({ name: metric('goodput_mbps', labels).key, binMs: SERIES_BIN_MS, values: series(bins), events: [] });
       if (mbps > CAPACITY_SHARE_LIMIT * capacity) {

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { latencySample, successSample } from '../../lab/workloads/attempts.ts';
 import { deliveredAfter, FIGURE_BIN_MS, outageGoodputRatio, recovery, stall, type DownloadSeries } from '../../lab/workloads/failover-figures.ts';
-import { binsMbps, sumBins } from '../../lab/workloads/goodput.ts';
+import { binsMbps, caughtUpSpan, sumBins } from '../../lab/workloads/goodput.ts';
 import { echoPhase } from '../../lab/workloads/hol.ts';
 import { metric } from '../../lab/workloads/metrics.ts';
 import type { FlowReport } from '../../lab/workloads/probe/flows.ts';
@@ -19,12 +19,32 @@ test('goodput: 125,000 bytes per 100 ms bin is 10 Mbit/s; flows add up bin by bi
 test('throughput: one goodput over the whole window after the omitted start; capacity is link A + link B', async (t) => {
   // 100 ms bins: a burst of 1 MB in the first 2 s (left out), then 125,000 bytes per bin (10 Mbit/s) for 8 s.
   const bins = [...Array(20).fill(50_000), ...Array(80).fill(125_000)];
-  t.is(windowGoodputMbps(bins, 2000, 10_000), 10);
-  // A flow that stopped halfway counts with its silence: half the goodput.
-  t.is(windowGoodputMbps([...Array(20).fill(0), ...Array(40).fill(125_000)], 2000, 10_000), 5);
+  t.is(windowGoodputMbps([bins], 2000, 10_000), 10);
+  t.is(windowGoodputMbps([bins, bins], 2000, 10_000), 20);
+  t.deepEqual(caughtUpSpan(bins, 20, 100, 10), { fromBin: 20, toBin: 100 });
+  // A flow that broke halfway counts with its silence (fixed ends): half the goodput.
+  t.is(windowGoodputMbps([[...Array(20).fill(0), ...Array(40).fill(125_000)]], 2000, 10_000, true), 5);
   const lossyWisp = await testScenario('lossy-wisp');
   t.is(capacityMbps(lossyWisp, 'down'), 20);
   t.is(capacityMbps(lossyWisp, 'up'), 5);
+});
+
+test('throughput: bytes a reorder queue held across an end of the window neither add to nor take from its goodput', (t) => {
+  const steady = 125_000; // 10 Mbit/s in 100 ms bins
+  // Held from 1.7 s, released at 2.3 s: 0.3 s of bytes that arrived before the window (from 2 s) count in it.
+  const heldAtStart = Array.from({ length: 100 }, (_, i) => (i >= 17 && i < 23 ? 0 : i === 23 ? 7 * steady : steady));
+  t.true(binsMbps(heldAtStart, 20, 100, 100) > 10.3);
+  t.deepEqual(caughtUpSpan(heldAtStart, 20, 100, 10), { fromBin: 24, toBin: 100 });
+  t.is(windowGoodputMbps([heldAtStart], 2000, 10_000), 10);
+  // Held from 9.7 s and released after the window: its last 0.3 s are silent.
+  const heldAtEnd = Array.from({ length: 101 }, (_, i) => (i >= 97 && i < 100 ? 0 : i === 100 ? 4 * steady : steady));
+  t.true(binsMbps(heldAtEnd, 20, 100, 100) < 9.7);
+  t.is(windowGoodputMbps([heldAtEnd], 2000, 10_000), 10);
+  // Each flow has its own reorder queue and its own caught-up ends.
+  t.is(windowGoodputMbps([heldAtStart, heldAtEnd], 2000, 10_000), 20);
+  // Each end moves by at most the search; a window too short for it is refused.
+  t.is(caughtUpSpan(heldAtStart, 20, 100, 2).fromBin, 20);
+  t.throws(() => caughtUpSpan(heldAtStart, 20, 40, 10), { message: 'caughtUpSpan: the span is too short for its search' });
 });
 
 /** 10 ms bins of a download: `bytesAt(ms)` bytes in the bin starting at ms; the gaps are the runs of empty bins. */
