@@ -15,6 +15,14 @@ export function binsMbps(bins: readonly number[], fromBin: number, toBin: number
   return (bytes * 8) / ((toBin - fromBin) * binMs * 1000);
 }
 
+/** The edge from `outer` towards `inner` (both included) where `ahead` is largest; on a tie the outer one, so a steady receiver keeps the whole span. */
+function furthestAhead(outer: number, inner: number, ahead: (edge: number) => number): number {
+  const step = Math.sign(inner - outer);
+  let best = outer;
+  for (let edge = outer + step; edge !== inner + step; edge += step) if (ahead(edge) > ahead(best)) best = edge;
+  return best;
+}
+
 /**
  * The bins [fromBin, toBin) with each end moved inward by at most `searchBins` to the
  * bin edge where the receiver was furthest ahead of the span's mean rate: the moment it
@@ -22,8 +30,7 @@ export function binsMbps(bins: readonly number[], fromBin: number, toBin: number
  * retransmission) holds hundreds of KB and releases them at once; counted from a moment
  * it was full to one it was empty, a 7 s window of lossy-wisp read up to 1.4 % more
  * bytes than the links delivered in it, IP headers included. Between caught-up moments
- * what is held at each end is about the same: nothing. A silence at an end (a flow that
- * broke) is cut off the same way, so a window with a broken flow keeps its fixed ends.
+ * what is held at each end is about the same: nothing.
  */
 export function caughtUpSpan(bins: readonly number[], fromBin: number, toBin: number, searchBins: number): { fromBin: number; toBin: number } {
   if (toBin - fromBin <= 2 * searchBins) throw new Error('caughtUpSpan: the span is too short for its search');
@@ -36,14 +43,7 @@ export function caughtUpSpan(bins: readonly number[], fromBin: number, toBin: nu
   for (let pass = 0; pass < 2; pass++) {
     const perBin = (cumulative[span.toBin]! - cumulative[span.fromBin]!) / (span.toBin - span.fromBin);
     const ahead = (edge: number) => cumulative[edge]! - perBin * edge;
-    // On a tie the outer edge: a steady receiver keeps the whole span.
-    const furthestAhead = (outer: number, inner: number) => {
-      const step = Math.sign(inner - outer);
-      let best = outer;
-      for (let edge = outer + step; edge !== inner + step; edge += step) if (ahead(edge) > ahead(best)) best = edge;
-      return best;
-    };
-    span = { fromBin: furthestAhead(fromBin, fromBin + searchBins), toBin: furthestAhead(toBin, toBin - searchBins) };
+    span = { fromBin: furthestAhead(fromBin, fromBin + searchBins, ahead), toBin: furthestAhead(toBin, toBin - searchBins, ahead) };
   }
   return span;
 }

@@ -133,7 +133,7 @@ export const BASE_METRICS = {
     workloads: ['throughput'],
     unit: 'Mbit/s',
     better: 'higher',
-    description: 'Verified bytes at the receiver over the window after the omitted start, its ends moved by up to 1 s to moments the receiver had caught up (nothing held in a reorder queue), all flows together; one sample per repetition.',
+    description: 'Verified bytes at the receiver over the window after the omitted start, the ends of each flow moved by up to 1 s (a quarter of a shorter window) to moments its receiver had caught up (nothing held in a reorder queue), all flows together; one sample per repetition.',
   },
   aggregation: {
     workloads: ['throughput'],
