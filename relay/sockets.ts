@@ -336,16 +336,19 @@ export interface MptcpSequences {
   sndUna: bigint;
   /** mptcpi_rcv_nxt: the next data sequence number expected from the peer. */
   rcvNxt: bigint;
+  /** mptcpi_bytes_retrans (kernel 6.5+): bytes this end sent again at the connection level, on the same subflow or reinjected on another. */
+  resentBytes: bigint;
 }
 
 /**
- * The connection-level data sequence numbers. They start at a random initial number and
- * wrap at 2^64, so only differences mean bytes: BigInt.asUintN(64, later - earlier).
- * Undefined when the socket is not MPTCP or fell back to TCP.
+ * The connection-level data sequence numbers, and what this end sent twice. The sequence
+ * numbers start at a random initial number and wrap at 2^64, so only differences mean
+ * bytes: BigInt.asUintN(64, later - earlier). Undefined when the socket is not MPTCP or
+ * fell back to TCP.
  */
 export function mptcpSequences(fd: number): MptcpSequences | undefined {
   const info = mptcpInfo(fd);
-  return info instanceof Buffer ? { sndUna: info.readBigUInt64LE(24), rcvNxt: info.readBigUInt64LE(32) } : undefined;
+  return info instanceof Buffer ? { sndUna: info.readBigUInt64LE(24), rcvNxt: info.readBigUInt64LE(32), resentBytes: info.readBigUInt64LE(48) } : undefined;
 }
 
 const MPTCP_TCPINFO = 2;

@@ -3,7 +3,7 @@
 // tried again later after a failure (each failure doubling the wait); an idle connection
 // is interactive again. Samples every 250 ms, as the relay takes them by default.
 import test from 'ava';
-import { BulkDetector, type BulkEvent, type BulkOptions } from '../../relay/bulk.ts';
+import { BulkDetector, type BulkEvent, type BulkOptions, type Moved } from '../../relay/bulk.ts';
 
 const options: BulkOptions = { busyBytesPerSecond: 62_500, bulkAfterMs: 1000, bulkRttFactor: 4, trialMinMs: 1500, trialRttFactor: 8, minGain: 0.1, joinMinShare: 0.25, retryAfterMs: 10_000, idleAfterMs: 1000 };
 const STEP_MS = 250;
@@ -22,7 +22,7 @@ function feed(detector: BulkDetector, clock: { ms: number }, seconds: number, mb
   for (let i = 0; i < (seconds * 1000) / STEP_MS; i++) {
     clock.ms += STEP_MS;
     const bytes = bytesPerMs(mbps) * STEP_MS;
-    const event = detector.sample(clock.ms, { goodputBytes: bytes, wireBytes: bytes }, join);
+    const event = detector.sample(clock.ms, { goodputBytes: bytes, wireBytes: bytes, resentBytes: 0 }, join);
     if (event) events.push([clock.ms, event]);
   }
   return events;
@@ -101,26 +101,39 @@ test('bytes that arrive out of order on the subflows keep a trial going while th
   // 1.25 s without goodput (idleAfterMs is 1 s), the subflows busy.
   for (let i = 0; i < 5; i++) {
     clock.ms += STEP_MS;
-    t.is(detector.sample(clock.ms, { goodputBytes: 0, wireBytes: 100_000 }, { rttMs: 50, expectedBytesPerMs: undefined }), undefined, 'not idle: the subflows still carry bytes');
+    t.is(detector.sample(clock.ms, { goodputBytes: 0, wireBytes: 100_000, resentBytes: 0 }, { rttMs: 50, expectedBytesPerMs: undefined }), undefined, 'not idle: the subflows still carry bytes');
   }
   clock.ms += STEP_MS;
-  t.is(detector.sample(clock.ms, { goodputBytes: 0, wireBytes: 0 }, { rttMs: 50, expectedBytesPerMs: undefined }), 'failed', 'the trial ends, judged on the goodput');
+  t.is(detector.sample(clock.ms, { goodputBytes: 0, wireBytes: 0, resentBytes: 0 }, { rttMs: 50, expectedBytesPerMs: undefined }), 'failed', 'the trial ends, judged on what the subflows carried: 0.33 MB/s against 1.25 before');
 });
 
-test('goodput after a trial is not overstated by bytes delivered late, nor by bytes sent twice', (t) => {
+/** Runs a trial (1.25 MB/s before) whose 1.5 s feeds each sample `moved(i)`, i from 1; returns its verdict and the goodput it was judged on (bytes per second). */
+function trialJudgedOn(moved: (i: number) => Moved): { verdict: BulkEvent | undefined; afterBytesPerSecond: number } {
   const clock = { ms: 0 };
   const detector = new BulkDetector(options, 0);
-  feed(detector, clock, 1, 10, 50); // 1.25 MB/s before
-  const join = { rttMs: 50, expectedBytesPerMs: undefined };
-  // The trial's second half: in-order bytes inflated by a catch-up (2 MB at once), the subflows carrying 1.3 MB/s.
-  const events = [];
-  for (let i = 1; i <= 6; i++) {
-    clock.ms += STEP_MS;
-    const catchUp = i === 5 ? 2_000_000 : 0;
-    events.push(detector.sample(clock.ms, { goodputBytes: 1300 * STEP_MS + catchUp, wireBytes: 1300 * STEP_MS }, join));
-  }
-  t.is(events.at(-1), 'failed', 'judged on 1.3 MB/s (+4 %), not 3.97');
-  t.is(Math.round(detector.lastTrialRates.after * 1000), 1_300_000);
+  feed(detector, clock, 1, 10, 50);
+  let verdict: BulkEvent | undefined;
+  for (let i = 1; i <= 6; i++) verdict = detector.sample((clock.ms += STEP_MS), moved(i), { rttMs: 50, expectedBytesPerMs: undefined });
+  return { verdict, afterBytesPerSecond: Math.round(detector.lastTrialRates.after * 1000) };
+}
+
+test('a trial is judged on the bytes that crossed the links once: not on a reorder queue filling or emptying, nor on bytes sent twice', (t) => {
+  const wire = 1300 * STEP_MS; // 1.3 MB/s over the subflows: +4 %, under minGain
+  t.deepEqual(
+    trialJudgedOn((i) => ({ goodputBytes: wire + (i === 5 ? 2_000_000 : 0), wireBytes: wire, resentBytes: 0 })),
+    { verdict: 'failed', afterBytesPerSecond: 1_300_000 },
+    'a queue emptying (2 MB released at once) does not make it 3.97 MB/s',
+  );
+  t.deepEqual(
+    trialJudgedOn(() => ({ goodputBytes: 500 * STEP_MS, wireBytes: 1600 * STEP_MS, resentBytes: 0 })),
+    { verdict: 'kept', afterBytesPerSecond: 1_600_000 },
+    'a queue filling (in order 0.5 MB/s while the subflows carry 1.6) does not fail a link that adds 28 %',
+  );
+  t.deepEqual(
+    trialJudgedOn(() => ({ goodputBytes: 1300 * STEP_MS, wireBytes: 1600 * STEP_MS, resentBytes: 300 * STEP_MS })),
+    { verdict: 'failed', afterBytesPerSecond: 1_300_000 },
+    '0.3 MB/s of it sent twice is not goodput',
+  );
 });
 
 test('a late sample timer does not inflate the goodput: each sample counts the time it covers', (t) => {
@@ -130,7 +143,7 @@ test('a late sample timer does not inflate the goodput: each sample counts the t
   let atMs = 0;
   for (const intervalMs of [250, 250, 450, 50, 250]) {
     atMs += intervalMs;
-    detector.sample(atMs, { goodputBytes: 1250 * intervalMs, wireBytes: 1250 * intervalMs }, join);
+    detector.sample(atMs, { goodputBytes: 1250 * intervalMs, wireBytes: 1250 * intervalMs, resentBytes: 0 }, join);
   }
   t.is(detector.phase, 'trial');
   t.is(Math.round(detector.lastTrialRates.before * 1000), 1_250_000);
@@ -142,12 +155,12 @@ test('a trial is given up half-way when the joining links have carried under hal
   feed(detector, clock, 1, 10, 50); // 1.25 MB/s before: the bar is 12.5 % of it, 156 kB/s
   const join = (carriedMbps: number) => ({ rttMs: 50, expectedBytesPerMs: undefined, carriedBytesPerMs: bytesPerMs(carriedMbps) });
   const events = [];
-  for (let i = 0; i < 3; i++) events.push(detector.sample((clock.ms += STEP_MS), { goodputBytes: 1250 * STEP_MS, wireBytes: 1300 * STEP_MS }, join(0.9)));
+  for (let i = 0; i < 3; i++) events.push(detector.sample((clock.ms += STEP_MS), { goodputBytes: 1250 * STEP_MS, wireBytes: 1300 * STEP_MS, resentBytes: 0 }, join(0.9)));
   t.deepEqual(events, [undefined, undefined, 'failed'], 'a 0.9 Mbit/s link beside 10: given up at 750 ms of 1500');
   const other = new BulkDetector(options, 0);
   const otherClock = { ms: 0 };
   feed(other, otherClock, 1, 10, 50);
-  for (let i = 0; i < 5; i++) t.is(other.sample((otherClock.ms += STEP_MS), { goodputBytes: 1250 * STEP_MS, wireBytes: 1300 * STEP_MS }, join(2)), undefined, 'a 2 Mbit/s one goes on');
+  for (let i = 0; i < 5; i++) t.is(other.sample((otherClock.ms += STEP_MS), { goodputBytes: 1250 * STEP_MS, wireBytes: 1300 * STEP_MS, resentBytes: 0 }, join(2)), undefined, 'a 2 Mbit/s one goes on');
 });
 
 test('a trial the links changed under starts again, judged against the goodput before it', (t) => {
