@@ -184,16 +184,15 @@ export class PathManager {
     if (!sequences) return undefined;
     const sent = Number(BigInt.asUintN(64, sequences.sndUna - tracked.sndUna));
     const received = Number(BigInt.asUintN(64, sequences.rcvNxt - tracked.rcvNxt));
-    const resent = Number(sequences.resentBytes - tracked.resentBytes);
+    if (sent !== received) tracked.direction = sent > received ? 'up' : 'down';
+    // What the remote sent twice is not known here. It is rare outside a failover, when a trial starts again anyway: MPTcpExtDuplicateData at gw-local counted at most 20 segments per lossy-wisp throughput workload.
+    const resentBytes = tracked.direction === 'up' ? Number(sequences.resentBytes - tracked.resentBytes) : 0;
     tracked.sndUna = sequences.sndUna;
     tracked.rcvNxt = sequences.rcvNxt;
     tracked.resentBytes = sequences.resentBytes;
-    if (sent !== received) tracked.direction = sent > received ? 'up' : 'down';
     const wire = [...movedByLink(tracked.wire, counters).values()].reduce((sum, moved) => ({ acked: sum.acked + moved.acked, received: sum.received + moved.received }), { acked: 0n, received: 0n });
     tracked.wire = counters;
     const wireBytes = Number(wire.acked > wire.received ? wire.acked : wire.received);
-    // What the remote sent twice is not known here. It is rare outside a failover, when a trial starts again anyway: MPTcpExtDuplicateData at gw-local counted 0-20 segments per lossy-wisp throughput workload, of some 60,000.
-    const resentBytes = tracked.direction === 'up' ? resent : 0;
     return tracked.detector.sample(nowMs, { goodputBytes: Math.max(sent, received), wireBytes, resentBytes }, this.#outlook(tracked, nowMs, counters));
   }
 
