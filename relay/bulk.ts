@@ -6,8 +6,9 @@
 // the single path before by `minGain`. Else the connection goes back to one path and may
 // try again later, each failure doubling the wait. A trial is skipped when the links that
 // would join carried less than `joinMinShare` of its goodput in their last trials (a slow
-// link beside a fast one: the trial would only cost), and given up half-way when they have
-// carried less than half that share so far. An idle connection is interactive again.
+// link beside a fast one: the trial would only cost), and given up from half-way on when
+// they carry less than half that share and are no longer starting up. An idle connection
+// is interactive again.
 export interface BulkOptions {
   /** A sample counts as busy when it moved at least this many bytes per second (either direction). */
   busyBytesPerSecond: number;
@@ -39,8 +40,6 @@ export interface JoinOutlook {
   rttMs: number;
   /** The goodput they carried together in their last trials, in bytes per ms; undefined when not known (then a trial finds out). */
   expectedBytesPerMs: number | undefined;
-  /** In a trial: what they have carried since it began, in bytes per ms. */
-  carriedBytesPerMs?: number;
 }
 
 /** A trial under way: when it began and how long it lasts. */
@@ -57,6 +56,8 @@ export interface Moved {
   wireBytes: number;
   /** Of the wire bytes, what the sender sent a second time at the connection level (0 where the sender is the peer: not known here). */
   resentBytes: number;
+  /** Of the wire bytes, what the links a trial joins carried (all but the connection's first). */
+  joinedBytes: number;
 }
 
 interface Sample extends Moved {
@@ -66,6 +67,15 @@ interface Sample extends Moved {
 }
 
 const MAX_RETRY_DOUBLINGS = 3;
+
+/**
+ * Joined links whose rate rose by more than this from one quarter of the trial to the next
+ * are still starting up, and are not given up. A path in start-up more than doubles its
+ * rate per round trip, a quarter trial spans several; a path at its rate stays near 1. On
+ * satellite-backup the 600 ms link joining a download rose 4 x from the first quarter to
+ * the second, under the bar still at half-way, and carried 0.63 MB/s over the second half.
+ */
+const START_UP_GROWTH = 1.5;
 
 export class BulkDetector {
   readonly #options: BulkOptions;
@@ -162,7 +172,7 @@ export class BulkDetector {
     }
     if (this.#phase !== 'trial') return undefined;
     const inTrialMs = nowMs - this.#trialStartMs;
-    const hopeless = inTrialMs >= this.#trialMs / 2 && join.carriedBytesPerMs !== undefined && join.carriedBytesPerMs < (this.#rateBefore * o.joinMinShare) / 2;
+    const hopeless = inTrialMs >= this.#trialMs / 2 && this.#joinedHopeless(nowMs);
     if (hopeless || inTrialMs >= this.#trialMs) {
       const rateAfter = this.#rate(this.#trialStartMs + inTrialMs / 2, nowMs);
       this.#rateAfter = rateAfter;
@@ -181,6 +191,19 @@ export class BulkDetector {
   }
 
   /**
+   * Whether the joined links carry under half of joinMinShare of the goodput before over the
+   * last quarter of the trial, without having risen by START_UP_GROWTH over the quarter
+   * before it (a long path's start-up takes much of a trial's first half).
+   */
+  #joinedHopeless(nowMs: number): boolean {
+    const quarterMs = this.#trialMs / 4;
+    const joined = (sample: Sample) => sample.joinedBytes;
+    const nowRate = this.#rate(nowMs - quarterMs, nowMs, joined);
+    const earlierRate = this.#rate(nowMs - 2 * quarterMs, nowMs - quarterMs, joined);
+    return nowRate < (this.#rateBefore * this.#options.joinMinShare) / 2 && nowRate <= earlierRate * START_UP_GROWTH;
+  }
+
+  /**
    * Goodput in bytes per millisecond over the samples taken after `fromMs` up to `toMs`,
    * over the time those samples cover: the subflows' bytes less what was sent twice. Not
    * the in-order bytes: on lossy links a reorder queue holds 100-350 KB for seconds
@@ -188,15 +211,15 @@ export class BulkDetector {
    * it empties. The lesser of the two, judged before, failed trials whose joined link had
    * carried 37 % of the goodput before them.
    */
-  #rate(fromMs: number, toMs: number): number {
-    let once = 0;
+  #rate(fromMs: number, toMs: number, bytesOf: (sample: Sample) => number = (sample) => Math.max(0, sample.wireBytes - sample.resentBytes)): number {
+    let bytes = 0;
     let coveredMs = 0;
     for (const sample of this.#samples) {
       if (sample.atMs <= fromMs || sample.atMs > toMs) continue;
-      once += Math.max(0, sample.wireBytes - sample.resentBytes);
+      bytes += bytesOf(sample);
       coveredMs += sample.intervalMs;
     }
-    return once / Math.max(1, coveredMs);
+    return bytes / Math.max(1, coveredMs);
   }
 
   #trim(beforeMs: number): void {

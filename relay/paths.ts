@@ -16,7 +16,7 @@ import type { RelayMetrics } from './metrics.ts';
 import type { UserspacePm } from './mptcp-pm.ts';
 import { wantedSubflows, type SubflowWant } from './path-policy.ts';
 import { unmappedIpv4 } from './ip.ts';
-import { fdOf, mptcpSequences, mptcpSubflows, mptcpToken, setReceiveBuffer, type Subflow } from './sockets.ts';
+import { fdOf, mptcpSequences, mptcpSubflows, mptcpToken, type Subflow } from './sockets.ts';
 import { readSysctl as readProcSys } from './sysctl.ts';
 
 export interface PathManagerOptions {
@@ -82,11 +82,9 @@ export class PathManager {
   readonly #carried = new Map<string, { bytesPerMs: number; atMs: number }>();
   #timer: NodeJS.Timeout | undefined;
   #lastReconcileMs = 0;
-  readonly #receiveBufferMaxBytes: number;
 
-  constructor(options: PathManagerOptions, readSysctl: (name: string) => string = readProcSys) {
+  constructor(options: PathManagerOptions) {
     this.#options = options;
-    this.#receiveBufferMaxBytes = receiveBufferMaxBytes(readSysctl);
   }
 
   start(): void {
@@ -191,9 +189,10 @@ export class PathManager {
     tracked.rcvNxt = sequences.rcvNxt;
     tracked.resentBytes = sequences.resentBytes;
     const wire = [...movedByLink(tracked.wire, counters).values()].reduce((sum, moved) => ({ acked: sum.acked + moved.acked, received: sum.received + moved.received }), { acked: 0n, received: 0n });
-    tracked.wire = counters;
     const wireBytes = Number(wire.acked > wire.received ? wire.acked : wire.received);
-    return tracked.detector.sample(nowMs, { goodputBytes: Math.max(sent, received), wireBytes, resentBytes }, this.#outlook(tracked, nowMs, counters));
+    const joinedBytes = [...this.#carriedByLink(tracked, tracked.wire, counters).values()].reduce((total, bytes) => total + bytes, 0);
+    tracked.wire = counters;
+    return tracked.detector.sample(nowMs, { goodputBytes: Math.max(sent, received), wireBytes, resentBytes, joinedBytes }, this.#outlook(tracked, nowMs));
   }
 
   /**
@@ -201,16 +200,14 @@ export class PathManager {
    * what they carried in their last trials in this direction (unknown if any is unmeasured
    * or its figure older than rateMemoryMs).
    */
-  #outlook(tracked: Tracked, nowMs: number, counters: Counters): JoinOutlook {
+  #outlook(tracked: Tracked, nowMs: number): JoinOutlook {
     let expected: number | undefined = 0;
     for (const { link } of this.#options.links.up()) {
       if (link.name === tracked.home) continue;
       const carried = this.#carried.get(`${link.name}/${tracked.direction}`);
       expected = carried && nowMs - carried.atMs < this.#options.config.paths.rateMemoryMs && expected !== undefined ? expected + carried.bytesPerMs : undefined;
     }
-    const start = tracked.detector.trial ? tracked.trialStart : undefined;
-    const carriedBytesPerMs = start && nowMs > start.atMs ? [...this.#carriedByLink(tracked, start.counters, counters).values()].reduce((total, bytes) => total + bytes, 0) / (nowMs - start.atMs) : undefined;
-    return { rttMs: this.#joinRttMs(tracked), expectedBytesPerMs: expected, ...(carriedBytesPerMs === undefined ? {} : { carriedBytesPerMs }) };
+    return { rttMs: this.#joinRttMs(tracked), expectedBytesPerMs: expected };
   }
 
   /** The round trip of the slowest up link other than the connection's home: the one a trial waits for. */
@@ -234,7 +231,6 @@ export class PathManager {
    */
   #followTrial(tracked: Tracked, event: BulkEvent | undefined, nowMs: number, counters: Counters): Record<string, number> | undefined {
     if (event === 'trial') {
-      this.#widenReceiveWindow(tracked);
       tracked.trialStart = { atMs: nowMs, counters };
       tracked.mark = undefined;
     }
@@ -255,22 +251,6 @@ export class PathManager {
       carried[link] = Math.round(bytesPerMs * 1000);
     }
     return carried;
-  }
-
-  /**
-   * Gives a connection that a slower link joins the receive buffer the kernel's autotuning
-   * would reach at most (tcp_rmem's max). Autotuned for its home link alone, the buffer is
-   * too small for the data in flight on a long path: what comes in order on the fast path
-   * waits there for the slow path's bytes, the window closes, and the kernel grows it only
-   * as fast as data is read, which then it hardly is (measured: a satellite link joining a
-   * 10 Mbit/s download took the connection to 1.8 Mbit/s over the trial).
-   */
-  #widenReceiveWindow(tracked: Tracked): void {
-    try {
-      setReceiveBuffer(fdOf(tracked.socket), this.#receiveBufferMaxBytes);
-    } catch (error) {
-      this.#options.log.debug('could not widen the receive buffer', { token: tracked.token, error });
-    }
   }
 
   /** The connection's subflows, and each one's byte counters and link by its local address and port: one read for a whole tick. */
@@ -376,19 +356,6 @@ export function userspacePmProblem(selected: string): string | undefined {
   if (selected === 'userspace' || selected === 'unreadable') return undefined;
   if (selected === 'absent') return 'this kernel has no net.mptcp.path_manager (6.15 or later is needed)';
   return `net.mptcp.path_manager is ${selected}: run \`sysctl -w net.mptcp.path_manager=userspace\` (mprelay doctor --path-manager userspace --fix)`;
-}
-
-/** The kernel's default tcp_rmem max, for when /proc/sys is hidden. */
-const TCP_RMEM_MAX_DEFAULT_BYTES = 6 * 1024 * 1024;
-
-/** tcp_rmem's max: what autotuning may grow a receive buffer to. */
-function receiveBufferMaxBytes(readSysctl: (name: string) => string): number {
-  try {
-    const max = Number(readSysctl('net/ipv4/tcp_rmem').split(/\s+/)[2]);
-    return Number.isFinite(max) && max > 0 ? max : TCP_RMEM_MAX_DEFAULT_BYTES;
-  } catch {
-    return TCP_RMEM_MAX_DEFAULT_BYTES;
-  }
 }
 
 function sameAddress(a: string, b: string): boolean {

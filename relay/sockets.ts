@@ -30,8 +30,6 @@ const TCP_FASTOPEN = 23;
 const TCP_FASTOPEN_CONNECT = 30;
 const TCP_USER_TIMEOUT = 18;
 const TCP_NOTSENT_LOWAT = 25;
-/** SO_RCVBUFFORCE: SO_RCVBUF past net.core.rmem_max (CAP_NET_ADMIN). */
-const SO_RCVBUFFORCE = 33;
 /** SIOCOUTQNSD (linux/sockios.h): bytes written and not yet sent; TCP and MPTCP sockets answer it. */
 const SIOCOUTQNSD = 0x894b;
 /** SO_ORIGINAL_DST (linux/netfilter_ipv4.h) and IP6T_SO_ORIGINAL_DST share the number 80. */
@@ -211,16 +209,6 @@ export function setKeepalive(fd: number, options: KeepaliveOptions): void {
  */
 export function setNotSentLowat(fd: number, bytes: number): void {
   setIntOption(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, bytes, 'setsockopt(TCP_NOTSENT_LOWAT)');
-}
-
-/**
- * Fixes the socket's receive buffer at `bytes` (the kernel stops autotuning it), past
- * net.core.rmem_max; on an MPTCP socket the kernel applies it to the connection and
- * every subflow.
- */
-export function setReceiveBuffer(fd: number, bytes: number): void {
-  // The kernel doubles the value it is given (room for its own bookkeeping).
-  setIntOption(fd, SOL_SOCKET, SO_RCVBUFFORCE, Math.ceil(bytes / 2), 'setsockopt(SO_RCVBUFFORCE)');
 }
 
 /** Bytes the kernel holds for `fd` written but not yet sent (SIOCOUTQNSD); 0 when it cannot say (the socket is closing). */

@@ -11,6 +11,9 @@ const STEP_MS = 250;
 /** Bytes per millisecond at `mbps` Mbit/s. */
 const bytesPerMs = (mbps: number) => (mbps * 1e6) / 8000;
 
+/** The share of the goodput the joined links carry while a trial has them send, unless a test says otherwise: above joinMinShare. */
+const JOINED_SHARE = 0.4;
+
 /**
  * Feeds `seconds` of samples at `mbps` (bytes per sample from the rate), the joining links'
  * slowest round trip `joinRttMs` and what they carried before (`expectedMbps`, unknown by
@@ -22,7 +25,8 @@ function feed(detector: BulkDetector, clock: { ms: number }, seconds: number, mb
   for (let i = 0; i < (seconds * 1000) / STEP_MS; i++) {
     clock.ms += STEP_MS;
     const bytes = bytesPerMs(mbps) * STEP_MS;
-    const event = detector.sample(clock.ms, { goodputBytes: bytes, wireBytes: bytes, resentBytes: 0 }, join);
+    const joinedBytes = detector.bulk ? bytes * JOINED_SHARE : 0;
+    const event = detector.sample(clock.ms, { goodputBytes: bytes, wireBytes: bytes, resentBytes: 0, joinedBytes }, join);
     if (event) events.push([clock.ms, event]);
   }
   return events;
@@ -101,10 +105,10 @@ test('bytes that arrive out of order on the subflows keep a trial going while th
   // 1.25 s without goodput (idleAfterMs is 1 s), the subflows busy.
   for (let i = 0; i < 5; i++) {
     clock.ms += STEP_MS;
-    t.is(detector.sample(clock.ms, { goodputBytes: 0, wireBytes: 100_000, resentBytes: 0 }, { rttMs: 50, expectedBytesPerMs: undefined }), undefined, 'not idle: the subflows still carry bytes');
+    t.is(detector.sample(clock.ms, { goodputBytes: 0, wireBytes: 100_000, resentBytes: 0, joinedBytes: 50_000 }, { rttMs: 50, expectedBytesPerMs: undefined }), undefined, 'not idle: the subflows still carry bytes');
   }
   clock.ms += STEP_MS;
-  t.is(detector.sample(clock.ms, { goodputBytes: 0, wireBytes: 0, resentBytes: 0 }, { rttMs: 50, expectedBytesPerMs: undefined }), 'failed', 'the trial ends, judged on what the subflows carried: 0.33 MB/s against 1.25 before');
+  t.is(detector.sample(clock.ms, { goodputBytes: 0, wireBytes: 0, resentBytes: 0, joinedBytes: 0 }, { rttMs: 50, expectedBytesPerMs: undefined }), 'failed', 'the trial ends, judged on what the subflows carried: 0.33 MB/s against 1.25 before');
 });
 
 /** Runs a trial (1.25 MB/s before) whose 1.5 s feeds each sample `moved(i)`, i from 1; returns its verdict and the goodput it was judged on (bytes per second). */
@@ -120,17 +124,17 @@ function trialJudgedOn(moved: (i: number) => Moved): { verdict: BulkEvent | unde
 test('a trial is judged on the bytes that crossed the links once: not on a reorder queue filling or emptying, nor on bytes sent twice', (t) => {
   const wire = 1300 * STEP_MS; // 1.3 MB/s over the subflows: +4 %, under minGain
   t.deepEqual(
-    trialJudgedOn((i) => ({ goodputBytes: wire + (i === 5 ? 2_000_000 : 0), wireBytes: wire, resentBytes: 0 })),
+    trialJudgedOn((i) => ({ goodputBytes: wire + (i === 5 ? 2_000_000 : 0), wireBytes: wire, resentBytes: 0, joinedBytes: 500 * STEP_MS })),
     { verdict: 'failed', afterBytesPerSecond: 1_300_000 },
     'a queue emptying (2 MB released at once) does not make it 3.97 MB/s',
   );
   t.deepEqual(
-    trialJudgedOn(() => ({ goodputBytes: 500 * STEP_MS, wireBytes: 1600 * STEP_MS, resentBytes: 0 })),
+    trialJudgedOn(() => ({ goodputBytes: 500 * STEP_MS, wireBytes: 1600 * STEP_MS, resentBytes: 0, joinedBytes: 500 * STEP_MS })),
     { verdict: 'kept', afterBytesPerSecond: 1_600_000 },
     'a queue filling (in order 0.5 MB/s while the subflows carry 1.6) does not fail a link that adds 28 %',
   );
   t.deepEqual(
-    trialJudgedOn(() => ({ goodputBytes: 1300 * STEP_MS, wireBytes: 1600 * STEP_MS, resentBytes: 300 * STEP_MS })),
+    trialJudgedOn(() => ({ goodputBytes: 1300 * STEP_MS, wireBytes: 1600 * STEP_MS, resentBytes: 300 * STEP_MS, joinedBytes: 500 * STEP_MS })),
     { verdict: 'failed', afterBytesPerSecond: 1_300_000 },
     '0.3 MB/s of it sent twice is not goodput',
   );
@@ -143,24 +147,43 @@ test('a late sample timer does not inflate the goodput: each sample counts the t
   let atMs = 0;
   for (const intervalMs of [250, 250, 450, 50, 250]) {
     atMs += intervalMs;
-    detector.sample(atMs, { goodputBytes: 1250 * intervalMs, wireBytes: 1250 * intervalMs, resentBytes: 0 }, join);
+    detector.sample(atMs, { goodputBytes: 1250 * intervalMs, wireBytes: 1250 * intervalMs, resentBytes: 0, joinedBytes: 0 }, join);
   }
   t.is(detector.phase, 'trial');
   t.is(Math.round(detector.lastTrialRates.before * 1000), 1_250_000);
 });
 
-test('a trial is given up half-way when the joining links have carried under half of joinMinShare so far', (t) => {
+/**
+ * A trial over a joining link with round trip `joinRttMs`, after 10 Mbit/s before it (the
+ * bar for giving up is 12.5 % of it, 1.25 Mbit/s): each sample the joined links carry
+ * `joinedMbps(ms into the trial)` on top; returns each event with its time in the trial.
+ */
+function trialEvents(joinedMbps: (inTrialMs: number) => number, joinRttMs: number): Array<[number, BulkEvent]> {
   const clock = { ms: 0 };
   const detector = new BulkDetector(options, 0);
-  feed(detector, clock, 1, 10, 50); // 1.25 MB/s before: the bar is 12.5 % of it, 156 kB/s
-  const join = (carriedMbps: number) => ({ rttMs: 50, expectedBytesPerMs: undefined, carriedBytesPerMs: bytesPerMs(carriedMbps) });
-  const events = [];
-  for (let i = 0; i < 3; i++) events.push(detector.sample((clock.ms += STEP_MS), { goodputBytes: 1250 * STEP_MS, wireBytes: 1300 * STEP_MS, resentBytes: 0 }, join(0.9)));
-  t.deepEqual(events, [undefined, undefined, 'failed'], 'a 0.9 Mbit/s link beside 10: given up at 750 ms of 1500');
-  const other = new BulkDetector(options, 0);
-  const otherClock = { ms: 0 };
-  feed(other, otherClock, 1, 10, 50);
-  for (let i = 0; i < 5; i++) t.is(other.sample((otherClock.ms += STEP_MS), { goodputBytes: 1250 * STEP_MS, wireBytes: 1300 * STEP_MS, resentBytes: 0 }, join(2)), undefined, 'a 2 Mbit/s one goes on');
+  feed(detector, clock, joinRttMs === 50 ? 1 : 2.5, 10, joinRttMs);
+  const trial = detector.trial;
+  if (!trial) throw new Error('no trial');
+  const events: Array<[number, BulkEvent]> = [];
+  while (detector.phase === 'trial') {
+    clock.ms += STEP_MS;
+    const inTrialMs = clock.ms - trial.startMs;
+    const joined = bytesPerMs(joinedMbps(inTrialMs)) * STEP_MS;
+    const bytes = bytesPerMs(10) * STEP_MS + joined;
+    const event = detector.sample(clock.ms, { goodputBytes: bytes, wireBytes: bytes, resentBytes: 0, joinedBytes: joined }, { rttMs: joinRttMs, expectedBytesPerMs: undefined });
+    if (event) events.push([inTrialMs, event]);
+  }
+  return events;
+}
+
+test('a trial is given up from half-way on when the joining links carry under half of joinMinShare and no longer rise; not while they are starting up', (t) => {
+  t.deepEqual(trialEvents(() => 0.9, 50), [[750, 'failed']], 'a steady 0.9 Mbit/s link beside 10: given up at 750 ms of 1500');
+  t.deepEqual(trialEvents(() => 2, 50), [[1500, 'kept']], 'a 2 Mbit/s one goes on (and adds 20 %)');
+  // A 600 ms link in start-up, doubling per round trip from 0.05 Mbit/s: 0.8 at half-way (2.4 s of 4.8), under the bar, but 4 x its rate of the quarter before.
+  const startUp = (inTrialMs: number) => Math.min(15, 0.05 * 2 ** (inTrialMs / 600));
+  t.deepEqual(trialEvents(startUp, 600), [[5000, 'kept']], 'a link still starting up goes on, and is kept (judged at the first sample past 4.8 s)');
+  // The same link stuck at 0.8 Mbit/s from half-way: given up once its last quarter is under 1.5 x the one before.
+  t.deepEqual(trialEvents((inTrialMs) => Math.min(0.8, startUp(inTrialMs)), 600), [[4000, 'failed']], 'a link that stops rising under the bar is given up before the end (4 s of 4.8)');
 });
 
 test('a trial the links changed under starts again, judged against the goodput before it', (t) => {
