@@ -77,6 +77,11 @@ const MAX_RETRY_DOUBLINGS = 3;
  */
 const START_UP_GROWTH = 1.5;
 
+/** What a trial is judged on: the wire bytes less what was sent twice (see #rate). */
+const sentOnceBytes = (sample: Sample) => Math.max(0, sample.wireBytes - sample.resentBytes);
+/** What the joined links carried: what giving a trial up is judged on. */
+const joinedBytes = (sample: Sample) => sample.joinedBytes;
+
 export class BulkDetector {
   readonly #options: BulkOptions;
   #phase: BulkPhase = 'interactive';
@@ -161,7 +166,7 @@ export class BulkDetector {
     if (this.#phase === 'interactive') {
       if (this.#busySinceMs === undefined || nowMs - this.#busySinceMs < needMs || nowMs < this.#retryAtMs) return undefined;
       // The second half only: the first holds the single path's own start-up.
-      this.#rateBefore = this.#rate(nowMs - needMs / 2, nowMs);
+      this.#rateBefore = this.#rate(nowMs - needMs / 2, nowMs, sentOnceBytes);
       if (join.expectedBytesPerMs !== undefined && join.expectedBytesPerMs < this.#rateBefore * o.joinMinShare) {
         this.#retryAtMs = nowMs + o.retryAfterMs;
         this.#busySinceMs = nowMs;
@@ -174,7 +179,7 @@ export class BulkDetector {
     const inTrialMs = nowMs - this.#trialStartMs;
     const hopeless = inTrialMs >= this.#trialMs / 2 && this.#joinedHopeless(nowMs);
     if (hopeless || inTrialMs >= this.#trialMs) {
-      const rateAfter = this.#rate(this.#trialStartMs + inTrialMs / 2, nowMs);
+      const rateAfter = this.#rate(this.#trialStartMs + inTrialMs / 2, nowMs, sentOnceBytes);
       this.#rateAfter = rateAfter;
       if (!hopeless && rateAfter >= this.#rateBefore * (1 + o.minGain)) {
         this.#phase = 'bulk';
@@ -197,21 +202,20 @@ export class BulkDetector {
    */
   #joinedHopeless(nowMs: number): boolean {
     const quarterMs = this.#trialMs / 4;
-    const joined = (sample: Sample) => sample.joinedBytes;
-    const nowRate = this.#rate(nowMs - quarterMs, nowMs, joined);
-    const earlierRate = this.#rate(nowMs - 2 * quarterMs, nowMs - quarterMs, joined);
+    const nowRate = this.#rate(nowMs - quarterMs, nowMs, joinedBytes);
+    const earlierRate = this.#rate(nowMs - 2 * quarterMs, nowMs - quarterMs, joinedBytes);
     return nowRate < (this.#rateBefore * this.#options.joinMinShare) / 2 && nowRate <= earlierRate * START_UP_GROWTH;
   }
 
   /**
-   * Goodput in bytes per millisecond over the samples taken after `fromMs` up to `toMs`,
-   * over the time those samples cover: the subflows' bytes less what was sent twice. Not
-   * the in-order bytes: on lossy links a reorder queue holds 100-350 KB for seconds
+   * Bytes per millisecond, as `bytesOf` counts them, over the samples taken after `fromMs`
+   * up to `toMs` and the time those samples cover. Goodput is sentOnceBytes: the subflows'
+   * bytes less what was sent twice. Not the in-order bytes: on lossy links a reorder queue holds 100-350 KB for seconds
    * (lossy-wisp), so they read a window low when the queue fills across it and high when
    * it empties. The lesser of the two, judged before, failed trials whose joined link had
    * carried 37 % of the goodput before them.
    */
-  #rate(fromMs: number, toMs: number, bytesOf: (sample: Sample) => number = (sample) => Math.max(0, sample.wireBytes - sample.resentBytes)): number {
+  #rate(fromMs: number, toMs: number, bytesOf: (sample: Sample) => number): number {
     let bytes = 0;
     let coveredMs = 0;
     for (const sample of this.#samples) {

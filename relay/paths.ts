@@ -188,10 +188,11 @@ export class PathManager {
     tracked.sndUna = sequences.sndUna;
     tracked.rcvNxt = sequences.rcvNxt;
     tracked.resentBytes = sequences.resentBytes;
-    const wire = [...movedByLink(tracked.wire, counters).values()].reduce((sum, moved) => ({ acked: sum.acked + moved.acked, received: sum.received + moved.received }), { acked: 0n, received: 0n });
-    const wireBytes = Number(wire.acked > wire.received ? wire.acked : wire.received);
-    const joinedBytes = [...this.#carriedByLink(tracked, tracked.wire, counters).values()].reduce((total, bytes) => total + bytes, 0);
+    const moved = movedByLink(tracked.wire, counters);
     tracked.wire = counters;
+    const wire = [...moved.values()].reduce((sum, link) => ({ acked: sum.acked + link.acked, received: sum.received + link.received }), { acked: 0n, received: 0n });
+    const wireBytes = Number(wire.acked > wire.received ? wire.acked : wire.received);
+    const joinedBytes = [...this.#carriedByLink(tracked, moved).values()].reduce((total, bytes) => total + bytes, 0);
     return tracked.detector.sample(nowMs, { goodputBytes: Math.max(sent, received), wireBytes, resentBytes, joinedBytes }, this.#outlook(tracked, nowMs));
   }
 
@@ -217,16 +218,16 @@ export class PathManager {
     return slowestMs;
   }
 
-  /** Bytes each link other than the connection's home carried between two readings, in the connection's direction. */
-  #carriedByLink(tracked: Tracked, then: Counters, now: Counters): Map<string, number> {
+  /** Of what each link moved (movedByLink), the bytes in the connection's direction on links other than its home. */
+  #carriedByLink(tracked: Tracked, moved: Map<string, { acked: bigint; received: bigint }>): Map<string, number> {
     const carried = new Map<string, number>();
-    for (const [link, moved] of movedByLink(then, now)) if (link !== tracked.home) carried.set(link, Number(tracked.direction === 'up' ? moved.acked : moved.received));
+    for (const [link, linkMoved] of moved) if (link !== tracked.home) carried.set(link, Number(tracked.direction === 'up' ? linkMoved.acked : linkMoved.received));
     return carried;
   }
 
   /**
    * Measures what each joined link carries over a trial's second half (from its start if
-   * it was given up half-way), and keeps it when the trial ends; returns those figures
+   * it was given up on its first sample past half-way), and keeps it when the trial ends; returns those figures
    * (bytes per second, by link) then.
    */
   #followTrial(tracked: Tracked, event: BulkEvent | undefined, nowMs: number, counters: Counters): Record<string, number> | undefined {
@@ -238,13 +239,13 @@ export class PathManager {
     if (trial && !tracked.mark && nowMs >= trial.startMs + trial.lengthMs / 2) tracked.mark = { atMs: nowMs, counters };
     if (event === 'idle') tracked.trialStart = tracked.mark = undefined;
     if (event !== 'kept' && event !== 'failed') return undefined;
-    // Given up half-way, the trial has no middle mark: what the links carried from its start is kept.
+    // Given up on its first sample past half-way, the trial has no middle mark: what the links carried from its start is kept.
     const from = tracked.mark ?? tracked.trialStart;
     tracked.mark = undefined;
     tracked.trialStart = undefined;
     if (!from || nowMs <= from.atMs) return undefined;
     const carried: Record<string, number> = {};
-    for (const [link, linkBytes] of this.#carriedByLink(tracked, from.counters, counters)) {
+    for (const [link, linkBytes] of this.#carriedByLink(tracked, movedByLink(from.counters, counters))) {
       const bytesPerMs = linkBytes / (nowMs - from.atMs);
       this.#carried.set(`${link}/${tracked.direction}`, { bytesPerMs, atMs: nowMs });
       this.#options.metrics.trialCarried.set({ link, direction: tracked.direction }, bytesPerMs * 1000);
