@@ -1,6 +1,6 @@
 // Builds relay/dist/: the daemons as one bundled ES module (dist/cli.js) with their
-// libraries inside it (zod, yaml, prom-client), and `mprelay doctor` (with execa) in a
-// chunk of its own that only that command loads. One bundle rather than a file per
+// libraries inside it (zod, yaml, prom-client, simple-statistics), and `mprelay doctor`
+// (with execa) in a chunk of its own that only that command loads. One bundle rather than a file per
 // module and library: Node holds far less for one module than for the ~300 the libraries
 // are made of (idle RSS 71 -> 60 MB per daemon, measured; relay/README.md). koffi stays
 // an installed dependency (its native binaries are found from its own directory).

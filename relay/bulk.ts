@@ -5,8 +5,9 @@
 // again); the links stay on only if the goodput of the trial's second half beats that of
 // the single path before by `minGain`. Else the connection goes back to one path and may
 // try again later, each failure doubling the wait. A trial is skipped when the links that
-// would join carried less than `joinMinShare` of its goodput in their last trials (a slow
-// link beside a fast one: the trial would only cost), and given up from half-way on when
+// would join carried less than `joinMinShare` of its goodput in their last trials, or, not
+// yet tried, can carry less than that by their measured capacity (a slow link beside a
+// fast one: the trial would only cost), and given up from half-way on when
 // they carry less than half that share and are no longer starting up. An idle connection
 // is interactive again.
 export interface BulkOptions {
@@ -38,7 +39,7 @@ export type BulkEvent = 'trial' | 'skipped' | 'kept' | 'failed' | 'idle';
 export interface JoinOutlook {
   /** The round trip of the slowest of them. */
   rttMs: number;
-  /** The goodput they carried together in their last trials, in bytes per ms; undefined when not known (then a trial finds out). */
+  /** What they can add together, in bytes per ms: what they carried in their last trials, or their measured capacity; undefined when not known (then a trial finds out). */
   expectedBytesPerMs: number | undefined;
 }
 

@@ -39,11 +39,22 @@ const notSentLowatBytes = z.int().min(0).max(64 * 1024 * 1024).default(32 * 1024
 const metrics = z.strictObject({ address: ip, port }).optional();
 const log = z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']) }).default({ level: 'info' });
 
-/** The link probes (both sides): one every intervalMs per link (a quarter of it while the link is not up); down after downAfterMs of silence, up after upAfter answers in a row. */
+/**
+ * The link probes (both sides): one every intervalMs per link (a quarter of it while the
+ * link is not up); down after downAfterMs of silence, up after upAfter answers in a row.
+ * A capacity train (capacity-meter.ts: 8 datagrams of 1200 bytes each way) per link that
+ * is up every capacityEveryMs, and when it comes up; 0: none.
+ */
 const probes = z
-  .strictObject({ intervalMs: z.int().min(10).max(10_000), downAfterMs: z.int().min(50).max(60_000), upAfter: z.int().min(1).max(100) })
+  .strictObject({
+    intervalMs: z.int().min(10).max(10_000),
+    downAfterMs: z.int().min(50).max(60_000),
+    upAfter: z.int().min(1).max(100),
+    capacityEveryMs: z.int().min(0).max(3_600_000).default(30_000),
+  })
   .refine((p) => p.downAfterMs >= 2 * p.intervalMs, 'probes.downAfterMs must be at least two intervals')
-  .default({ intervalMs: 100, downAfterMs: 300, upAfter: 3 });
+  .refine((p) => p.capacityEveryMs === 0 || p.capacityEveryMs >= 1000, 'probes.capacityEveryMs must be 0 (no capacity trains) or at least 1000')
+  .default({ intervalMs: 100, downAfterMs: 300, upAfter: 3, capacityEveryMs: 30_000 });
 
 const link = z.strictObject({
   /** A name for logs and metrics (`a`, `isp1`...). */
@@ -128,7 +139,7 @@ const PATHS = {
   trialMinMs: 3000,
   trialRttFactor: 16,
   minGain: 0.1,
-  joinMinShare: 0.25,
+  joinMinShare: 0.125,
   rateMemoryMs: 300_000,
   retryAfterMs: 10_000,
   idleAfterMs: 1000,

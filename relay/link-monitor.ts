@@ -8,12 +8,16 @@
 // `upAfter` answers in a row then come within a fraction of an interval of its return,
 // which is what puts its subflows back (at one probe per interval, 3 answers took ~250
 // ms of a ~800 ms recovery). The up verdict still needs every one of them.
+// The same sockets carry the capacity trains (capacity-meter.ts): one per link that is up
+// every capacityEveryMs, and one as a link comes up.
 import dgram from 'node:dgram';
+import { CapacityMeter, type CapacityDirection } from './capacity-meter.ts';
 import { familyOf } from './ip.ts';
 import { LinkHealth, type LinkHealthOptions, type LinkVerdict } from './link-health.ts';
 import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { decodeProbe, encodeProbe } from './probe-wire.ts';
+import { isTrainSized } from './train-wire.ts';
 
 export interface MonitoredLink {
   name: string;
@@ -26,6 +30,8 @@ export interface LinkMonitorOptions {
   remote: { address: string; port: number };
   key: { id: number; secret: Buffer };
   health: LinkHealthOptions;
+  /** A capacity train per link that is up this often (and as it comes up); 0: none. */
+  capacityEveryMs: number;
   metrics: RelayMetrics;
   log: Logger;
   /** A link's verdict changed (never called with 'unknown'). */
@@ -49,8 +55,10 @@ export class LinkMonitor {
   #key: { id: number; secret: Buffer };
   #sequence = 0;
   #ticks = 0;
+  readonly #capacity: CapacityMeter;
   #timer: NodeJS.Timeout | undefined;
   #checkTimer: NodeJS.Timeout | undefined;
+  #capacityTimer: NodeJS.Timeout | undefined;
 
   constructor(options: LinkMonitorOptions) {
     this.#options = options;
@@ -63,6 +71,13 @@ export class LinkMonitor {
       socket: dgram.createSocket(familyOf(link.address) === 4 ? 'udp4' : 'udp6'),
       sinceMs: nowMs,
     }));
+    this.#capacity = new CapacityMeter({
+      links: options.links.map((link) => link.name),
+      key: () => this.#key,
+      send: (index, datagram) => this.#watched[index]?.socket.send(datagram, options.remote.port, options.remote.address, () => {}),
+      metrics: options.metrics,
+      log: options.log,
+    });
   }
 
   async start(): Promise<void> {
@@ -75,7 +90,7 @@ export class LinkMonitor {
               w.socket.off('error', reject);
               // A send to a dead link may fail (ENETUNREACH): that is silence, judged by the clock.
               w.socket.on('error', () => {});
-              w.socket.on('message', (datagram) => this.#answer(w, datagram));
+              w.socket.on('message', (datagram) => (isTrainSized(datagram) ? this.#capacity.received(w.index, datagram, performance.now()) : this.#answer(w, datagram)));
               resolve();
             });
           }),
@@ -85,12 +100,14 @@ export class LinkMonitor {
     this.#timer = setInterval(() => this.#probe(), this.#options.health.intervalMs / PROBES_PER_INTERVAL_NOT_UP);
     // Silence is judged more often than probes go out, so "down" is said within ~CHECK of the limit.
     this.#checkTimer = setInterval(() => this.#check(), Math.max(5, Math.round(this.#options.health.intervalMs / CHECKS_PER_INTERVAL)));
+    if (this.#options.capacityEveryMs > 0) this.#capacityTimer = setInterval(() => this.#measureCapacity(), this.#options.capacityEveryMs);
     this.#probe();
   }
 
   stop(): void {
     clearInterval(this.#timer);
     clearInterval(this.#checkTimer);
+    clearInterval(this.#capacityTimer);
     for (const w of this.#watched) w.socket.close();
   }
 
@@ -104,6 +121,12 @@ export class LinkMonitor {
 
   srttMs(name: string): number | undefined {
     return this.#find(name)?.health.srttMs;
+  }
+
+  /** What a link can carry in one direction, in bytes per ms, from its capacity trains; undefined before its first. */
+  capacityBytesPerMs(name: string, direction: CapacityDirection): number | undefined {
+    const w = this.#find(name);
+    return w && this.#capacity.bytesPerMs(w.index, direction);
   }
 
   #find(name: string): Watched | undefined {
@@ -122,8 +145,15 @@ export class LinkMonitor {
     }
   }
 
+  /** A capacity train up every link that is up. */
+  #measureCapacity(): void {
+    const nowMs = performance.now();
+    for (const w of this.#watched) if (w.health.verdict === 'up') this.#capacity.measure(w.index, nowMs);
+  }
+
   #check(): void {
     const nowMs = performance.now();
+    this.#capacity.expire(nowMs);
     for (const w of this.#watched) {
       const changed = w.health.tick(nowMs);
       if (changed) this.#changed(w, changed, nowMs);
@@ -147,6 +177,8 @@ export class LinkMonitor {
     metrics.linkTransitions.inc({ link: w.link.name, to: verdict });
     log.info(`link ${verdict}`, { link: w.link.name, address: w.link.address, afterMs: Math.round(nowMs - w.sinceMs), srttMs: w.health.srttMs && Math.round(w.health.srttMs * 10) / 10 });
     w.sinceMs = nowMs;
+    // A link back (or up for the first time) is measured at once: it may have come back slower.
+    if (verdict === 'up' && this.#options.capacityEveryMs > 0) this.#capacity.measure(w.index, nowMs);
     this.#options.onChange(w.link, verdict);
   }
 }

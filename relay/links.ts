@@ -5,6 +5,7 @@
 // the last subflows.
 import type { LocalConfig } from './config.ts';
 import { applyEndpoint, endpointCommand, listEndpoints, type Endpoint } from './endpoints.ts';
+import type { CapacityDirection } from './capacity-meter.ts';
 import { LinkMonitor, type MonitoredLink } from './link-monitor.ts';
 import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
@@ -37,6 +38,7 @@ export class Links {
       remote: config.remote,
       key: config.key,
       health: config.probes,
+      capacityEveryMs: config.probes.capacityEveryMs,
       metrics: options.metrics,
       log: options.log,
       onChange: () => {
@@ -87,6 +89,11 @@ export class Links {
   /** The smoothed probe round trip of a link, if it has answered any. */
   srttMs(name: string): number | undefined {
     return this.#monitor.srttMs(name);
+  }
+
+  /** What a link can carry in one direction, in bytes per ms, from the monitor's capacity trains; undefined before its first. */
+  capacityBytesPerMs(name: string, direction: CapacityDirection): number | undefined {
+    return this.#monitor.capacityBytesPerMs(name, direction);
   }
 
   /** The links that are up, with their smoothed probe round trips (a loaded link's is long). */

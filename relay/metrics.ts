@@ -34,6 +34,8 @@ export class RelayMetrics {
   readonly bulkTrials: Counter<'event'>;
   /** Local, userspace path manager: what each joined link carried in the last trial, by link and direction. */
   readonly trialCarried: Gauge<'link' | 'direction'>;
+  /** Local: each link's capacity by direction, the median of its last capacity trains (capacity-meter.ts). */
+  readonly linkCapacity: Gauge<'link' | 'direction'>;
   /** Local: fresh connections by the link of their first subflow (`race` when both were tried). */
   readonly freshLink: Counter<'link'>;
   /** Remote: probe requests, answered or why not. */
@@ -80,6 +82,7 @@ export class RelayMetrics {
     this.pathChanges = new Counter({ name: 'mprelay_path_changes_total', help: 'Subflow commands of the relay path manager, by link, change and result', labelNames: ['link', 'change', 'result'], registers });
     this.bulkTrials = new Counter({ name: 'mprelay_bulk_events_total', help: 'Bulk tests of connections (other links sending), by event', labelNames: ['event'], registers });
     this.trialCarried = new Gauge({ name: 'mprelay_trial_carried_bytes_per_second', help: 'Goodput a joined link carried in the last bulk trial, by link and direction', labelNames: ['link', 'direction'], registers });
+    this.linkCapacity = new Gauge({ name: 'mprelay_link_capacity_bytes_per_second', help: 'What each link can carry, by link and direction, from the packet dispersion of its capacity trains (median of the last few)', labelNames: ['link', 'direction'], registers });
     this.freshLink = new Counter({ name: 'mprelay_fresh_connections_total', help: 'MPTCP connections opened to the remote, by the link of their first subflow', labelNames: ['link'], registers });
     this.probes = new Counter({ name: 'mprelay_probes_total', help: 'Link probe requests received, by result', labelNames: ['result'], registers });
     this.pathsUp = new Gauge({ name: 'mprelay_paths_up', help: 'Paths (probe source addresses) heard from recently', registers });

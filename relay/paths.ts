@@ -198,15 +198,18 @@ export class PathManager {
 
   /**
    * The links that would join: the round trip of the slowest (a trial waits for it) and
-   * what they carried in their last trials in this direction (unknown if any is unmeasured
-   * or its figure older than rateMemoryMs).
+   * what they can add in this direction: what each carried in its last trial (a figure
+   * younger than rateMemoryMs), else its capacity from the monitor's trains (a link never
+   * tried carries at most that); unknown if any link has neither.
    */
   #outlook(tracked: Tracked, nowMs: number): JoinOutlook {
     let expected: number | undefined = 0;
     for (const { link } of this.#options.links.up()) {
       if (link.name === tracked.home) continue;
       const carried = this.#carried.get(`${link.name}/${tracked.direction}`);
-      expected = carried && nowMs - carried.atMs < this.#options.config.paths.rateMemoryMs && expected !== undefined ? expected + carried.bytesPerMs : undefined;
+      const fresh = carried && nowMs - carried.atMs < this.#options.config.paths.rateMemoryMs ? carried.bytesPerMs : undefined;
+      const bytesPerMs = fresh ?? this.#options.links.capacityBytesPerMs(link.name, tracked.direction);
+      expected = expected !== undefined && bytesPerMs !== undefined ? expected + bytesPerMs : undefined;
     }
     return { rttMs: this.#joinRttMs(tracked), expectedBytesPerMs: expected };
   }

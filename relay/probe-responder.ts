@@ -3,11 +3,17 @@
 // its own view of each path (a local's link, by the source address it arrives from):
 // a path heard from within silenceMs is up. Requests with a timestamp outside the replay
 // window are dropped, so a captured probe cannot be bounced off the remote later.
+// The same port answers capacity trains (train-wire.ts): a verified train up is timed as
+// it arrives and answered, once complete, with as many datagrams down as came up, back to
+// back, each carrying how the train up arrived.
 import dgram from 'node:dgram';
+import { dispersionOf } from './dispersion.ts';
 import { familyOf } from './ip.ts';
 import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { decodeProbe, encodeProbe } from './probe-wire.ts';
+import { TrainCollector, type CollectedTrain } from './train-collector.ts';
+import { decodeTrainDatagram, encodeTrainDatagram, isTrainSized, TRAIN_BYTES, type TrainDatagram } from './train-wire.ts';
 
 export interface ProbeResponderOptions {
   /** The listen address; the port is the TCP listener's (known once it is bound: port 0 picks one). */
@@ -22,12 +28,21 @@ export interface ProbeResponderOptions {
 
 /** Paths remembered at most: a remote serves few homes, each with a few links. */
 const MAX_PATHS = 1024;
+/** Trains timed at once at most (each is a few datagrams from a key holder, over in well under a second). */
+const MAX_TRAINS = 256;
+/** A train up whose last datagram is lost is answered on what came this long after its first. */
+const TRAIN_TIMEOUT_MS = 1000;
+
+/** A train datagram up, with where it came from (where the train down goes). */
+type TrainUp = TrainDatagram & { source: { address: string; port: number } };
 
 export class ProbeResponder {
   readonly #options: ProbeResponderOptions;
   readonly #socket: dgram.Socket;
   /** Source address -> when a probe last came from it, and whether the path is up. */
   readonly #paths = new Map<string, { heardMs: number; up: boolean }>();
+  /** Trains up being timed, by source address, port and train id. */
+  readonly #trains = new TrainCollector<TrainUp>({ maxPending: MAX_TRAINS, timeoutMs: TRAIN_TIMEOUT_MS });
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: ProbeResponderOptions) {
@@ -44,7 +59,7 @@ export class ProbeResponder {
         resolve();
       });
     });
-    this.#socket.on('message', (datagram, from) => this.#request(datagram, from));
+    this.#socket.on('message', (datagram, from) => (isTrainSized(datagram) ? this.#trainDatagram(datagram, from, performance.now()) : this.#request(datagram, from)));
     this.#timer = setInterval(() => this.#sweep(), Math.max(50, this.#options.silenceMs / 4));
     this.#timer.unref();
   }
@@ -65,6 +80,26 @@ export class ProbeResponder {
     this.#heard(from.address);
   }
 
+  #trainDatagram(datagram: Buffer, from: dgram.RemoteInfo, atMs: number): void {
+    const decoded = decodeTrainDatagram(datagram, this.#options.secretOf);
+    if (typeof decoded === 'string' || decoded.kind !== 'up') return void this.#options.metrics.probes.inc({ result: typeof decoded === 'string' ? `train-${decoded}` : 'train-not-up' });
+    if (Math.abs(Date.now() - decoded.sentAtMs) > this.#options.replayWindowMs) return void this.#options.metrics.probes.inc({ result: 'train-stale' });
+    const train = this.#trains.add(`${from.address}:${from.port}/${decoded.trainId}`, { ...decoded, source: { address: from.address, port: from.port } }, atMs, TRAIN_BYTES);
+    if (train) this.#answerTrain(train);
+  }
+
+  /** Sends as many datagrams down as came up, back to back, each with the train up's dispersion. */
+  #answerTrain({ first, arrivals }: CollectedTrain<TrainUp>): void {
+    const secret = this.#options.secretOf(first.keyId);
+    const up = dispersionOf(arrivals);
+    if (!secret || !up) return;
+    for (let index = 0; index < arrivals.length; index++) {
+      const answer = encodeTrainDatagram({ ...first, kind: 'down', count: arrivals.length, index, upSpreadUs: up.spreadMs * 1000, upBytes: up.bytes }, secret);
+      this.#socket.send(answer, first.source.port, first.source.address, () => {});
+    }
+    this.#options.metrics.probes.inc({ result: 'train-answered' });
+  }
+
   #heard(source: string): void {
     const path = this.#paths.get(source);
     if (!path && this.#paths.size >= MAX_PATHS) return;
@@ -75,6 +110,7 @@ export class ProbeResponder {
 
   #sweep(): void {
     const nowMs = performance.now();
+    for (const train of this.#trains.expire(nowMs)) this.#answerTrain(train);
     for (const [source, path] of this.#paths) {
       if (!path.up || nowMs - path.heardMs < this.#options.silenceMs) continue;
       path.up = false;

@@ -11,7 +11,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export const PROBE_BYTES = 36;
 const MAGIC = Buffer.from('MPLP');
 const SIGNED_BYTES = 24;
-const MAC_BYTES = PROBE_BYTES - SIGNED_BYTES;
+export const WIRE_MAC_BYTES = PROBE_BYTES - SIGNED_BYTES;
 const CONTEXT = Buffer.from('mprelay probe');
 const KIND_CODE = { request: 1, answer: 2 } as const;
 
@@ -26,9 +26,12 @@ export interface Probe {
   sentAtMs: number;
 }
 
-function mac(secret: Buffer, signed: Buffer): Buffer {
-  return createHmac('sha256', secret).update(CONTEXT).update(signed).digest().subarray(0, MAC_BYTES);
+/** HMAC-SHA256(secret, context | signed), its first 12 bytes: the MAC of the probes and the capacity trains (train-wire.ts). */
+export function wireMac(secret: Buffer, context: Buffer, signed: Buffer): Buffer {
+  return createHmac('sha256', secret).update(context).update(signed).digest().subarray(0, WIRE_MAC_BYTES);
 }
+
+const mac = (secret: Buffer, signed: Buffer) => wireMac(secret, CONTEXT, signed);
 
 export function encodeProbe(probe: Probe, secret: Buffer): Buffer {
   const buf = Buffer.alloc(PROBE_BYTES);

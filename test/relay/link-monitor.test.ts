@@ -48,6 +48,7 @@ test('a link that is not up is probed four times per interval, one that is up on
     remote: { address: '127.0.0.1', port: remote.port },
     key,
     health: { intervalMs: 100, downAfterMs: 300, upAfter: 3 },
+    capacityEveryMs: 0,
     metrics: new RelayMetrics('local', false),
     log: createLogger({ level: 'debug', sink: new MemoryLog() }),
     onChange: (link, verdict) => verdicts.push([link.name, verdict]),
