@@ -9,12 +9,10 @@ import { CapacityEstimate, dispersionOf, dispersionRate } from './dispersion.ts'
 import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { TrainCollector } from './train-collector.ts';
-import { decodeTrainDatagram, encodeTrainDatagram, TRAIN_BYTES, type TrainDatagram } from './train-wire.ts';
+import { decodeTrainDatagram, encodeTrainDatagram, type TrainDatagram } from './train-wire.ts';
 
 /** Datagrams per train: 8 x 1200 bytes spread 67 ms on a 1 Mbit/s link, within 4 % of its rate (fast-slow's link B, 10 trains). */
 export const TRAIN_COUNT = 8;
-/** A train down whose last datagram is lost is judged on what came this long after its first. */
-const TRAIN_TIMEOUT_MS = 1000;
 /** A train up not answered within this long is forgotten (an answer after it is dropped). */
 const ANSWER_TIMEOUT_MS = 5000;
 
@@ -35,7 +33,7 @@ export class CapacityMeter {
   readonly #estimates: Array<Record<CapacityDirection, CapacityEstimate>>;
   /** Trains sent up and not yet answered: train id -> link index and when. */
   readonly #sent = new Map<number, { link: number; atMs: number }>();
-  readonly #answers = new TrainCollector<TrainDatagram>({ maxPending: 64, timeoutMs: TRAIN_TIMEOUT_MS });
+  readonly #answers = new TrainCollector<TrainDatagram>(64);
   #trainId = Math.floor(Math.random() * 0xffffffff);
 
   constructor(options: CapacityMeterOptions) {
@@ -64,7 +62,7 @@ export class CapacityMeter {
     const key = this.#options.key();
     const decoded = decodeTrainDatagram(datagram, (id) => (id === key.id ? key.secret : undefined));
     if (typeof decoded === 'string' || decoded.kind !== 'down' || decoded.link !== link || this.#sent.get(decoded.trainId)?.link !== link) return;
-    const train = this.#answers.add(String(decoded.trainId), decoded, atMs, TRAIN_BYTES);
+    const train = this.#answers.add(String(decoded.trainId), decoded, atMs);
     if (train) this.#answered(train.first, train.arrivals);
   }
 

@@ -13,7 +13,7 @@ import type { Logger } from './log.ts';
 import type { RelayMetrics } from './metrics.ts';
 import { decodeProbe, encodeProbe } from './probe-wire.ts';
 import { TrainCollector, type CollectedTrain } from './train-collector.ts';
-import { decodeTrainDatagram, encodeTrainDatagram, isTrainSized, TRAIN_BYTES, type TrainDatagram } from './train-wire.ts';
+import { decodeTrainDatagram, encodeTrainDatagram, isTrainSized, type TrainDatagram } from './train-wire.ts';
 
 export interface ProbeResponderOptions {
   /** The listen address; the port is the TCP listener's (known once it is bound: port 0 picks one). */
@@ -30,8 +30,6 @@ export interface ProbeResponderOptions {
 const MAX_PATHS = 1024;
 /** Trains timed at once at most (each is a few datagrams from a key holder, over in well under a second). */
 const MAX_TRAINS = 256;
-/** A train up whose last datagram is lost is answered on what came this long after its first. */
-const TRAIN_TIMEOUT_MS = 1000;
 
 /** A train datagram up, with where it came from (where the train down goes). */
 type TrainUp = TrainDatagram & { source: { address: string; port: number } };
@@ -42,7 +40,7 @@ export class ProbeResponder {
   /** Source address -> when a probe last came from it, and whether the path is up. */
   readonly #paths = new Map<string, { heardMs: number; up: boolean }>();
   /** Trains up being timed, by source address, port and train id. */
-  readonly #trains = new TrainCollector<TrainUp>({ maxPending: MAX_TRAINS, timeoutMs: TRAIN_TIMEOUT_MS });
+  readonly #trains = new TrainCollector<TrainUp>(MAX_TRAINS);
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: ProbeResponderOptions) {
@@ -84,7 +82,7 @@ export class ProbeResponder {
     const decoded = decodeTrainDatagram(datagram, this.#options.secretOf);
     if (typeof decoded === 'string' || decoded.kind !== 'up') return void this.#options.metrics.probes.inc({ result: typeof decoded === 'string' ? `train-${decoded}` : 'train-not-up' });
     if (Math.abs(Date.now() - decoded.sentAtMs) > this.#options.replayWindowMs) return void this.#options.metrics.probes.inc({ result: 'train-stale' });
-    const train = this.#trains.add(`${from.address}:${from.port}/${decoded.trainId}`, { ...decoded, source: { address: from.address, port: from.port } }, atMs, TRAIN_BYTES);
+    const train = this.#trains.add(`${from.address}:${from.port}/${decoded.trainId}`, { ...decoded, source: { address: from.address, port: from.port } }, atMs);
     if (train) this.#answerTrain(train);
   }
 
